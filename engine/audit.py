@@ -1,0 +1,75 @@
+"""Append-only audit trail: one row per change, never updated or deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from .db import event_log, user_account, utcnow
+
+# How the 流转记录 names each event type for a clerk.
+EVENT_LABELS = {
+    "started": "发起申请",
+    "approved": "同意",
+    "rejected": "不同意",
+    "ended": "流程结束",
+    "assigned": "待办分配",
+    "skipped": "跳过",
+    "auto_approved": "自动通过",
+    "no_assignee": "无审批人",
+    "cc": "知会",
+    "deployed": "部署",
+}
+
+
+def record(
+    conn: Connection,
+    type_: str,
+    *,
+    instance_id: int | None = None,
+    work_item_id: int | None = None,
+    actor_id: int | None = None,
+    node_id: str | None = None,
+    node_name: str | None = None,
+    decision: str | None = None,
+    opinion: str | None = None,
+    message: str | None = None,
+) -> None:
+    conn.execute(
+        insert(event_log).values(
+            instance_id=instance_id,
+            work_item_id=work_item_id,
+            type=type_,
+            actor_id=actor_id,
+            node_id=node_id,
+            node_name=node_name,
+            decision=decision,
+            opinion=opinion,
+            message=message,
+            created_at=utcnow(),
+        )
+    )
+
+
+def history(conn: Connection, instance_id: int) -> list[dict]:
+    rows = conn.execute(
+        select(event_log, user_account.c.display_name, user_account.c.username)
+        .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
+        .where(event_log.c.instance_id == instance_id)
+        .order_by(event_log.c.id)
+    )
+    return [
+        {
+            "type": row.type,
+            "label": EVENT_LABELS.get(row.type, row.type),
+            "node": row.node_id,
+            "node_name": row.node_name,
+            "actor": row.username,
+            "actor_name": row.display_name,
+            "decision": row.decision,
+            "opinion": row.opinion,
+            "message": row.message,
+            "at": row.created_at,
+        }
+        for row in rows
+    ]

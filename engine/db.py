@@ -1,0 +1,261 @@
+"""Tables (SQLAlchemy Core) and the transaction boundary.
+
+Core, not the ORM: every command on the hot path is a handful of plain statements (DESIGN §8).
+Schema changes go through Alembic (engine/migrations); these definitions mirror the newest revision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, Engine
+
+metadata = MetaData()
+
+department = Table(
+    "department",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("department.id")),
+    Column("leader_id", Integer, ForeignKey("user_account.id", use_alter=True, name="fk_dept_leader")),
+    # 分管领导: the leader who oversees this department, one level above its own leader.
+    Column("supervisor_id", Integer, ForeignKey("user_account.id", use_alter=True, name="fk_dept_supervisor")),
+)
+
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("department_id", Integer, ForeignKey("department.id")),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("email", String(255)),
+    Column("title", String(100)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+role = Table(
+    "role",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+user_role = Table(
+    "user_role",
+    metadata,
+    Column("user_id", Integer, ForeignKey("user_account.id"), primary_key=True),
+    Column("role_id", Integer, ForeignKey("role.id"), primary_key=True),
+)
+
+definition = Table(
+    "definition",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("process_key", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("bpmn_file", String(255), nullable=False),
+    Column("bpmn_xml", Text, nullable=False),
+    # JSON: {"files": {name: text}} of every BPMN/form file the version needs, and the compiled model.
+    Column("bundle", Text, nullable=False),
+    Column("meta", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("deployed_by", Integer, ForeignKey("user_account.id")),
+    Column("deployed_at", DateTime, nullable=False),
+    UniqueConstraint("process_key", "version", name="uq_definition_key_version"),
+)
+
+instance = Table(
+    "instance",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("definition_id", Integer, ForeignKey("definition.id"), nullable=False),
+    Column("process_key", String(200), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("initiator_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("current_nodes", String(500), nullable=False, default=""),
+    # The business data worth showing without deserializing the workflow (the start form's values).
+    Column("data", Text, nullable=False),
+    # SpiffWorkflow state *without* the spec (the spec comes from the compiled-spec cache).
+    Column("state", Text, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Index("ix_instance_initiator", "initiator_id", "created_at"),
+    Index("ix_instance_status", "status"),
+)
+
+work_item = Table(
+    "work_item",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("instance.id"), nullable=False),
+    Column("task_id", String(36), nullable=False),  # SpiffWorkflow task UUID
+    Column("node_id", String(200), nullable=False),  # BPMN element id
+    Column("node_name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # approve | cc
+    Column("assignee_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("status", String(12), nullable=False),  # open | done | cancelled
+    Column("decision", String(10)),  # approve | reject
+    Column("opinion", Text),
+    Column("note", String(200)),  # e.g. 已由他人处理 / 无审批人，转交流程管理员
+    Column("created_at", DateTime, nullable=False),
+    Column("completed_at", DateTime),
+    Column("due_at", DateTime),
+    Column("read_at", DateTime),
+    Index("ix_work_item_inbox", "assignee_id", "kind", "status", "created_at"),
+    Index("ix_work_item_instance", "instance_id", "status"),
+    Index("ix_work_item_due", "status", "due_at"),
+)
+
+event_log = Table(
+    "event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("instance.id")),
+    Column("work_item_id", Integer, ForeignKey("work_item.id")),
+    Column("type", String(40), nullable=False),
+    Column("actor_id", Integer, ForeignKey("user_account.id")),
+    Column("node_id", String(200)),
+    Column("node_name", String(200)),
+    Column("decision", String(10)),
+    Column("opinion", Text),
+    Column("message", Text),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_event_instance", "instance_id", "id"),
+)
+
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("instance_id", Integer, ForeignKey("instance.id")),
+    Column("kind", String(40), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("body", Text, nullable=False, default=""),
+    Column("created_at", DateTime, nullable=False),
+    Column("read_at", DateTime),
+    Index("ix_notification_user", "user_id", "read_at"),
+)
+
+calendar_day = Table(
+    "calendar_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("is_workday", Boolean, nullable=False),
+    Column("note", String(100)),
+    Column("source", String(40), nullable=False, default="chinesecalendar"),
+)
+
+setting = Table(
+    "setting",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+def utcnow() -> datetime:
+    """Naive UTC: what every DateTime column stores (DESIGN §6)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OAFLOW_DATA_DIR") or Path.cwd() / "oaflow-data")
+
+
+def database_url(url: str | None = None, data_dir: Path | None = None) -> str:
+    """The database URL: explicit, else OAFLOW_DATABASE_URL, else SQLite in the data directory."""
+    url = url or os.environ.get("OAFLOW_DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    directory = data_dir or default_data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'oaflow.sqlite3'}"
+
+
+class Database:
+    """Owns the SQLAlchemy engine and opens read or write transactions.
+
+    SQLite: a write transaction starts with BEGIN IMMEDIATE so two writers queue on the busy timeout
+    instead of failing with "database is locked" (DESIGN §8). PostgreSQL: callers lock rows with
+    SELECT … FOR UPDATE inside `write()`.
+    """
+
+    def __init__(self, url: str | None = None, *, echo: bool = False):
+        self.url = database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            self._configure_sqlite(self.engine)
+
+    @staticmethod
+    def _configure_sqlite(engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One command, one transaction: commit on success, roll back on any exception."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,76 @@
+"""Domain exceptions. Each carries a user-facing message (Chinese by default) and an HTTP-ish status
+so the web layer maps them in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class OaflowError(Exception):
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(OaflowError):
+    status = 404
+
+
+class Forbidden(OaflowError):
+    status = 403
+
+
+class Conflict(OaflowError):
+    """Wrong state: already handled, instance ended, or a concurrent change won the race."""
+
+    status = 409
+
+
+class Unauthorized(OaflowError):
+    status = 401
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "message": self.message}
+
+
+class InvalidData(OaflowError):
+    """Form data failed validation; nothing was stored."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("；".join(f"{e.field}: {e.message}" for e in errors) or "数据无效")
+        self.errors = errors
+
+
+@dataclass
+class DeployProblem:
+    file: str
+    line: int | None
+    element: str | None
+    message: str
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "element": self.element, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line if self.line else '?'}"
+        return f"{where}: {self.element or '-'}: {self.message}"
+
+
+@dataclass
+class DeployFailed(OaflowError):
+    problems: list[DeployProblem] = field(default_factory=list)
+    status = 422
+
+    def __post_init__(self):
+        OaflowError.__init__(self, "部署失败：\n" + "\n".join(str(p) for p in self.problems))

@@ -1,0 +1,241 @@
+"""Safe evaluation of gateway conditions, assignments and simple scripts.
+
+Python's `eval`/`exec` are never reached. An expression is parsed with `ast`, every node is checked
+against a whitelist (no attribute access, no comprehensions, no lambdas, calls only to a few pure
+functions), and the tree is evaluated by simpleeval. SpiffWorkflow reaches it through
+`SafeEnvironment`, which replaces the library's default eval/exec environment (SPIFFWORKFLOW-NOTES).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from simpleeval import EvalWithCompoundTypes
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_EXPRESSION_LENGTH = 2000
+
+
+class ExpressionError(Exception):
+    """The expression is not one the safe evaluator accepts, or failed while evaluating."""
+
+
+def _date(value):
+    if isinstance(value, (date, datetime)):
+        return value if isinstance(value, date) else value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def _days_between(start, end):
+    return (_date(end) - _date(start)).days
+
+
+FUNCTIONS = {
+    "len": len,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "date": _date,
+    "days_between": _days_between,
+}
+
+CONSTANTS = {"True": True, "False": False, "None": None, "true": True, "false": False, "null": None}
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Name,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.Subscript,
+    ast.Slice,
+    ast.Load,
+    ast.Call,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+)
+
+
+# JUEL as Camunda/Flowable designers write it: ${a == 'x' && b > 3}, #{!approved}, ${empty list}.
+_JUEL_WRAPPED = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
+_JUEL_TOKENS = [
+    (re.compile(r"&&"), " and "),
+    (re.compile(r"\|\|"), " or "),
+    (re.compile(r"!(?!=)"), " not "),
+    (re.compile(r"\bempty\s+([A-Za-z_][\w]*)"), r"(not \1)"),
+    (re.compile(r"\bnull\b"), "None"),
+    (re.compile(r"\beq\b"), "=="),
+    (re.compile(r"\bne\b"), "!="),
+    (re.compile(r"\bgt\b"), ">"),
+    (re.compile(r"\blt\b"), "<"),
+    (re.compile(r"\bge\b"), ">="),
+    (re.compile(r"\ble\b"), "<="),
+    (re.compile(r"\band\b"), "and"),
+]
+
+
+def normalize(expression: str) -> str:
+    """Turn a JUEL-wrapped expression into the Python-like syntax we evaluate; leave others alone."""
+    text = expression.strip()
+    match = _JUEL_WRAPPED.match(text)
+    if not match:
+        return text
+    inner = match.group(1)
+    # Keep string literals out of the token rewriting.
+    parts = re.split(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", inner)
+    for i in range(0, len(parts), 2):
+        for pattern, repl in _JUEL_TOKENS:
+            parts[i] = pattern.sub(repl, parts[i])
+    return "".join(parts).strip()
+
+
+def _check_tree(tree: ast.AST, source: str) -> None:
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            kind = type(node).__name__
+            if isinstance(node, ast.Attribute):
+                raise ExpressionError(f"不允许访问属性 '.{node.attr}'（表达式：{source}）")
+            raise ExpressionError(f"表达式中不允许使用 {kind}（表达式：{source}）")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ExpressionError(f"不允许使用以下划线开头的名称 '{node.id}'（表达式：{source}）")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                raise ExpressionError(f"不允许调用函数 '{name}'（可用：{', '.join(sorted(FUNCTIONS))}）")
+            if node.keywords:
+                raise ExpressionError(f"函数调用不支持关键字参数（表达式：{source}）")
+
+
+def compile_expression(expression: str) -> ast.Expression:
+    """Parse and whitelist-check an expression; raise ExpressionError with a readable reason."""
+    if expression is None or not str(expression).strip():
+        raise ExpressionError("表达式为空")
+    source = normalize(str(expression))
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"表达式过长（超过 {MAX_EXPRESSION_LENGTH} 个字符）")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"表达式语法错误：{source}（{exc.msg}）") from None
+    _check_tree(tree, source)
+    return tree
+
+
+class _Evaluator(EvalWithCompoundTypes):
+    """simpleeval with our own whitelist check in front; attribute access is never reached."""
+
+
+_CACHE: dict[str, ast.Expression] = {}
+
+
+def _compiled(expression: str) -> ast.Expression:
+    tree = _CACHE.get(expression)
+    if tree is None:
+        tree = compile_expression(expression)
+        if len(_CACHE) < 10000:
+            _CACHE[expression] = tree
+    return tree
+
+
+def evaluate(expression: str, names: dict):
+    tree = _compiled(expression)
+    evaluator = _Evaluator(names={**CONSTANTS, **names}, functions=dict(FUNCTIONS))
+    try:
+        return evaluator.eval(expression, previously_parsed=tree.body)
+    except ExpressionError:
+        raise
+    except Exception as exc:  # simpleeval's NameNotDefined, TypeError, ZeroDivisionError ...
+        raise ExpressionError(f"表达式求值失败：{normalize(expression)}（{exc}）") from None
+
+
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)\s*=(?!=)\s*(.+?)\s*$")
+
+
+def compile_script(script: str) -> list[tuple[str, str]]:
+    """A script fits the evaluator when every non-blank line is `name = expression`."""
+    steps = []
+    for number, line in enumerate((script or "").splitlines(), start=1):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            raise ExpressionError(f"脚本第 {number} 行不是 “变量 = 表达式” 形式：{line.strip()}")
+        name, expr = match.groups()
+        if name.startswith("_"):
+            raise ExpressionError(f"脚本第 {number} 行：变量名不能以下划线开头")
+        try:
+            compile_expression(expr)
+        except ExpressionError as exc:
+            raise ExpressionError(f"脚本第 {number} 行：{exc}") from None
+        steps.append((name, expr))
+    return steps
+
+
+def run_script(script: str, context: dict) -> None:
+    for name, expr in compile_script(script):
+        context[name] = evaluate(expr, context)
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment, with eval/exec replaced by the whitelisted evaluator."""
+
+    def evaluate(self, expression, context, external_context=None):
+        return evaluate(expression, {**(external_context or {}), **context})
+
+    def execute(self, script, context, external_context=None):
+        run_script(script, context)
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise ExpressionError("服务任务尚不支持自动执行")
+
+
+def script_engine() -> PythonScriptEngine:
+    return PythonScriptEngine(environment=SafeEnvironment())
+
+
+def json_safe(value):
+    """Task data must stay JSON: turn dates and decimals into strings/numbers."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value

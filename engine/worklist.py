@@ -1,0 +1,243 @@
+"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
+
+These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection
+
+from . import audit, org
+from .calendar import to_local
+from .db import definition, instance, user_account, utcnow, work_item
+from .errors import InvalidData, FieldError, NotFound
+from .runtime import STATUS_LABELS, is_participant
+
+BOXES = ("todo", "done", "started", "cc")
+BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
+MAX_PER_PAGE = 100
+
+
+def _iso(value):
+    local = to_local(value)
+    return local.isoformat(timespec="seconds") if local else None
+
+
+def inbox(conn: Connection, user: org.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    if box not in BOXES:
+        raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
+    page = max(1, int(page or 1))
+    per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
+    initiator = user_account.alias("initiator")
+    text = (q or "").strip()
+    if box == "started":
+        where = [instance.c.initiator_id == user.id]
+        if text:
+            where.append(instance.c.title.contains(text, autoescape=True))
+        total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
+        rows = conn.execute(
+            select(instance, definition.c.name.label("process_name"))
+            .join(definition, definition.c.id == instance.c.definition_id)
+            .where(*where)
+            .order_by(instance.c.created_at.desc(), instance.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        items = [
+            {
+                "instance_id": row.id,
+                "title": row.title,
+                "process": row.process_key,
+                "process_name": row.process_name,
+                "status": row.status,
+                "status_label": STATUS_LABELS.get(row.status, row.status),
+                "current_nodes": row.current_nodes,
+                "priority": row.priority,
+                "created_at": _iso(row.created_at),
+                "ended_at": _iso(row.ended_at),
+            }
+            for row in rows
+        ]
+        return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+    kind = "cc" if box == "cc" else "approve"
+    status = {"todo": ["open"], "done": ["done"], "cc": ["open", "done"]}[box]
+    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
+    base = select(func.count()).select_from(work_item)
+    if text:
+        base = base.join(instance, instance.c.id == work_item.c.instance_id)
+        where.append(instance.c.title.contains(text, autoescape=True))
+    total = conn.execute(base.where(*where)).scalar()
+    order = work_item.c.completed_at.desc() if box == "done" else work_item.c.created_at.desc()
+    rows = conn.execute(
+        select(
+            work_item,
+            instance.c.title,
+            instance.c.status.label("instance_status"),
+            instance.c.priority,
+            instance.c.process_key,
+            initiator.c.display_name.label("initiator_name"),
+        )
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .join(initiator, initiator.c.id == instance.c.initiator_id)
+        .where(*where)
+        .order_by(order, work_item.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    now = utcnow()
+    items = []
+    for row in rows:
+        items.append(
+            {
+                "id": row.id,
+                "instance_id": row.instance_id,
+                "title": row.title,
+                "process": row.process_key,
+                "node": row.node_id,
+                "node_name": row.node_name,
+                "initiator_name": row.initiator_name,
+                "priority": row.priority,
+                "status": row.status,
+                "decision": row.decision,
+                "opinion": row.opinion,
+                "instance_status": row.instance_status,
+                "instance_status_label": STATUS_LABELS.get(row.instance_status, row.instance_status),
+                "created_at": _iso(row.created_at),
+                "completed_at": _iso(row.completed_at),
+                "due_at": _iso(row.due_at),
+                "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
+                "read": row.read_at is not None if kind == "cc" else None,
+            }
+        )
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def counts(conn: Connection, user: org.User) -> dict:
+    by_kind = {
+        f"{kind}:{status}": count
+        for kind, status, count in conn.execute(
+            select(work_item.c.kind, work_item.c.status, func.count())
+            .where(work_item.c.assignee_id == user.id)
+            .group_by(work_item.c.kind, work_item.c.status)
+        )
+    }
+    unread_cc = conn.execute(
+        select(func.count())
+        .select_from(work_item)
+        .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
+    ).scalar()
+    started = conn.execute(select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)).scalar()
+    return {
+        "todo": by_kind.get("approve:open", 0),
+        "done": by_kind.get("approve:done", 0),
+        "started": started,
+        "cc": unread_cc,
+    }
+
+
+def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> dict:
+    row = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
+    if row is None or (row.assignee_id != user.id and not is_participant(conn, row.instance_id, user)):
+        raise NotFound("待办不存在")
+    inst = conn.execute(select(instance).where(instance.c.id == row.instance_id)).first()
+    compiled = core.specs.get(conn, inst.definition_id)
+    node = compiled.model.nodes.get(row.node_id)
+    form = compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
+    mine = row.assignee_id == user.id
+    actions = []
+    if mine and row.kind == "approve" and row.status == "open" and inst.status == "running":
+        actions = ["approve", "reject"]
+    start_form = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
+    return {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "title": inst.title,
+        "node": row.node_id,
+        "node_name": row.node_name,
+        "kind": row.kind,
+        "status": row.status,
+        "mine": mine,
+        "decision": row.decision,
+        "opinion": row.opinion,
+        "form": form,
+        "data": orjson.loads(inst.data),
+        "start_form": start_form,
+        "actions": actions,
+        "due_at": _iso(row.due_at),
+        "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
+        "created_at": _iso(row.created_at),
+    }
+
+
+def instance_detail(core, conn: Connection, user: org.User, instance_id: int) -> dict:
+    inst = conn.execute(select(instance).where(instance.c.id == instance_id)).first()
+    if inst is None or not is_participant(conn, instance_id, user):
+        raise NotFound("申请不存在，或您无权查看")
+    compiled = core.specs.get(conn, inst.definition_id)
+    version = conn.execute(select(definition.c.version, definition.c.name).where(definition.c.id == inst.definition_id)).first()
+    people = org.users_by_ids(conn, [inst.initiator_id])
+    items = conn.execute(
+        select(work_item, user_account.c.display_name, user_account.c.username)
+        .join(user_account, user_account.c.id == work_item.c.assignee_id)
+        .where(work_item.c.instance_id == instance_id)
+        .order_by(work_item.c.id)
+    )
+    work_items = [
+        {
+            "id": row.id,
+            "node": row.node_id,
+            "node_name": row.node_name,
+            "kind": row.kind,
+            "assignee": row.username,
+            "assignee_name": row.display_name,
+            "status": row.status,
+            "decision": row.decision,
+            "opinion": row.opinion,
+            "note": row.note,
+            "created_at": _iso(row.created_at),
+            "completed_at": _iso(row.completed_at),
+            "due_at": _iso(row.due_at),
+        }
+        for row in items
+    ]
+    history = audit.history(conn, instance_id)
+    for event in history:
+        event["at"] = _iso(event["at"])
+    initiator = people.get(inst.initiator_id)
+    return {
+        "id": inst.id,
+        "title": inst.title,
+        "process": inst.process_key,
+        "process_name": version.name,
+        "version": version.version,
+        "status": inst.status,
+        "status_label": STATUS_LABELS.get(inst.status, inst.status),
+        "priority": inst.priority,
+        "initiator": initiator.username,
+        "initiator_name": initiator.display_name,
+        "current_nodes": [w["node_name"] for w in work_items if w["status"] == "open" and w["kind"] == "approve"],
+        "data": orjson.loads(inst.data),
+        "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
+        "work_items": work_items,
+        "history": history,
+        "created_at": _iso(inst.created_at),
+        "ended_at": _iso(inst.ended_at),
+    }
+
+
+def mark_cc_read(conn: Connection, user: org.User, instance_id: int) -> None:
+    conn.execute(
+        update(work_item)
+        .where(
+            and_(
+                work_item.c.instance_id == instance_id,
+                work_item.c.assignee_id == user.id,
+                work_item.c.kind == "cc",
+                work_item.c.read_at.is_(None),
+            )
+        )
+        .values(read_at=utcnow(), status="done")
+    )
