@@ -206,3 +206,29 @@ def leader_chain(conn: Connection, dept_id: int | None) -> list[int]:
                 chain.append(person)
         current = rows.get(current.parent_id)
     return chain
+
+
+def user_roles(conn: Connection, user_id: int) -> set[str]:
+    rows = conn.execute(
+        select(role.c.name).join(user_role, user_role.c.role_id == role.c.id).where(user_role.c.user_id == user_id)
+    )
+    return {row.name for row in rows}
+
+
+def matches_any(conn: Connection, user: User, rules: list[str]) -> bool:
+    """Whether a user fits one of `role:X`, `dept:X`, `user:X` (used for who may start a process)."""
+    if not rules:
+        return True
+    roles = None
+    dept = department_name(conn, user.department_id)
+    for rule in rules:
+        kind, _, arg = rule.partition(":")
+        if kind == "user" and arg == user.username:
+            return True
+        if kind == "dept" and arg == dept:
+            return True
+        if kind == "role":
+            roles = roles if roles is not None else user_roles(conn, user.id)
+            if arg in roles:
+                return True
+    return False

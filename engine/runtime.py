@@ -86,6 +86,8 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
         user = org.require_user(conn, username)
         row = definitions.latest(conn, process_key)
         compiled = core.specs.from_row(row)
+        if not may_start(conn, user, compiled.model):
+            raise Forbidden(f"您无权发起“{compiled.model.name}”")
         schema = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
         cleaned = forms.validate(schema, data, user_exists=lambda name: org.find_user(conn, name) is not None)
 
@@ -127,6 +129,12 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
         _advance(session, priority)
         _save(session, priority)
         return {"id": instance_id, "title": title, "status": session.status}
+
+
+def may_start(conn: Connection, user: org.User, model: bpmn.ProcessModel) -> bool:
+    """Process property `starters` (e.g. `role:文书, dept:办公室`) limits who may start; default everyone."""
+    rules = [r.strip() for r in re.split(r"[;,，；]", model.properties.get("starters", "")) if r.strip()]
+    return user.is_admin or org.matches_any(conn, user, rules)
 
 
 def _start_node(compiled: definitions.Compiled) -> str | None:

@@ -1,0 +1,109 @@
+"""Who is calling: browser sessions (with CSRF tokens) and API bearer tokens."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from engine import org
+from engine.errors import Unauthorized
+
+
+def _core():
+    return current_app.extensions["oaflow"]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="oaflow-api-token")
+
+
+def issue_token(user: org.User) -> str:
+    return _serializer().dumps({"u": user.id})
+
+
+def _user_from_token(token: str) -> org.User | None:
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+    with _core().db.read() as conn:
+        user = org.get_user(conn, int(data.get("u", 0)))
+    return user if user and user.active else None
+
+
+def _user_from_session() -> org.User | None:
+    user_id = session.get("uid")
+    if not user_id:
+        return None
+    with _core().db.read() as conn:
+        user = org.get_user(conn, int(user_id))
+    return user if user and user.active else None
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def _load_user():
+        if request.path.startswith("/api/"):
+            header = request.headers.get("Authorization", "")
+            g.user = _user_from_token(header[7:].strip()) if header.lower().startswith("bearer ") else None
+            return None
+        g.user = _user_from_session()
+        if request.method == "POST":
+            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+            expected = session.get("csrf") or ""
+            if not expected or not hmac.compare_digest(sent, expected):
+                abort(400, description="CSRF")
+        return None
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def login_user(user: org.User) -> None:
+    session.clear()
+    session["uid"] = user.id
+    csrf_token()
+
+
+def logout_user() -> None:
+    session.clear()
+
+
+def api_login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("user") is None:
+            return jsonify({"error": "未登录或令牌已过期：请先 POST /api/v1/auth/token 获取令牌"}), 401
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def page_login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("user") is None:
+            return redirect(url_for("pages.login", next=request.full_path if request.query_string else request.path))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_admin() -> None:
+    if not g.user.is_admin:
+        from engine.errors import Forbidden
+
+        raise Forbidden("只有管理员可以执行此操作")
+
+
+__all__ = ["Unauthorized"]
