@@ -19,6 +19,7 @@ EVENT_LABELS = {
     "no_assignee": "无审批人",
     "cc": "知会",
     "deployed": "部署",
+    "overdue": "超时提醒",
 }
 
 

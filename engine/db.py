@@ -168,6 +168,16 @@ notification = Table(
     Index("ix_notification_user", "user_id", "read_at"),
 )
 
+# One row per reminder/escalation step already taken: the primary key makes each step happen once,
+# however many scheduler processes sweep at the same time (DESIGN §6).
+reminder = Table(
+    "reminder",
+    metadata,
+    Column("work_item_id", Integer, ForeignKey("work_item.id"), primary_key=True),
+    Column("step", String(20), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
 calendar_day = Table(
     "calendar_day",
     metadata,

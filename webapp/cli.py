@@ -1,0 +1,235 @@
+"""The `oaflow` command: demo, serve, scheduler, deploy, validate, db upgrade, user create.
+
+Messages are in Chinese (the users' language) and say what to do next when something fails.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from engine import calendar, definitions, demo, migrate, org
+from engine.core import Core
+from engine.errors import DeployFailed, InvalidData
+
+
+def _step(number: int, total: int, text: str) -> float:
+    click.echo(f"[{number}/{total}] {text}…", nl=False)
+    return time.perf_counter()
+
+
+def _done(started: float, extra: str = "") -> None:
+    click.echo(f" 完成（{(time.perf_counter() - started) * 1000:.0f} ms）{extra}")
+
+
+def _core(data_dir: str | None) -> Core:
+    if data_dir:
+        os.environ["OAFLOW_DATA_DIR"] = str(Path(data_dir).resolve())
+    try:
+        return Core()
+    except Exception as exc:  # a bad URL, a driver that is not installed …
+        raise click.ClickException(
+            f"无法连接数据库：{exc}\n请检查 OAFLOW_DATABASE_URL；使用 PostgreSQL 需先安装：pip install 'oaflow[postgres]'"
+        ) from None
+
+
+def _describe_db(core: Core) -> str:
+    url = core.db.engine.url
+    return f"SQLite {url.database}" if core.db.is_sqlite else f"PostgreSQL {url.host}:{url.port}/{url.database}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="oaflow")
+def main() -> None:
+    """oaflow 协同办公审批平台。
+
+    数据库：默认在数据目录（OAFLOW_DATA_DIR，默认 ./oaflow-data）中使用 SQLite；
+    设置 OAFLOW_DATABASE_URL=postgresql://… 则使用 PostgreSQL。
+    """
+
+
+@main.group()
+def db() -> None:
+    """数据库管理。"""
+
+
+@db.command("upgrade")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data 或 OAFLOW_DATA_DIR）")
+def db_upgrade(data_dir: str | None) -> None:
+    """把数据库升级到最新结构（Alembic 迁移）。"""
+    core = _core(data_dir)
+    started = _step(1, 1, f"升级数据库 {_describe_db(core)}")
+    migrate.upgrade(core.db)
+    _done(started, f"当前版本 {migrate.current_revision(core.db)}")
+
+
+def _prepare(core: Core, *, with_demo: bool) -> None:
+    total = 4 if with_demo else 2
+    started = _step(1, total, f"创建或升级数据库 {_describe_db(core)}")
+    migrate.upgrade(core.db)
+    _done(started)
+    started = _step(2, total, "载入工作日历（法定节假日与调休）")
+    with core.db.write() as conn:
+        added = calendar.seed_from_chinesecalendar(conn)
+        first, last = calendar.known_range(conn)
+    _done(started, f"新增 {added} 天，覆盖 {first} 至 {last}")
+    if not with_demo:
+        return
+    started = _step(3, total, "创建示例单位与演示账号")
+    with core.db.write() as conn:
+        created = demo.seed(conn)
+    _done(started, "" if created else "（已存在，未改动）")
+    started = _step(4, total, "部署流程库 bpmn/ 与表单 forms/")
+    with core.db.write() as conn:
+        results = definitions.deploy(conn, definitions.library_files(), None)
+    _done(started)
+    for item in results:
+        state = "新版本" if item["created"] else "未变化"
+        click.echo(f"      {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(f"端口 {port} 已被占用：请用 --port 指定其他端口，例如 --port {port + 1}") from None
+            raise click.ClickException(f"无法监听 {host}:{port}：{exc.strerror}") from None
+
+
+def _serve(core: Core, host: str, port: int, *, scheduler: bool, threads: int) -> None:
+    from waitress import serve
+
+    from schedulers import start_background
+    from webapp import create_app
+
+    _check_port(host, port)
+    app = create_app(core)
+    background = start_background(core) if scheduler else None
+    click.echo(f"\n  oaflow 已启动：http://{host}:{port}/   （按 Ctrl+C 停止）\n")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="oaflow", _quiet=True)
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8000, show_default=True, type=int, help="监听端口")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+@click.option("--prepare-only", is_flag=True, help="只准备数据库与演示数据，不启动服务")
+def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool) -> None:
+    """准备演示数据（示例单位、账号、流程）并启动 Web 与定时任务。"""
+    core = _core(data_dir)
+    _prepare(core, with_demo=True)
+    click.echo("\n演示账号（密码均为 %s）：" % demo.DEMO_PASSWORD)
+    for username, name, title in demo.accounts():
+        click.echo(f"  {username:<11} {name}  {title}")
+    if prepare_only:
+        return
+    _serve(core, host, port, scheduler=True, threads=8)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+@click.option("--threads", default=8, show_default=True, type=int, help="处理请求的线程数")
+@click.option("--no-scheduler", is_flag=True, help="不在本进程运行定时任务（多进程部署时另起 oaflow scheduler）")
+def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_scheduler: bool) -> None:
+    """启动 Web 服务（不创建演示数据）。"""
+    core = _core(data_dir)
+    if migrate.current_revision(core.db) != migrate.head_revision():
+        raise click.ClickException("数据库结构不是最新：请先运行 oaflow db upgrade")
+    _serve(core, host, port, scheduler=not no_scheduler, threads=threads)
+
+
+@main.command("scheduler")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def scheduler_command(data_dir: str | None) -> None:
+    """只运行定时任务（与多个 Web 进程配合部署）。"""
+    from schedulers import run_blocking
+
+    core = _core(data_dir)
+    click.echo("定时任务已启动（按 Ctrl+C 停止）")
+    run_blocking(core)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def validate_command(paths) -> None:
+    """校验 BPMN 与表单文件，不写入数据库。出错时按 文件:行: 元素: 说明 输出并返回 1。"""
+    files = definitions.read_paths(paths)
+    click.echo(f"校验 {len(files)} 个文件…", err=True)
+    problems = definitions.validate_files(files)
+    if problems:
+        _print_problems(problems)
+        click.echo(f"发现 {len(problems)} 个问题，请修改后重试。", err=True)
+        sys.exit(1)
+    click.echo("全部通过。", err=True)
+
+
+@main.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def deploy_command(paths, data_dir: str | None) -> None:
+    """部署 BPMN 与表单文件（内容未变的流程不会产生新版本）。"""
+    core = _core(data_dir)
+    files = definitions.read_paths(paths)
+    click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
+    try:
+        with core.db.write() as conn:
+            results = definitions.deploy(conn, files, None)
+    except DeployFailed as exc:
+        _print_problems(exc.problems)
+        click.echo(f"部署失败：{len(exc.problems)} 个问题，未写入任何内容。", err=True)
+        sys.exit(1)
+    for item in results:
+        state = "新版本" if item["created"] else "内容未变化，版本不变"
+        click.echo(f"  {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")
+
+
+@main.group()
+def user() -> None:
+    """账号管理。"""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", help="姓名（默认同用户名）")
+@click.option("--department", help="所属部门名称")
+@click.option("--role", "roles", multiple=True, help="角色，可重复")
+@click.option("--admin", is_flag=True, help="设为管理员")
+@click.option("--email")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+@click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="至少 8 个字符")
+def user_create(username, display_name, department, roles, admin, email, data_dir, password) -> None:
+    """创建账号（密码只保存加盐哈希）。"""
+    core = _core(data_dir)
+    try:
+        with core.db.write() as conn:
+            created = org.create_user(
+                conn, username, display_name or username, password, department,
+                is_admin=admin, roles=tuple(roles), email=email,
+            )
+    except InvalidData as exc:
+        raise click.ClickException("；".join(e.message for e in exc.errors)) from None
+    click.echo(f"已创建账号 {created.username}（{created.display_name}）{'，管理员' if admin else ''}")
+
+
+if __name__ == "__main__":
+    main()
