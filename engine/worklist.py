@@ -9,7 +9,9 @@ import orjson
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit, org
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, bpmn, org
 from .calendar import to_local
 from .db import definition, instance, user_account, utcnow, work_item
 from .errors import InvalidData, FieldError, NotFound
@@ -78,9 +80,11 @@ def inbox(conn: Connection, user: org.User, box: str, q: str = "", page: int = 1
             instance.c.status.label("instance_status"),
             instance.c.priority,
             instance.c.process_key,
+            definition.c.name.label("process_name"),
             initiator.c.display_name.label("initiator_name"),
         )
         .join(instance, instance.c.id == work_item.c.instance_id)
+        .join(definition, definition.c.id == instance.c.definition_id)
         .join(initiator, initiator.c.id == instance.c.initiator_id)
         .where(*where)
         .order_by(order, work_item.c.id.desc())
@@ -96,6 +100,7 @@ def inbox(conn: Connection, user: org.User, box: str, q: str = "", page: int = 1
                 "instance_id": row.instance_id,
                 "title": row.title,
                 "process": row.process_key,
+                "process_name": row.process_name,
                 "node": row.node_id,
                 "node_name": row.node_name,
                 "initiator_name": row.initiator_name,
@@ -154,6 +159,8 @@ def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> di
     return {
         "id": row.id,
         "instance_id": row.instance_id,
+        "instance_status": inst.status,
+        "definition_id": inst.definition_id,
         "title": inst.title,
         "node": row.node_id,
         "node_name": row.node_name,
@@ -197,6 +204,7 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
             "decision": row.decision,
             "opinion": row.opinion,
             "note": row.note,
+            "read": row.read_at is not None if row.kind == "cc" else None,
             "created_at": _iso(row.created_at),
             "completed_at": _iso(row.completed_at),
             "due_at": _iso(row.due_at),
@@ -204,11 +212,16 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         for row in items
     ]
     history = audit.history(conn, instance_id)
+    workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, None)
+    completed = sorted(
+        {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
+    )
     for event in history:
         event["at"] = _iso(event["at"])
     initiator = people.get(inst.initiator_id)
     return {
         "id": inst.id,
+        "definition_id": inst.definition_id,
         "title": inst.title,
         "process": inst.process_key,
         "process_name": version.name,
@@ -222,6 +235,7 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         "data": orjson.loads(inst.data),
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "work_items": work_items,
+        "completed_nodes": completed,
         "history": history,
         "created_at": _iso(inst.created_at),
         "ended_at": _iso(inst.ended_at),

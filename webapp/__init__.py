@@ -68,7 +68,9 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(405)
     def _method(_exc):
-        return jsonify({"error": "不支持该请求方法"}), 405
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "不支持该请求方法"}), 405
+        return pages.error_page("不支持该请求方法", 405)
 
     @app.errorhandler(413)
     def _too_large(_exc):

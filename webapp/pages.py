@@ -1,14 +1,472 @@
-"""Browser pages (placeholder until the page work lands)."""
+"""Browser pages (Simplified Chinese, server-rendered). Each view parses the request, calls the
+engine and renders a template; the engine owns every rule and every permission check."""
 
-from flask import Blueprint, render_template_string
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from engine import definitions, org, runtime, worklist
+from engine.calendar import PRIORITIES, to_local
+from engine.db import definition, instance, user_account
+from engine.errors import Forbidden, InvalidData, OaflowError
+
+from . import auth
 
 bp = Blueprint("pages", __name__)
 
+PER_PAGE = 20
+ERROR_TITLES = {400: "请求无效", 403: "无权访问", 404: "未找到", 409: "操作冲突", 422: "无法处理"}
+
+
+def _core():
+    return current_app.extensions["oaflow"]
+
+
+# --- template helpers ---------------------------------------------------------------------------
+
+
+@bp.app_template_filter("when")
+def format_time(value) -> str:
+    """ISO string (+08:00 from the engine) or datetime → 'YYYY-MM-DD HH:MM' in office time."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:  # naive values in our tables are UTC
+        value = to_local(value)
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_global()
+def due_state(due_at: str | None, is_open: bool = True) -> str | None:
+    """'overdue', 'soon' (due within a day) or None."""
+    if not due_at or not is_open:
+        return None
+    try:
+        due = datetime.fromisoformat(due_at)
+    except ValueError:
+        return None
+    now = datetime.now(timezone.utc)
+    if due < now:
+        return "overdue"
+    return "soon" if due - now <= timedelta(days=1) else None
+
+
+@bp.app_template_global()
+def lang_url(lang: str) -> str:
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    args["lang"] = lang
+    if request.endpoint is None:  # error pages for unknown URLs
+        return f"{request.path}?lang={lang}"
+    return url_for(request.endpoint, **{**args, **(request.view_args or {})})
+
+
+@bp.app_context_processor
+def _layout_context():
+    counts = None
+    user = g.get("user")
+    if user is not None:
+        try:
+            with _core().db.read() as conn:
+                counts = worklist.counts(conn, user)
+        except Exception:  # the badges must not take an error page down with them
+            current_app.logger.exception("inbox counts failed")
+    return {"nav_counts": counts}
+
+
+@bp.app_template_filter("decision")
+def decision_label(value: str | None) -> str:
+    return runtime.DECISIONS.get(value, value or "")
+
+
+# --- errors -------------------------------------------------------------------------------------
+
 
 def error_page(message: str, status: int):
-    return render_template_string("<p>{{ m }}</p>", m=message), status
+    title = ERROR_TITLES.get(status, "出错了")
+    return render_template("error.html", title=title, message=message, status=status), status
 
 
-@bp.get("/login")
+@bp.app_errorhandler(400)
+def _bad_request(_exc):
+    # Mostly a missing or stale CSRF token: the form was open too long or the session was reset.
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "请求无效"}), 400
+    return error_page("页面已过期或请求无效，请返回刷新后重试", 400)
+
+
+# --- login --------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: '//host' and '/\\host' would send the user to another site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def _home() -> str:
+    return url_for("pages.inbox", box="todo")
+
+
+@bp.route("/login", methods=["GET", "POST"])
 def login():
-    return "login"
+    next_url = _safe_next(request.values.get("next"))
+    if g.get("user") is not None and request.method == "GET":
+        return redirect(next_url or _home())
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        with _core().db.read() as conn:
+            user = org.authenticate(conn, username, request.form.get("password", ""))
+        if user is not None:
+            auth.login_user(user)
+            return redirect(next_url or _home())
+        error = "用户名或密码错误"
+    return render_template("login.html", error=error, username=username, next_url=next_url)
+
+
+@bp.post("/logout")
+def logout():
+    auth.logout_user()
+    return redirect(url_for("pages.login"))
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@auth.page_login_required
+def index():
+    return redirect(_home())
+
+
+@bp.get("/inbox/<box>")
+@auth.page_login_required
+def inbox(box):
+    if box not in worklist.BOXES:
+        abort(404)
+    q = request.args.get("q", "").strip()
+    page = max(1, request.args.get("page", 1, type=int))
+    with _core().db.read() as conn:
+        result = worklist.inbox(conn, g.user, box, q, page, PER_PAGE)
+    pages = max(1, math.ceil(result["total"] / PER_PAGE))
+    return render_template(
+        "inbox.html",
+        box=box,
+        box_label=worklist.BOX_LABELS[box],
+        q=q,
+        result=result,
+        pages=pages,
+    )
+
+
+@bp.get("/start")
+@auth.page_login_required
+def start_list():
+    core = _core()
+    processes = []
+    with core.db.read() as conn:
+        for row in definitions.list_latest(conn):
+            model = core.specs.from_row(row).model
+            if runtime.may_start(conn, g.user, model):
+                processes.append(
+                    {
+                        "key": row.process_key,
+                        "name": model.name or row.name,
+                        "category": model.properties.get("category") or "其他",
+                        "description": model.properties.get("description"),
+                        "version": row.version,
+                    }
+                )
+    processes.sort(key=lambda p: (p["category"] == "其他", p["category"], p["name"]))
+    return render_template("start_list.html", processes=processes)
+
+
+# --- forms --------------------------------------------------------------------------------------
+
+
+def _empty_form() -> dict:
+    return {"type": "object", "properties": {}}
+
+
+def _defaults(schema: dict) -> dict:
+    return {name: prop["default"] for name, prop in schema.get("properties", {}).items() if "default" in prop}
+
+
+def _number(text: str, kind: str):
+    try:
+        return int(text) if kind == "integer" else float(text)
+    except ValueError:
+        return text  # the validator names the field
+
+
+def _submitted(schema: dict) -> tuple[dict, dict]:
+    """Read the schema's fields from the posted form: (data for the engine, raw values to re-render).
+
+    Empty fields are left out so a required one gets "请填写…" rather than a format error."""
+    data, raw = {}, {}
+    for name, prop in schema.get("properties", {}).items():
+        kind = prop.get("type", "string")
+        if kind == "boolean":
+            raw[name] = data[name] = request.form.get(name) is not None
+        elif kind == "array":
+            items = prop.get("items", {})
+            if "enum" in items:
+                values = [v for v in request.form.getlist(name) if v != ""]
+            else:  # one value per line in a textarea
+                values = [line.strip() for line in request.form.get(name, "").splitlines() if line.strip()]
+            raw[name] = values
+            if items.get("type") in {"number", "integer"}:
+                values = [_number(v, items["type"]) for v in values]
+            if values:
+                data[name] = values
+        else:
+            value = request.form.get(name, "")
+            raw[name] = value
+            if value.strip():
+                data[name] = value
+    return data, raw
+
+
+def _field_errors(exc: InvalidData, schema: dict, *own: str) -> dict[str, str]:
+    """Field name → message; errors about fields the page does not show go to '_' (the banner)."""
+    shown = set(schema.get("properties", {})) | set(own)
+    errors: dict[str, str] = {}
+    general = []
+    for error in exc.errors:
+        if error.field in shown:
+            errors.setdefault(error.field, error.message)
+        else:
+            general.append(error.message)
+    if general:
+        errors["_"] = "；".join(general)
+    return errors
+
+
+def _has_user_widget(*schemas) -> bool:
+    return any(
+        prop.get("x-widget") == "user" for schema in schemas for prop in schema.get("properties", {}).values()
+    )
+
+
+def _active_users(conn) -> list:
+    return list(
+        conn.execute(
+            select(user_account.c.username, user_account.c.display_name)
+            .where(user_account.c.active.is_(True))
+            .order_by(user_account.c.department_id, user_account.c.id)
+        )
+    )
+
+
+def _user_names(conn, schema: dict, data: dict) -> dict[str, str]:
+    """Display names for the values of user-picker fields, for the read-only view."""
+    wanted = {
+        data[name]
+        for name, prop in schema.get("properties", {}).items()
+        if prop.get("x-widget") == "user" and isinstance(data.get(name), str)
+    }
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(user_account.c.username, user_account.c.display_name).where(user_account.c.username.in_(wanted))
+    )
+    return {row.username: row.display_name for row in rows}
+
+
+def _view_schema(compiled, start_form: dict, data: dict) -> dict:
+    """The start form, plus titles from the process's other forms for fields approvers filled in."""
+    props = dict(start_form.get("properties", {}))
+    for form in compiled.forms.values():
+        for name, prop in form.get("properties", {}).items():
+            if name in data and name not in props:
+                props[name] = prop
+    return {"properties": props}
+
+
+@bp.route("/start/<key>", methods=["GET", "POST"])
+@auth.page_login_required
+def start(key):
+    core = _core()
+    with core.db.read() as conn:
+        compiled = core.specs.from_row(definitions.latest(conn, key))
+        if not runtime.may_start(conn, g.user, compiled.model):
+            raise Forbidden(f"您无权发起“{compiled.model.name}”")
+        schema = compiled.form(compiled.model.start_form) or _empty_form()
+        users = _active_users(conn) if _has_user_widget(schema) else []
+    values, errors, priority = _defaults(schema), {}, "正常"
+    if request.method == "POST":
+        data, values = _submitted(schema)
+        priority = request.form.get("priority") or "正常"
+        try:
+            result = runtime.start(core, g.user.username, key, data, priority)
+        except InvalidData as exc:
+            errors = _field_errors(exc, schema, "priority")
+        except OaflowError as exc:
+            if exc.status not in (409, 422):
+                raise
+            errors = {"_": exc.message}
+        else:
+            flash("已提交", "success")
+            return redirect(url_for("pages.instance", instance_id=result["id"]))
+    return render_template(
+        "start.html",
+        model=compiled.model,
+        schema=schema,
+        values=values,
+        errors=errors,
+        users=users,
+        priority=priority,
+        priorities=PRIORITIES,
+    ), (422 if errors else 200)
+
+
+# --- work item and instance ---------------------------------------------------------------------
+
+
+def _with_history(core, conn, instance_id: int) -> tuple[dict, object]:
+    """Instance detail (history, status, holders) and its compiled definition."""
+    detail = worklist.instance_detail(core, conn, g.user, instance_id)
+    return detail, core.specs.get(conn, detail["definition_id"])
+
+
+def _state_label(item: dict) -> str:
+    if item["kind"] == "cc":
+        return "知会，无需审批"
+    if item["status"] == "done":
+        return f"已处理：{runtime.DECISIONS.get(item['decision'], item['decision'] or '')}".rstrip("：")
+    if item["status"] == "cancelled":
+        return "已由他人处理" if not item.get("note") else item["note"]
+    if not item["mine"]:
+        return "这不是您的待办"
+    return "该申请已结束，无需处理"
+
+
+@bp.route("/work-items/<int:item_id>", methods=["GET", "POST"])
+@auth.page_login_required
+def work_item(item_id):
+    core = _core()
+    values, errors, opinion = {}, {}, ""
+    if request.method == "POST":
+        with core.db.read() as conn:
+            schema = worklist.work_item_detail(core, conn, g.user, item_id)["form"]
+        data, values = _submitted(schema)
+        decision = request.form.get("decision", "")
+        opinion = request.form.get("opinion", "")
+        try:
+            runtime.complete(core, g.user.username, item_id, data, decision, opinion)
+        except InvalidData as exc:
+            errors = _field_errors(exc, schema, "opinion")
+        except OaflowError as exc:
+            if exc.status not in (409, 422):
+                raise
+            flash(exc.message, "error")
+            return redirect(url_for("pages.work_item", item_id=item_id))
+        else:
+            flash("已同意" if decision == "approve" else "已不同意", "success")
+            return redirect(_home())
+    with core.db.read() as conn:
+        item = worklist.work_item_detail(core, conn, g.user, item_id)
+        detail, compiled = _with_history(core, conn, item["instance_id"])
+        view = _view_schema(compiled, item["start_form"], item["data"])
+        user_names = _user_names(conn, view, item["data"])
+        users = _active_users(conn) if item["actions"] and _has_user_widget(item["form"]) else []
+    if request.method == "GET":
+        values = _defaults(item["form"])
+    return render_template(
+        "work_item.html",
+        item=item,
+        detail=detail,
+        view_schema=view,
+        user_names=user_names,
+        values=values,
+        errors=errors,
+        opinion=opinion,
+        users=users,
+        state_label=_state_label(item),
+    ), (422 if errors else 200)
+
+
+def _diagram(conn, detail: dict) -> str | None:
+    """SVG from engine.diagram (our own renderer, which escapes every text it writes)."""
+    bpmn_xml = conn.execute(
+        select(definition.c.bpmn_xml)
+        .select_from(instance.join(definition, definition.c.id == instance.c.definition_id))
+        .where(instance.c.id == detail["id"])
+    ).scalar()
+    current = {w["node"] for w in detail["work_items"] if w["kind"] == "approve" and w["status"] == "open"}
+    done = set(detail["completed_nodes"]) - current
+    waiting: dict[str, list[str]] = {}  # captions under current nodes: who holds them
+    for w in detail["work_items"]:
+        if w["node"] in current and w["kind"] == "approve" and w["status"] == "open":
+            waiting.setdefault(w["node"], []).append(w["assignee_name"])
+    labels = {node: "、".join(names) for node, names in waiting.items()}
+    try:
+        from engine import diagram
+
+        return diagram.render_svg(bpmn_xml, detail["process"], done=done, current=current, labels=labels)
+    except Exception:  # a diagram is a convenience: the page must still open without it
+        current_app.logger.exception("diagram rendering failed for instance %s", detail["id"])
+        return None
+
+
+def _holders(detail: dict) -> list[tuple[str, list[dict]]]:
+    """Open approval steps and who holds them, in creation order."""
+    groups: dict[str, list[dict]] = {}
+    for w in detail["work_items"]:
+        if w["kind"] == "approve" and w["status"] == "open":
+            groups.setdefault(w["node_name"], []).append(w)
+    return list(groups.items())
+
+
+# Endpoint `pages.instance`; the function has another name so it does not shadow engine.db.instance.
+@bp.get("/instances/<int:instance_id>", endpoint="instance")
+@auth.page_login_required
+def instance_page(instance_id):
+    core = _core()
+    with core.db.read() as conn:
+        detail, compiled = _with_history(core, conn, instance_id)
+    unread_cc = any(w["kind"] == "cc" and w["assignee"] == g.user.username and not w["read"] for w in detail["work_items"])
+    if unread_cc:
+        with core.db.write() as conn:
+            worklist.mark_cc_read(conn, g.user, instance_id)
+    with core.db.read() as conn:
+        svg = _diagram(conn, detail)
+        view = _view_schema(compiled, detail["form"], detail["data"])
+        user_names = _user_names(conn, view, detail["data"])
+    my_items = [
+        w for w in detail["work_items"]
+        if w["kind"] == "approve" and w["status"] == "open" and w["assignee"] == g.user.username
+    ]
+    return render_template(
+        "instance.html",
+        detail=detail,
+        view_schema=view,
+        user_names=user_names,
+        svg=svg,
+        holders=_holders(detail),
+        my_items=my_items,
+    )
+

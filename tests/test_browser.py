@@ -1,0 +1,119 @@
+"""The whole 请假 flow in a real browser (Debian's chromium driven by Playwright), as three users."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("OAFLOW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(reason: str):
+    if os.environ.get("OAFLOW_REQUIRE_BROWSER"):
+        pytest.fail(f"OAFLOW_REQUIRE_BROWSER is set but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    if not os.path.exists(CHROMIUM):
+        _missing("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "oaflow-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/inbox/todo")
+
+
+def _logout(page) -> None:
+    page.click("text=退出")
+    page.wait_for_url("**/login")
+
+
+def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+    page = context.new_page()
+    try:
+        # 张三 applies for two days of 年假; a mistake first: the end date before the start date.
+        _login(page, live_url, "zhangsan")
+        page.click("a[href='/start']")
+        page.click("text=请假申请")
+        page.select_option("[name=leave_type]", "年假")
+        page.fill("[name=start_date]", "2026-11-24")
+        page.fill("[name=end_date]", "2026-11-23")
+        page.fill("[name=days]", "2")
+        page.fill("[name=reason]", "回老家探亲")
+        page.click("button:has-text('提交')")
+        assert "结束日期不能早于开始日期" in page.inner_text("#err-end_date")
+        page.fill("[name=end_date]", "2026-11-25")
+        page.click("button:has-text('提交')")
+        page.wait_for_url("**/instances/*")
+        assert "审批中" in page.inner_text("body")
+        assert "部门负责人审批" in page.inner_text("body")
+        _logout(page)
+
+        # 孙丽, his department leader, finds it in 待办 and approves with an opinion.
+        _login(page, live_url, "sunli")
+        page.click("a:has-text('张三的请假申请')")
+        page.fill("[name=opinion]", "同意，注意工作交接")
+        page.click("button[value=approve]")
+        page.wait_for_url("**/inbox/todo*")  # the form's #decide fragment survives the redirect
+        assert "已同意" in page.inner_text("body")
+        _logout(page)
+
+        # 张三 sees 已通过 with the full 流转记录.
+        _login(page, live_url, "zhangsan")
+        page.click("text=我发起的")
+        page.click("a:has-text('张三的请假申请')")
+        body = page.inner_text("body")
+        assert "已通过" in body
+        for expected in ("发起申请", "孙丽", "同意，注意工作交接", "知会", "流程结束"):
+            assert expected in body, expected
+        assert page.locator("svg[aria-label]").count() == 1  # the process diagram
+        page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
+        _logout(page)
+
+        # 刘洋 (人事部) has the 知会 copy, unread until he opens it.
+        _login(page, live_url, "liuyang")
+        page.click("text=抄送我的")
+        assert "未读" in page.inner_text("main")
+        page.click("a:has-text('张三的请假申请')")
+        page.click("text=抄送我的")
+        assert "已读" in page.inner_text("main")
+    finally:
+        context.close()
