@@ -194,6 +194,7 @@ setting = Table(
     Column("value", Text, nullable=False),
 )
 
+
 def utcnow() -> datetime:
     """Naive UTC: what every DateTime column stores (DESIGN §6)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

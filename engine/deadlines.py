@@ -22,9 +22,7 @@ BATCH = 500
 def _claim(conn: Connection, item_id: int, step: str, now: datetime) -> bool:
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     result = conn.execute(
-        dialect_insert(reminder)
-        .values(work_item_id=item_id, step=step, created_at=now)
-        .on_conflict_do_nothing()
+        dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now).on_conflict_do_nothing()
     )
     return result.rowcount == 1
 
@@ -36,8 +34,13 @@ def sweep(core, now: datetime | None = None) -> int:
     with core.db.write() as conn:
         already = exists().where(and_(reminder.c.work_item_id == work_item.c.id, reminder.c.step == "overdue"))
         rows = conn.execute(
-            select(work_item.c.id, work_item.c.assignee_id, work_item.c.instance_id, work_item.c.node_name,
-                   instance.c.title)
+            select(
+                work_item.c.id,
+                work_item.c.assignee_id,
+                work_item.c.instance_id,
+                work_item.c.node_name,
+                instance.c.title,
+            )
             .join(instance, instance.c.id == work_item.c.instance_id)
             .where(work_item.c.status == "open", work_item.c.kind == "approve", work_item.c.due_at <= now, ~already)
             .order_by(work_item.c.due_at)

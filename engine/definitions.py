@@ -15,9 +15,9 @@ from pathlib import Path
 
 import orjson
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from . import audit, bpmn, forms
 from .db import definition, utcnow
@@ -106,7 +106,9 @@ def read_bundle(files: dict[str, bytes], fallback_forms: dict[str, dict] | None 
             texts[name] = content.decode("utf-8")
             models.extend(file_models)
         else:
-            problems.append(DeployProblem(name, None, None, "不支持的文件类型：只接受 .bpmn / .bpmn20.xml 和表单 .json"))
+            problems.append(
+                DeployProblem(name, None, None, "不支持的文件类型：只接受 .bpmn / .bpmn20.xml 和表单 .json")
+            )
 
     if problems:
         return Bundle(models, trees, texts, form_schemas, problems, warnings)
@@ -143,7 +145,9 @@ def _check_model(model, form_schemas, problems, warnings) -> None:
             if node.form not in form_schemas:
                 if node.properties.get("form"):
                     problems.append(
-                        DeployProblem(model.file, node.line, node.id, f"找不到表单 '{node.form}'（应为 forms/{node.form}.json）")
+                        DeployProblem(
+                            model.file, node.line, node.id, f"找不到表单 '{node.form}'（应为 forms/{node.form}.json）"
+                        )
                     )
                 else:
                     warnings.append(

@@ -38,13 +38,28 @@ MAX_NAME = 500  # characters kept of a name; the rest would never fit a shape an
 # everything into one spot, so after this many tests the remaining labels just take their default spot.
 OBSTACLE_BUDGET = 100_000
 
-EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-          "implicitThrowEvent"}
+EVENTS = {
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "implicitThrowEvent",
+}
 THROW_EVENTS = {"endEvent", "intermediateThrowEvent", "implicitThrowEvent"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
-ACTIVITIES = SUBPROCESSES | {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask",
-                             "receiveTask", "businessRuleTask", "callActivity"}
+ACTIVITIES = SUBPROCESSES | {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+}
 DATA = {"dataObjectReference", "dataObject", "dataStoreReference", "dataInput", "dataOutput"}
 
 # Back to front. Containers sit under the flows that cross them; message flows cross pools, so they go
@@ -84,8 +99,14 @@ STYLE = (
 )
 
 
-def render_svg(bpmn_xml: str | bytes, process_key: str | None = None, *, done: set[str] = frozenset(),
-               current: set[str] = frozenset(), labels: dict[str, str] | None = None) -> str | None:
+def render_svg(
+    bpmn_xml: str | bytes,
+    process_key: str | None = None,
+    *,
+    done: set[str] = frozenset(),
+    current: set[str] = frozenset(),
+    labels: dict[str, str] | None = None,
+) -> str | None:
     """SVG of the process diagram, or None when the file carries no diagram interchange for it."""
     if isinstance(bpmn_xml, str):
         # The text is already decoded: an encoding named in its declaration no longer applies.
@@ -180,8 +201,9 @@ def _resolve(model: dict[str, etree._Element], ref: str | None) -> etree._Elemen
     return element if element is not None else model.get(ref.rpartition(":")[2])
 
 
-def _find_plane(root: etree._Element, model: dict[str, etree._Element],
-                process_key: str | None) -> etree._Element | None:
+def _find_plane(
+    root: etree._Element, model: dict[str, etree._Element], process_key: str | None
+) -> etree._Element | None:
     planes = list(root.iter(f"{{{BPMNDI_NS}}}BPMNPlane"))
     if not planes:
         return None
@@ -399,8 +421,17 @@ class _Canvas:
     def cover_box(self, box: _Box) -> None:
         self.cover(box.x, box.y, box.right, box.bottom)
 
-    def text(self, lines: list[str], x: float, top: float, size: float, *, anchor: str = "middle",
-             css: str = "", counted: bool = True) -> str:
+    def text(
+        self,
+        lines: list[str],
+        x: float,
+        top: float,
+        size: float,
+        *,
+        anchor: str = "middle",
+        css: str = "",
+        counted: bool = True,
+    ) -> str:
         """Lines of text whose first line starts at `top`; the area counts toward the viewBox unless the
         caller transforms the text elsewhere."""
         if not lines:
@@ -432,8 +463,9 @@ class _Canvas:
 # ---------------------------------------------------------------- the plane
 
 
-def _draw_plane(canvas: _Canvas, plane: etree._Element, model: dict[str, etree._Element], states: _States,
-                labels: dict[str, str]) -> None:
+def _draw_plane(
+    canvas: _Canvas, plane: etree._Element, model: dict[str, etree._Element], states: _States, labels: dict[str, str]
+) -> None:
     shapes_di = list(plane.iter(f"{{{BPMNDI_NS}}}BPMNShape"))
     edges_di = list(plane.iter(f"{{{BPMNDI_NS}}}BPMNEdge"))
     shown = {di.get("bpmnElement") for di in shapes_di}
@@ -481,8 +513,7 @@ def _category(shape: _Shape) -> str:
     return "other"
 
 
-def _draw_shape(canvas: _Canvas, shape: _Shape, states: _States, caption: str | None,
-                obstacles: _Obstacles) -> None:
+def _draw_shape(canvas: _Canvas, shape: _Shape, states: _States, caption: str | None, obstacles: _Obstacles) -> None:
     category = _category(shape)
     state = states.of(shape.ref)
     canvas.cover_box(shape.box)
@@ -633,9 +664,7 @@ def _caption(canvas: _Canvas, text: str, shape: _Shape, top: float, state: str, 
 
 def _rect(box: _Box, css: str = "outline", rx: float = 0) -> str:
     corner = f' rx="{_n(rx)}"' if rx else ""
-    return (
-        f'<rect class="{css}" x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{_n(box.h)}"{corner}/>'
-    )
+    return f'<rect class="{css}" x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{_n(box.h)}"{corner}/>'
 
 
 def _circle(cx: float, cy: float, r: float, css: str) -> str:
@@ -673,15 +702,12 @@ def _draw_event(canvas: _Canvas, shape: _Shape) -> str:
 def _message_icon(cx: float, cy: float, k: float, filled: bool) -> str:
     box = _Box(cx - 9 * k, cy - 6 * k, 18 * k, 12 * k)
     flap = [(box.x, box.y), (cx, cy + 1 * k), (box.right, box.y)]
-    return _rect(box, "solid" if filled else "mark fill") + _path(
-        f"M{_points(flap)}", "knock" if filled else "mark"
-    )
+    return _rect(box, "solid" if filled else "mark fill") + _path(f"M{_points(flap)}", "knock" if filled else "mark")
 
 
 def _timer_icon(cx: float, cy: float, k: float, filled: bool) -> str:
     ticks = "".join(
-        _line(cx + 8 * k * math.cos(a), cy + 8 * k * math.sin(a), cx + 10 * k * math.cos(a),
-              cy + 10 * k * math.sin(a))
+        _line(cx + 8 * k * math.cos(a), cy + 8 * k * math.sin(a), cx + 10 * k * math.cos(a), cy + 10 * k * math.sin(a))
         for a in (i * math.pi / 6 for i in range(12))
     )
     hands = _path(f"M{_n(cx)},{_n(cy - 6 * k)} L{_n(cx)},{_n(cy)} L{_n(cx + 4.5 * k)},{_n(cy + 2 * k)}")
@@ -804,17 +830,12 @@ def _user_icon(x: float, y: float) -> str:
 def _service_icon(x: float, y: float) -> str:
     cx, cy = x + 8, y + 8
     # A thick dashed ring reads as the teeth of a gear: 16 dashes on a 6px circle.
-    teeth = (
-        f'<circle class="mark" cx="{_n(cx)}" cy="{_n(cy)}" r="6" stroke-width="3"'
-        f' stroke-dasharray="2.36 2.36"/>'
-    )
+    teeth = f'<circle class="mark" cx="{_n(cx)}" cy="{_n(cy)}" r="6" stroke-width="3" stroke-dasharray="2.36 2.36"/>'
     return teeth + _circle(cx, cy, 5, "mark fill") + _circle(cx, cy, 2, "mark")
 
 
 def _script_icon(x: float, y: float) -> str:
-    scroll = _path(
-        f"M{_n(x + 3)},{_n(y)} h11 q-4 4 0 8 t0 8 h-11 q4 -4 0 -8 t0 -8 z", "mark fill"
-    )
+    scroll = _path(f"M{_n(x + 3)},{_n(y)} h11 q-4 4 0 8 t0 8 h-11 q4 -4 0 -8 t0 -8 z", "mark fill")
     rows = "".join(_line(x + 4 + dy / 4, y + 4 + dy, x + 11 + dy / 4, y + 4 + dy, "mark") for dy in (0, 4, 8))
     return scroll + rows
 
@@ -835,10 +856,7 @@ def _rule_icon(x: float, y: float) -> str:
 
 def _manual_icon(x: float, y: float) -> str:
     # A flat hand: palm with three fingers pointing right, enough to tell it from a user task.
-    d = (
-        f"M{_n(x + 1)},{_n(y + 6)} h6 l3 -3 h6 v2 h-5 h7 v2 h-7 h6 v2 h-6 h5 v2"
-        f" h-11 q-4 0 -4 -3 v-2 q0 -2 3 -2 z"
-    )
+    d = f"M{_n(x + 1)},{_n(y + 6)} h6 l3 -3 h6 v2 h-5 h7 v2 h-7 h6 v2 h-6 h5 v2 h-11 q-4 0 -4 -3 v-2 q0 -2 3 -2 z"
     return _path(d, "mark fill")
 
 
@@ -1010,8 +1028,9 @@ def _dedupe(points: list[Point]) -> list[Point]:
     return result
 
 
-def _edge_lines(points: list[Point], kind: str, element: etree._Element | None,
-                model: dict[str, etree._Element]) -> str:
+def _edge_lines(
+    points: list[Point], kind: str, element: etree._Element | None, model: dict[str, etree._Element]
+) -> str:
     if kind == "messageFlow":
         line_css, head = "line dashed", "open"
     elif kind in ("dataInputAssociation", "dataOutputAssociation"):
@@ -1074,8 +1093,12 @@ def _source_marker(points: list[Point], flow: etree._Element, model: dict[str, e
     if conditional and _local(source.tag) not in GATEWAYS:
         half = 4.0
         mid = (start[0] + ux * 8, start[1] + uy * 8)
-        diamond = [start, (mid[0] - uy * half, mid[1] + ux * half), (start[0] + ux * 16, start[1] + uy * 16),
-                   (mid[0] + uy * half, mid[1] - ux * half)]
+        diamond = [
+            start,
+            (mid[0] - uy * half, mid[1] + ux * half),
+            (start[0] + ux * 16, start[1] + uy * 16),
+            (mid[0] + uy * half, mid[1] - ux * half),
+        ]
         return _polygon(diamond, "arrow open")
     return ""
 

@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from simpleeval import EvalWithCompoundTypes
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, safe_mult
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -34,6 +34,49 @@ def _days_between(start, end):
     return (_date(end) - _date(start)).days
 
 
+# Guards against expressions that are whitelisted but would take minutes or gigabytes to evaluate.
+# simpleeval limits one string or list to 100 000 items, but not a list of lists, a `%` format width,
+# a sum of lists, round()'s negative precision (round(1, -10**9) computes 10**(10**9)) or an integer
+# squared again and again.
+MAX_ROUND_DIGITS = 20
+MAX_INT_BITS = 4096
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _round(value, ndigits=None):
+    if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS):
+        raise ExpressionError(f"round() 的位数必须是 -{MAX_ROUND_DIGITS} 到 {MAX_ROUND_DIGITS} 之间的整数")
+    return round(value) if ndigits is None else round(value, ndigits)
+
+
+def _sum(values, start=0):
+    values = list(values)
+    total = start
+    for value in [start, *values]:
+        if not _is_number(value):
+            raise ExpressionError("sum() 只能对数字求和")
+    for value in values:
+        total += value
+    return total
+
+
+def _mult(a, b):
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        raise ExpressionError("不支持用 * 重复列表")
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise ExpressionError("乘积过大")  # `a = a * a` repeated in a script doubles the digits each line
+    return safe_mult(a, b)
+
+
+def _mod(a, b):
+    if isinstance(a, (str, bytes)):
+        raise ExpressionError("不支持用 % 格式化字符串")
+    return a % b
+
+
 FUNCTIONS = {
     "len": len,
     "int": int,
@@ -43,8 +86,8 @@ FUNCTIONS = {
     "abs": abs,
     "min": min,
     "max": max,
-    "round": round,
-    "sum": sum,
+    "round": _round,
+    "sum": _sum,
     "any": any,
     "all": all,
     "date": _date,
@@ -159,6 +202,9 @@ def compile_expression(expression: str) -> ast.Expression:
     return tree
 
 
+OPERATORS = {**DEFAULT_OPERATORS, ast.Mult: _mult, ast.Mod: _mod}
+
+
 class _Evaluator(EvalWithCompoundTypes):
     """simpleeval with our own whitelist check in front; attribute access is never reached."""
 
@@ -177,7 +223,7 @@ def _compiled(expression: str) -> ast.Expression:
 
 def evaluate(expression: str, names: dict):
     tree = _compiled(expression)
-    evaluator = _Evaluator(names={**CONSTANTS, **names}, functions=dict(FUNCTIONS))
+    evaluator = _Evaluator(operators=dict(OPERATORS), names={**CONSTANTS, **names}, functions=dict(FUNCTIONS))
     try:
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:

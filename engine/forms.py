@@ -6,6 +6,7 @@ A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea,
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
@@ -16,6 +17,9 @@ from .errors import FieldError, InvalidData
 
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array"}
 MAX_STRING = 20000
+# Numbers beyond ±2**53 (and NaN/Infinity, which Python's JSON reader accepts) cannot be checked by
+# jsonschema's multipleOf nor stored as JSON: refuse them as a field error instead of failing later.
+MAX_NUMBER = 2**53
 
 
 class FormProblem(Exception):
@@ -82,8 +86,8 @@ def clean(schema: dict, data: dict | None) -> dict:
     """Keep the schema's own fields, trim strings, drop empty optional values."""
     result = {}
     for name, prop in schema.get("properties", {}).items():
-        if data is None or name not in data:
-            continue
+        if data is None or data.get(name) is None:
+            continue  # null is "not filled in": a required field then says 请填写…
         value = data[name]
         if isinstance(value, str):
             value = value.strip()
@@ -105,6 +109,14 @@ def clean(schema: dict, data: dict | None) -> dict:
     return result
 
 
+def _bad_number(value) -> bool:
+    if isinstance(value, list):
+        return any(_bad_number(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not math.isfinite(value) or abs(value) > MAX_NUMBER
+
+
 def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     """Validate submitted data; return the cleaned data or raise InvalidData naming each bad field."""
     if data is not None and not isinstance(data, dict):
@@ -114,7 +126,11 @@ def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     errors: list[FieldError] = [FieldError(name, "表单中没有这个字段") for name in unknown]
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     seen = set()
-    for error in sorted(validator.iter_errors(cleaned), key=lambda e: list(e.absolute_path)):
+    for name in [n for n, v in cleaned.items() if _bad_number(v)]:
+        errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
+        seen.add(name)
+    checkable = {n: v for n, v in cleaned.items() if n not in seen}
+    for error in sorted(validator.iter_errors(checkable), key=lambda e: list(e.absolute_path)):
         name, message = _message(error, schema)
         if name in seen:
             continue
@@ -130,9 +146,7 @@ def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
         if other and other not in seen and isinstance(cleaned.get(other), str):
             try:
                 if date.fromisoformat(value) < date.fromisoformat(cleaned[other]):
-                    errors.append(
-                        FieldError(name, f"{field_title(schema, name)}不能早于{field_title(schema, other)}")
-                    )
+                    errors.append(FieldError(name, f"{field_title(schema, name)}不能早于{field_title(schema, other)}"))
             except ValueError:
                 pass
         if prop.get("x-widget") == "user" and user_exists is not None and not user_exists(value):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import department, role, user_account, user_role, utcnow
-from .errors import InvalidData, FieldError, NotFound
+from .errors import FieldError, InvalidData, NotFound
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ import re
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
 from .calendar import PRIORITIES, due_at
-from .db import instance, notification, work_item, utcnow
+from .db import instance, notification, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .expressions import ExpressionError, script_engine
 
@@ -144,9 +144,7 @@ def _start_node(compiled: definitions.Compiled) -> str | None:
     return None
 
 
-def complete(
-    core, username: str, item_id: int, data: dict | None, decision: str, opinion: str | None
-) -> dict:
+def complete(core, username: str, item_id: int, data: dict | None, decision: str, opinion: str | None) -> dict:
     """同意 / 不同意: decide a work item with form data and an opinion."""
     opinion = (opinion or "").strip()
     if decision not in DECISIONS:
@@ -159,10 +157,16 @@ def complete(
         user = org.require_user(conn, username)
         item = _item_for_actor(conn, item_id, user)
         session, inst = _load(core, conn, item.instance_id)
-        if item.status != "open" or item.kind != "approve":
+        # Read again under the instance lock: a concurrent command may have closed it meanwhile.
+        item = conn.execute(select(work_item).where(work_item.c.id == item.id)).first()
+        if item.kind != "approve":
+            raise Conflict("知会无需审批")
+        if item.status == "cancelled":
+            raise Conflict(f"该待办{item.note or '已取消'}，无需再处理")
+        if item.status != "open":
             raise Conflict("该待办已处理，无需重复提交")
         if inst.status != "running":
-            raise Conflict(f"该申请已{STATUS_LABELS.get(inst.status, inst.status)}，不能再审批")
+            raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能再审批")
         task = _ready_task(session.workflow, item.task_id)
         node = session.model.nodes.get(item.node_id)
         schema = session.compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
@@ -311,8 +315,9 @@ def _advance(session: Session, priority: str) -> None:
                 continue
             res = assignment.resolve(conn, node.assignee, session.initiator, session.data, admin)
             for kind, message in res.notes:
-                audit.record(conn, kind, instance_id=session.instance_id, node_id=node.id, node_name=node.name,
-                             message=message)
+                audit.record(
+                    conn, kind, instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message
+                )
             last = _last_approver(conn, session.instance_id) if session.model.dedupe_approver else None
             if last is not None and res.user_ids == [last]:
                 audit.record(

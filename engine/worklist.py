@@ -6,15 +6,14 @@ These never deserialize workflow state: every list is one indexed query plus a c
 from __future__ import annotations
 
 import orjson
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
-
-from SpiffWorkflow.util.task import TaskState
 
 from . import audit, bpmn, org
 from .calendar import to_local
 from .db import definition, instance, user_account, utcnow, work_item
-from .errors import InvalidData, FieldError, NotFound
+from .errors import FieldError, InvalidData, NotFound
 from .runtime import STATUS_LABELS, is_participant
 
 BOXES = ("todo", "done", "started", "cc")
@@ -134,7 +133,9 @@ def counts(conn: Connection, user: org.User) -> dict:
         .select_from(work_item)
         .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
     ).scalar()
-    started = conn.execute(select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)).scalar()
+    started = conn.execute(
+        select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)
+    ).scalar()
     return {
         "todo": by_kind.get("approve:open", 0),
         "done": by_kind.get("approve:done", 0),
@@ -184,7 +185,9 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
     if inst is None or not is_participant(conn, instance_id, user):
         raise NotFound("申请不存在，或您无权查看")
     compiled = core.specs.get(conn, inst.definition_id)
-    version = conn.execute(select(definition.c.version, definition.c.name).where(definition.c.id == inst.definition_id)).first()
+    version = conn.execute(
+        select(definition.c.version, definition.c.name).where(definition.c.id == inst.definition_id)
+    ).first()
     people = org.users_by_ids(conn, [inst.initiator_id])
     items = conn.execute(
         select(work_item, user_account.c.display_name, user_account.c.username)

@@ -24,8 +24,14 @@ def deadline_sweep(core) -> None:
 
 def _configure(scheduler, core):
     scheduler.add_job(
-        deadline_sweep, "interval", minutes=1, args=[core], id="deadline_sweep",
-        max_instances=1, coalesce=True, replace_existing=True,
+        deadline_sweep,
+        "interval",
+        minutes=1,
+        args=[core],
+        id="deadline_sweep",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
     )
     return scheduler
 

@@ -201,8 +201,6 @@ def leave_data():
 
 # --- helpers shared by the flow, API, security and concurrency tests ----------------------------
 
-DATA_DIR = Path(__file__).parent / "data"
-
 
 class LeaveFlow:
     """Drive the 请假 process through the REST API as the demo users."""
@@ -226,9 +224,7 @@ class LeaveFlow:
 
     def open_items(self, instance_id: int) -> list[dict]:
         """The instance's open approval items (not 知会 copies), in creation order."""
-        return [
-            w for w in self.detail(instance_id)["work_items"] if w["kind"] == "approve" and w["status"] == "open"
-        ]
+        return [w for w in self.detail(instance_id)["work_items"] if w["kind"] == "approve" and w["status"] == "open"]
 
     def my_item(self, user: str, instance_id: int) -> dict:
         """The one open item `user` holds for this instance, as listed in the user's 待办."""

@@ -115,7 +115,11 @@ def test_leave_renders_names_states_and_caption():
 
 def test_leave_task_names_are_drawn_whole_inside_their_boxes():
     root = _svg(render_svg(LEAVE, "leave"))
-    for task_id, name in (("Task_dept_leader", "部门负责人审批"), ("Task_vp", "分管领导审批"), ("Task_gm", "总经理审批")):
+    for task_id, name in (
+        ("Task_dept_leader", "部门负责人审批"),
+        ("Task_vp", "分管领导审批"),
+        ("Task_gm", "总经理审批"),
+    ):
         text = _group(root, task_id).find(f"{SVG}text")
         assert "".join(text.itertext()) == name
 
@@ -238,8 +242,10 @@ def test_gateway_label_moves_above_when_a_flow_leaves_from_below():
 
 
 def test_caption_goes_under_the_node_or_on_its_border_when_crowded():
-    doc = _doc('<bpmn:userTask id="A"/><bpmn:userTask id="B"/><bpmn:userTask id="C"/>',
-               _shape("A", 0, 0) + _shape("B", 0, 95) + _shape("C", 300, 0))
+    doc = _doc(
+        '<bpmn:userTask id="A"/><bpmn:userTask id="B"/><bpmn:userTask id="C"/>',
+        _shape("A", 0, 0) + _shape("B", 0, 95) + _shape("C", 300, 0),
+    )
     root = _svg(render_svg(doc, labels={"A": "孙丽", "C": "王强"}))
     pills = {_texts(g): g.find(f"{SVG}rect") for g in root.iter(f"{SVG}g") if "caption" in _classes(g)}
     assert float(pills["王强"].get("y")) > 80  # free space below C
@@ -249,17 +255,16 @@ def test_caption_goes_under_the_node_or_on_its_border_when_crowded():
 def test_containers_are_painted_parent_first_whatever_the_file_order():
     collaboration = '<bpmn:collaboration id="C1"><bpmn:participant id="PA" processRef="P1"/></bpmn:collaboration>'
     process = (
-        '<bpmn:laneSet><bpmn:lane id="L1"/></bpmn:laneSet>'
-        '<bpmn:subProcess id="Inner"/><bpmn:subProcess id="Outer"/>'
+        '<bpmn:laneSet><bpmn:lane id="L1"/></bpmn:laneSet><bpmn:subProcess id="Inner"/><bpmn:subProcess id="Outer"/>'
     )
     shapes = (
-        _shape("L1", 30, 0, 570, 300) + _shape("Inner", 100, 50, 100, 60, 'isExpanded="true"')
-        + _shape("Outer", 80, 30, 300, 200, 'isExpanded="true"') + _shape("PA", 0, 0, 600, 300)
+        _shape("L1", 30, 0, 570, 300)
+        + _shape("Inner", 100, 50, 100, 60, 'isExpanded="true"')
+        + _shape("Outer", 80, 30, 300, 200, 'isExpanded="true"')
+        + _shape("PA", 0, 0, 600, 300)
     )
     root = _svg(render_svg(_doc(process, shapes, collaboration=collaboration, plane_ref="C1")))
     assert [g.get("data-id") for g in _shape_groups(root)] == ["PA", "L1", "Outer", "Inner"]
-
-
 
 
 def test_negative_coordinates_widen_the_viewbox():
@@ -294,9 +299,15 @@ def test_shapes_are_drawn_by_type():
         '<bpmn:serviceTask id="ST"/><bpmn:subProcess id="SP"><bpmn:task id="IN"/></bpmn:subProcess>'
     )
     shapes = (
-        _shape("S", 0, 0, 36, 36) + _shape("E", 50, 0, 36, 36) + _shape("I", 100, 0, 36, 36)
-        + _shape("GX", 0, 100, 50, 50) + _shape("GP", 60, 100, 50, 50) + _shape("GI", 120, 100, 50, 50)
-        + _shape("ST", 0, 200) + _shape("SP", 200, 200, 300, 200, 'isExpanded="true"') + _shape("IN", 250, 250)
+        _shape("S", 0, 0, 36, 36)
+        + _shape("E", 50, 0, 36, 36)
+        + _shape("I", 100, 0, 36, 36)
+        + _shape("GX", 0, 100, 50, 50)
+        + _shape("GP", 60, 100, 50, 50)
+        + _shape("GI", 120, 100, 50, 50)
+        + _shape("ST", 0, 200)
+        + _shape("SP", 200, 200, 300, 200, 'isExpanded="true"')
+        + _shape("IN", 250, 250)
     )
     root = _svg(render_svg(_doc(process, shapes)))
 
@@ -327,8 +338,11 @@ def test_flows_have_arrowheads_and_message_flows_are_dashed():
         '<bpmn:sequenceFlow id="F1" name="同意" sourceRef="T1" targetRef="T2"/>'
     )
     shapes = (
-        _shape("PA", 0, 0, 600, 200, 'isHorizontal="true"') + _shape("L1", 30, 0, 570, 200)
-        + _shape("PB", 0, 300, 600, 60) + _shape("T1", 100, 60) + _shape("T2", 300, 60)
+        _shape("PA", 0, 0, 600, 200, 'isHorizontal="true"')
+        + _shape("L1", 30, 0, 570, 200)
+        + _shape("PB", 0, 300, 600, 60)
+        + _shape("T1", 100, 60)
+        + _shape("T2", 300, 60)
     )
     edges = _edge("F1", (200, 100), (300, 100)) + _edge("M1", (350, 140), (350, 300))
     doc = _doc(process, shapes, edges, collaboration, plane_ref="C1")

@@ -40,6 +40,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         TOKEN_MAX_AGE=12 * 3600,
     )
     app.json.ensure_ascii = False
+    app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
 
     from . import api, auth, i18n, pages

@@ -126,9 +126,7 @@ def _instance_json(instance_id: int, status: int = 200):
     core = _core()
     with core.db.read() as conn:
         detail = worklist.instance_detail(core, conn, g.user, instance_id)
-    return current_app.response_class(
-        orjson.dumps(detail, default=str), status=status, mimetype="application/json"
-    )
+    return current_app.response_class(orjson.dumps(detail, default=str), status=status, mimetype="application/json")
 
 
 @bp.get("/instances/<int:instance_id>")

@@ -35,7 +35,8 @@ def _core(data_dir: str | None) -> Core:
         return Core()
     except Exception as exc:  # a bad URL, a driver that is not installed …
         raise click.ClickException(
-            f"无法连接数据库：{exc}\n请检查 OAFLOW_DATABASE_URL；使用 PostgreSQL 需先安装：pip install 'oaflow[postgres]'"
+            f"无法连接数据库：{exc}\n"
+            "请检查 OAFLOW_DATABASE_URL；使用 PostgreSQL 需先安装：pip install 'oaflow[postgres]'"
         ) from None
 
 
@@ -101,7 +102,9 @@ def _check_port(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise click.ClickException(f"端口 {port} 已被占用：请用 --port 指定其他端口，例如 --port {port + 1}") from None
+                raise click.ClickException(
+                    f"端口 {port} 已被占用：请用 --port 指定其他端口，例如 --port {port + 1}"
+                ) from None
             raise click.ClickException(f"无法监听 {host}:{port}：{exc.strerror}") from None
 
 
@@ -131,7 +134,7 @@ def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool)
     """准备演示数据（示例单位、账号、流程）并启动 Web 与定时任务。"""
     core = _core(data_dir)
     _prepare(core, with_demo=True)
-    click.echo("\n演示账号（密码均为 %s）：" % demo.DEMO_PASSWORD)
+    click.echo(f"\n演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
     for username, name, title in demo.accounts():
         click.echo(f"  {username:<11} {name}  {title}")
     if prepare_only:
@@ -223,8 +226,14 @@ def user_create(username, display_name, department, roles, admin, email, data_di
     try:
         with core.db.write() as conn:
             created = org.create_user(
-                conn, username, display_name or username, password, department,
-                is_admin=admin, roles=tuple(roles), email=email,
+                conn,
+                username,
+                display_name or username,
+                password,
+                department,
+                is_admin=admin,
+                roles=tuple(roles),
+                email=email,
             )
     except InvalidData as exc:
         raise click.ClickException("；".join(e.message for e in exc.errors)) from None

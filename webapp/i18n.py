@@ -125,7 +125,9 @@ EN = {
     "无法处理": "Cannot process",
     "出错了": "Something went wrong",
     "页面不存在": "Page not found",
-    "页面已过期或请求无效，请返回刷新后重试": "The page has expired or the request was invalid. Go back, reload and try again.",
+    "页面已过期或请求无效，请返回刷新后重试": (
+        "The page has expired or the request was invalid. Go back, reload and try again."
+    ),
     "返回待办": "Back to my tasks",
     "返回登录": "Back to login",
 }

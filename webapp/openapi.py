@@ -92,11 +92,19 @@ def openapi_document() -> dict:
                     "responses": {"200": _resp("令牌", {"type": "object"}), **_errors(401)},
                 }
             },
-            "/me": {"get": {"summary": "当前用户与待办计数", "security": bearer,
-                            "responses": {"200": _resp("当前用户"), **_errors(401)}}},
+            "/me": {
+                "get": {
+                    "summary": "当前用户与待办计数",
+                    "security": bearer,
+                    "responses": {"200": _resp("当前用户"), **_errors(401)},
+                }
+            },
             "/processes": {
-                "get": {"summary": "我可以发起的流程", "security": bearer,
-                        "responses": {"200": _resp("流程列表"), **_errors(401)}}
+                "get": {
+                    "summary": "我可以发起的流程",
+                    "security": bearer,
+                    "responses": {"200": _resp("流程列表"), **_errors(401)},
+                }
             },
             "/processes/{key}": {
                 "get": {
@@ -177,10 +185,18 @@ def openapi_document() -> dict:
                     "summary": "待办 / 已办 / 我发起的 / 抄送我的",
                     "security": bearer,
                     "parameters": [
-                        {"name": "box", "in": "query", "schema": {"type": "string", "enum": ["todo", "done", "started", "cc"]}},
+                        {
+                            "name": "box",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["todo", "done", "started", "cc"]},
+                        },
                         {"name": "q", "in": "query", "schema": {"type": "string"}},
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                        {
+                            "name": "per_page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
                     ],
                     "responses": {"200": _resp("{items, total}"), **_errors(401, 422)},
                 }

@@ -266,9 +266,7 @@ def _field_errors(exc: InvalidData, schema: dict, *own: str) -> dict[str, str]:
 
 
 def _has_user_widget(*schemas) -> bool:
-    return any(
-        prop.get("x-widget") == "user" for schema in schemas for prop in schema.get("properties", {}).values()
-    )
+    return any(prop.get("x-widget") == "user" for schema in schemas for prop in schema.get("properties", {}).values())
 
 
 def _active_users(conn) -> list:
@@ -448,7 +446,9 @@ def instance_page(instance_id):
     core = _core()
     with core.db.read() as conn:
         detail, compiled = _with_history(core, conn, instance_id)
-    unread_cc = any(w["kind"] == "cc" and w["assignee"] == g.user.username and not w["read"] for w in detail["work_items"])
+    unread_cc = any(
+        w["kind"] == "cc" and w["assignee"] == g.user.username and not w["read"] for w in detail["work_items"]
+    )
     if unread_cc:
         with core.db.write() as conn:
             worklist.mark_cc_read(conn, g.user, instance_id)
@@ -457,7 +457,8 @@ def instance_page(instance_id):
         view = _view_schema(compiled, detail["form"], detail["data"])
         user_names = _user_names(conn, view, detail["data"])
     my_items = [
-        w for w in detail["work_items"]
+        w
+        for w in detail["work_items"]
         if w["kind"] == "approve" and w["status"] == "open" and w["assignee"] == g.user.username
     ]
     return render_template(
@@ -469,4 +470,3 @@ def instance_page(instance_id):
         holders=_holders(detail),
         my_items=my_items,
     )
-
