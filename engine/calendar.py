@@ -88,6 +88,11 @@ def due_at(conn: Connection, created_utc: datetime, priority: str) -> datetime:
     return local_end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def deadline_for(conn: Connection, created_utc: datetime, priority: str, node=None) -> datetime:
+    """The due time of a new work item: by the instance priority (a node may later set its own limit)."""
+    return due_at(conn, created_utc, priority)
+
+
 def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
-from .calendar import PRIORITIES, due_at
+from .calendar import PRIORITIES, deadline_for
 from .db import instance, notification, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .expressions import ExpressionError, script_engine
@@ -67,7 +67,7 @@ class Session:
         return self.compiled.model
 
 
-def _run_engine(workflow: BpmnWorkflow) -> None:
+def run_engine(workflow: BpmnWorkflow) -> None:
     try:
         workflow.do_engine_steps()
     except ExpressionError as exc:
@@ -94,7 +94,7 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=_ENGINE)
         workflow.task_tree.data.update(cleaned)
         workflow.task_tree.data.update(initiator=user.username, priority=priority)
-        _run_engine(workflow)
+        run_engine(workflow)
 
         title = render_title(
             compiled.model.title_template, {**cleaned, "initiator_name": user.display_name, "priority": priority}
@@ -126,8 +126,8 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
             message=f"{user.display_name}发起了“{title}”（{priority}）",
         )
         session = Session(conn, compiled, workflow, instance_id, user, cleaned, version=1)
-        _advance(session, priority)
-        _save(session, priority)
+        advance(session, priority)
+        save(session, priority)
         return {"id": instance_id, "title": title, "status": session.status}
 
 
@@ -156,7 +156,7 @@ def complete(core, username: str, item_id: int, data: dict | None, decision: str
     with core.db.write() as conn:
         user = org.require_user(conn, username)
         item = _item_for_actor(conn, item_id, user)
-        session, inst = _load(core, conn, item.instance_id)
+        session, inst = load_session(core, conn, item.instance_id)
         # Read again under the instance lock: a concurrent command may have closed it meanwhile.
         item = conn.execute(select(work_item).where(work_item.c.id == item.id)).first()
         if item.kind != "approve":
@@ -204,14 +204,14 @@ def complete(core, username: str, item_id: int, data: dict | None, decision: str
         task.data.update(approved=decision == "approve", decision=decision)
         if decision == "approve":
             task.run()
-            _run_engine(session.workflow)
-            _advance(session, inst.priority)
+            run_engine(session.workflow)
+            advance(session, inst.priority)
         else:
             # 不同意: the node's reject rule; the default ends the instance as 不通过.
             session.workflow.cancel()
             session.status = "rejected"
-            _close_open_items(session, "流程已结束")
-        _save(session, inst.priority)
+            close_open_items(session, "流程已结束")
+        save(session, inst.priority)
         return {"id": item.instance_id, "status": session.status, "work_item": item.id}
 
 
@@ -244,7 +244,7 @@ def is_participant(conn: Connection, instance_id: int, user: org.User) -> bool:
     )
 
 
-def _load(core, conn: Connection, instance_id: int) -> tuple[Session, object]:
+def load_session(core, conn: Connection, instance_id: int) -> tuple[Session, object]:
     query = select(instance).where(instance.c.id == instance_id)
     if not core.db.is_sqlite:
         query = query.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
@@ -283,7 +283,7 @@ def _last_approver(conn: Connection, instance_id: int) -> int | None:
     ).scalar()
 
 
-def _advance(session: Session, priority: str) -> None:
+def advance(session: Session, priority: str) -> None:
     """Project READY tasks into work items until nothing more moves on its own.
 
     Plain tasks (bpmn:task, manualTask) pass through, creating 知会 copies when they name readers;
@@ -338,7 +338,7 @@ def _advance(session: Session, priority: str) -> None:
             open_tasks.add(str(task.id))
         if not moved:
             break
-        _run_engine(session.workflow)
+        run_engine(session.workflow)
     if session.workflow.is_completed() and session.status == "running":
         session.status = "approved"
 
@@ -346,7 +346,7 @@ def _advance(session: Session, priority: str) -> None:
 def _create_items(session: Session, task, node: bpmn.Node, user_ids: list[int], priority: str) -> None:
     conn = session.conn
     now = utcnow()
-    due = due_at(conn, now, priority)
+    due = deadline_for(conn, now, priority, node)
     for user_id in user_ids:
         conn.execute(
             insert(work_item).values(
@@ -361,7 +361,7 @@ def _create_items(session: Session, task, node: bpmn.Node, user_ids: list[int], 
                 due_at=due,
             )
         )
-        _notify(conn, user_id, session.instance_id, "todo", f"您有新的待办：{node.name}")
+        notify(conn, user_id, session.instance_id, "todo", f"您有新的待办：{node.name}")
 
 
 def _create_cc(session: Session, node: bpmn.Node) -> None:
@@ -382,13 +382,13 @@ def _create_cc(session: Session, node: bpmn.Node) -> None:
                 created_at=now,
             )
         )
-        _notify(conn, user_id, session.instance_id, "cc", f"知会：{node.name}")
+        notify(conn, user_id, session.instance_id, "cc", f"知会：{node.name}")
         names.append(org.get_user(conn, user_id).display_name)
     message = f"已知会{'、'.join(names)}" if names else "知会对象不存在，未发送"
     audit.record(conn, "cc", instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message)
 
 
-def _close_open_items(session: Session, note: str) -> None:
+def close_open_items(session: Session, note: str) -> None:
     session.conn.execute(
         update(work_item)
         .where(
@@ -400,7 +400,7 @@ def _close_open_items(session: Session, note: str) -> None:
     )
 
 
-def _notify(conn: Connection, user_id: int, instance_id: int, kind: str, title: str, body: str = "") -> None:
+def notify(conn: Connection, user_id: int, instance_id: int, kind: str, title: str, body: str = "") -> None:
     conn.execute(
         insert(notification).values(
             user_id=user_id, instance_id=instance_id, kind=kind, title=title, body=body, created_at=utcnow()
@@ -408,7 +408,7 @@ def _notify(conn: Connection, user_id: int, instance_id: int, kind: str, title: 
     )
 
 
-def _save(session: Session, priority: str) -> None:
+def save(session: Session, priority: str) -> None:
     """Write the new state with an optimistic version check; finish the instance when it ended."""
     conn = session.conn
     now = utcnow()
@@ -447,4 +447,4 @@ def _save(session: Session, priority: str) -> None:
         label = STATUS_LABELS[session.status]
         audit.record(conn, "ended", instance_id=session.instance_id, message=f"流程结束：{label}")
         title = conn.execute(select(instance.c.title).where(instance.c.id == session.instance_id)).scalar()
-        _notify(conn, session.initiator.id, session.instance_id, "result", f"您的申请“{title}”{label}")
+        notify(conn, session.initiator.id, session.instance_id, "result", f"您的申请“{title}”{label}")
