@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from . import org
 from .db import user_account
+from .expressions import evaluate
 
 
 @dataclass
@@ -89,7 +90,10 @@ def resolve(
 ) -> Resolution:
     res = Resolution()
     for rule in rules:
-        resolve_rule(conn, rule, initiator, data, admin, res)
+        rule, _, condition = rule.partition(" if ")
+        if condition and not evaluate(condition, data):
+            continue
+        resolve_rule(conn, rule.strip(), initiator, data, admin, res)
     unique = []
     for user_id in res.user_ids:
         if user_id not in unique:

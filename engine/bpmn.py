@@ -191,7 +191,15 @@ def _vendor_assignees(element) -> list[str]:
 
 
 def _split_rules(value: str | None) -> list[str]:
-    return [part.strip() for part in re.split(r"[;,，；]", value or "") if part.strip()]
+    """Rules are separated by ; or newlines, or by commas when no rule carries an `if` condition
+    (a condition may itself contain commas: `dept_leader:办公室 if kind in ['a', 'b']`)."""
+    rules = []
+    for part in re.split(r"[;；\n]", value or ""):
+        if " if " in part:
+            rules.append(part.strip())
+        else:
+            rules.extend(p.strip() for p in re.split(r"[,，]", part))
+    return [rule for rule in rules if rule]
 
 
 def _form_name(element, props: dict[str, str]) -> str | None:

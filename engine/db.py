@@ -110,6 +110,9 @@ instance = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("ended_at", DateTime),
+    # After 退回 with the "direct" option: the node the resubmission jumps straight back to.
+    Column("jump_to", String(200)),
+    Column("end_reason", Text),
     Index("ix_instance_initiator", "initiator_id", "created_at"),
     Index("ix_instance_status", "status"),
 )
@@ -132,6 +135,16 @@ work_item = Table(
     Column("completed_at", DateTime),
     Column("due_at", DateTime),
     Column("read_at", DateTime),
+    # Approval operations (GLOSSARY): order within 依次 signing, how the signer got here
+    # (rule | add_before | add_after | add_parallel | transfer | delegate | recall | send_back),
+    # who added them (减签), the delegator's item a 委派 returns to, the user a 代理 acts for,
+    # and the handwritten signature (PNG, base64) stored with the decision.
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    Column("origin", String(20), nullable=False, default="rule", server_default="rule"),
+    Column("added_by_id", Integer, ForeignKey("user_account.id")),
+    Column("parent_id", Integer, ForeignKey("work_item.id")),
+    Column("proxy_for_id", Integer, ForeignKey("user_account.id")),
+    Column("signature", Text),
     Index("ix_work_item_inbox", "assignee_id", "kind", "status", "created_at"),
     Index("ix_work_item_instance", "instance_id", "status"),
     Index("ix_work_item_due", "status", "due_at"),
@@ -166,6 +179,34 @@ notification = Table(
     Column("created_at", DateTime, nullable=False),
     Column("read_at", DateTime),
     Index("ix_notification_user", "user_id", "read_at"),
+)
+
+# 代理: while active, new work items for `user_id` go to `delegate_id` (scope: all or some processes).
+delegation = Table(
+    "delegation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("delegate_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("processes", Text, nullable=False, default="", server_default=""),  # comma-separated; empty: all
+    Column("reason", String(200)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Index("ix_delegation_user", "user_id", "active"),
+)
+
+# 常用意见: each user's reusable opinions.
+user_phrase = Table(
+    "user_phrase",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "text", name="uq_user_phrase"),
 )
 
 # One row per reminder/escalation step already taken: the primary key makes each step happen once,

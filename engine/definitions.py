@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from . import audit, bpmn, forms
+from . import audit, bpmn, forms, policy
 from .db import definition, utcnow
 from .errors import DeployFailed, DeployProblem, NotFound
 from .expressions import ExpressionError, compile_expression, compile_script
@@ -34,7 +34,13 @@ def _is_bpmn(name: str) -> bool:
 
 def check_rule(rule: str) -> str | None:
     """None when the assignment rule is well formed, else the reason."""
-    kind, _, arg = rule.partition(":")
+    rule, _, condition = rule.partition(" if ")
+    if condition:
+        try:
+            compile_expression(condition)
+        except ExpressionError as exc:
+            return f"审批人规则的条件无效：{exc}"
+    kind, _, arg = rule.strip().partition(":")
     if kind not in ASSIGNEE_KINDS:
         return f"未知的审批人规则 '{rule}'（可用：{', '.join(sorted(ASSIGNEE_KINDS))}）"
     if kind in {"role", "user", "field", "dept_leader"} and not arg.strip():
@@ -157,6 +163,9 @@ def _check_model(model, form_schemas, problems, warnings) -> None:
         for rule in node.assignee + node.cc:
             reason = check_rule(rule)
             if reason:
+                problems.append(DeployProblem(model.file, node.line, node.id, reason))
+        if node.type == "userTask":
+            for reason in policy.problems(node, set(model.nodes)):
                 problems.append(DeployProblem(model.file, node.line, node.id, reason))
     if model.start_form and model.start_form not in form_schemas:
         problems.append(DeployProblem(model.file, model.line, model.key, f"找不到开始表单 '{model.start_form}'"))

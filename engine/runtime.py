@@ -8,7 +8,8 @@ bump `version`, commit. Notifications are written to the outbox in the same tran
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -17,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
-from .calendar import PRIORITIES, deadline_for
+from .calendar import PRIORITIES
 from .db import instance, notification, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .expressions import ExpressionError, script_engine
@@ -61,6 +62,13 @@ class Session:
     data: dict
     version: int
     status: str = "running"
+    priority: str = "正常"
+    title: str = ""
+    jump_to: str | None = None  # after a "direct" 退回: the node the resubmission goes straight back to
+    end_reason: str | None = None
+    # node id -> users who get that node's items instead of its rule (退回 and 撤回 give the step back
+    # to the people who handled it before).
+    reassign: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def model(self) -> bpmn.ProcessModel:
@@ -125,9 +133,11 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
             node_name="发起申请",
             message=f"{user.display_name}发起了“{title}”（{priority}）",
         )
-        session = Session(conn, compiled, workflow, instance_id, user, cleaned, version=1)
-        advance(session, priority)
-        save(session, priority)
+        session = Session(
+            conn, compiled, workflow, instance_id, user, cleaned, version=1, priority=priority, title=title
+        )
+        advance(session)
+        save(session)
         return {"id": instance_id, "title": title, "status": session.status}
 
 
@@ -144,78 +154,82 @@ def _start_node(compiled: definitions.Compiled) -> str | None:
     return None
 
 
-def complete(core, username: str, item_id: int, data: dict | None, decision: str, opinion: str | None) -> dict:
-    """同意 / 不同意: decide a work item with form data and an opinion."""
-    opinion = (opinion or "").strip()
+def complete(
+    core,
+    username: str,
+    item_id: int,
+    data: dict | None,
+    decision: str,
+    opinion: str | None,
+    signature: str | None = None,
+) -> dict:
+    """同意 / 不同意 (or 重新提交 on a returned application): decide a work item."""
+    opinion = check_opinion(opinion, required=decision == "reject", what="不同意时")
     if decision not in DECISIONS:
         raise InvalidData([FieldError("decision", "审批结果必须是 approve（同意）或 reject（不同意）")])
-    if decision == "reject" and not opinion:
-        raise InvalidData([FieldError("opinion", "不同意时必须填写审批意见")])
-    if len(opinion) > 2000:
-        raise InvalidData([FieldError("opinion", "审批意见最多 2000 个字")])
     with core.db.write() as conn:
         user = org.require_user(conn, username)
-        item = _item_for_actor(conn, item_id, user)
-        session, inst = load_session(core, conn, item.instance_id)
-        # Read again under the instance lock: a concurrent command may have closed it meanwhile.
-        item = conn.execute(select(work_item).where(work_item.c.id == item.id)).first()
-        if item.kind != "approve":
-            raise Conflict("知会无需审批")
-        if item.status == "cancelled":
-            raise Conflict(f"该待办{item.note or '已取消'}，无需再处理")
-        if item.status != "open":
-            raise Conflict("该待办已处理，无需重复提交")
-        if inst.status != "running":
-            raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能再审批")
-        task = _ready_task(session.workflow, item.task_id)
-        node = session.model.nodes.get(item.node_id)
-        schema = session.compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
-        cleaned = forms.validate(schema, data, user_exists=lambda name: org.find_user(conn, name) is not None)
+        session, item = open_item_session(core, conn, item_id, user)
+        if item.origin == "resubmit":
+            if decision != "approve":
+                raise Conflict("退回的申请请修改后重新提交，或撤销申请")
+            from . import operations
 
-        now = utcnow()
-        conn.execute(
-            update(work_item)
-            .where(work_item.c.id == item.id)
-            .values(status="done", decision=decision, opinion=opinion, completed_at=now)
-        )
-        conn.execute(
-            update(work_item)
-            .where(
-                work_item.c.instance_id == item.instance_id,
-                work_item.c.task_id == item.task_id,
-                work_item.c.status == "open",
-                work_item.c.id != item.id,
-            )
-            .values(status="cancelled", note="已由他人处理", completed_at=now)
-        )
-        audit.record(
-            conn,
-            "approved" if decision == "approve" else "rejected",
-            instance_id=item.instance_id,
-            work_item_id=item.id,
-            actor_id=user.id,
-            node_id=item.node_id,
-            node_name=item.node_name,
-            decision=decision,
-            opinion=opinion,
-        )
-        session.data.update(cleaned)
-        task.data.update(cleaned)
-        task.data.update(approved=decision == "approve", decision=decision)
-        if decision == "approve":
-            task.run()
-            run_engine(session.workflow)
-            advance(session, inst.priority)
+            operations.resubmit(session, item, user, data)
+        elif item.origin == "delegate":
+            raise Conflict("这是委派给您的待办：请填写意见后点击“办理完成”，由委派人决定")
         else:
-            # 不同意: the node's reject rule; the default ends the instance as 不通过.
-            session.workflow.cancel()
-            session.status = "rejected"
-            close_open_items(session, "流程已结束")
-        save(session, inst.priority)
+            from . import opinions, signing
+
+            policy = signing.policy_for(session, item)
+            if decision == "approve" and policy.opinion_required and not opinion:
+                raise InvalidData([FieldError("opinion", "本节点要求填写审批意见")])
+            if decision == "reject" and policy.sign_mode == "collect":
+                raise Conflict("意见征集节点不能否决：请填写意见后提交")
+            task = ready_task(session.workflow, item.task_id)
+            node = session.model.nodes.get(item.node_id)
+            schema = session.compiled.form(node.form if node else None) or EMPTY_FORM
+            cleaned = forms.validate(schema, data, user_exists=lambda name: org.find_user(conn, name) is not None)
+            image = opinions.check_signature(signature)
+            session.data.update(cleaned)
+            task.data.update(cleaned)
+            signing.decide(session, task, item, user, decision, opinion, image)
+        save(session)
         return {"id": item.instance_id, "status": session.status, "work_item": item.id}
 
 
-def _item_for_actor(conn: Connection, item_id: int, user: org.User):
+EMPTY_FORM = {"type": "object", "properties": {}}
+
+
+def check_opinion(opinion: str | None, *, required: bool, what: str) -> str:
+    text = (opinion or "").strip()
+    if required and not text:
+        raise InvalidData([FieldError("opinion", f"{what}必须填写意见")])
+    if len(text) > 2000:
+        raise InvalidData([FieldError("opinion", "意见最多 2000 个字")])
+    return text
+
+
+def open_item_session(core, conn: Connection, item_id: int, user: org.User, *, statuses=("open",)):
+    """Lock the item's instance and return (session, item) for an item the user may act on now."""
+    item = item_for_actor(conn, item_id, user)
+    session, inst = load_session(core, conn, item.instance_id)
+    # Read again under the instance lock: a concurrent command may have closed it meanwhile.
+    item = conn.execute(select(work_item).where(work_item.c.id == item.id)).first()
+    if item.kind != "approve":
+        raise Conflict("知会无需审批")
+    if item.status == "cancelled":
+        raise Conflict(f"该待办{item.note or '已取消'}，无需再处理")
+    if item.status == "waiting" and "waiting" not in statuses:
+        raise Conflict(f"该待办暂不能处理：{item.note or '等待他人处理'}")
+    if item.status not in statuses:
+        raise Conflict("该待办已处理，无需重复提交")
+    if inst.status != "running":
+        raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能再办理")
+    return session, item
+
+
+def item_for_actor(conn: Connection, item_id: int, user: org.User):
     item = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
     if item is None:
         raise NotFound("待办不存在")
@@ -244,9 +258,9 @@ def is_participant(conn: Connection, instance_id: int, user: org.User) -> bool:
     )
 
 
-def load_session(core, conn: Connection, instance_id: int) -> tuple[Session, object]:
+def load_session(core, conn: Connection, instance_id: int, *, lock: bool = True) -> tuple[Session, object]:
     query = select(instance).where(instance.c.id == instance_id)
-    if not core.db.is_sqlite:
+    if lock and not core.db.is_sqlite:
         query = query.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
     inst = conn.execute(query).first()
     if inst is None:
@@ -255,137 +269,151 @@ def load_session(core, conn: Connection, instance_id: int) -> tuple[Session, obj
     workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, _ENGINE)
     initiator = org.get_user(conn, inst.initiator_id)
     session = Session(
-        conn, compiled, workflow, inst.id, initiator, orjson.loads(inst.data), version=inst.version, status=inst.status
+        conn,
+        compiled,
+        workflow,
+        inst.id,
+        initiator,
+        orjson.loads(inst.data),
+        version=inst.version,
+        status=inst.status,
+        priority=inst.priority,
+        title=inst.title,
+        jump_to=inst.jump_to,
+        end_reason=inst.end_reason,
     )
     return session, inst
 
 
-def _ready_task(workflow: BpmnWorkflow, task_id: str):
-    from uuid import UUID
-
-    task = workflow.get_task_from_id(UUID(task_id))
+def ready_task(workflow: BpmnWorkflow, task_id: str):
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError):
+        task = None
     if task is None or task.state != TaskState.READY:
         raise Conflict("该待办对应的流程节点已不在办理中，请刷新")
     return task
 
 
-def _last_approver(conn: Connection, instance_id: int) -> int | None:
-    return conn.execute(
-        select(work_item.c.assignee_id)
-        .where(
-            work_item.c.instance_id == instance_id,
-            work_item.c.kind == "approve",
-            work_item.c.status == "done",
-            work_item.c.decision == "approve",
-        )
-        .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
-        .limit(1)
-    ).scalar()
-
-
-def advance(session: Session, priority: str) -> None:
+def advance(session: Session, priority: str | None = None) -> None:
     """Project READY tasks into work items until nothing more moves on its own.
 
     Plain tasks (bpmn:task, manualTask) pass through, creating 知会 copies when they name readers;
-    user tasks get work items, or pass automatically when the same person approved the step before.
+    user tasks get work items (signing.open_node), or pass on their own (same approver as the step
+    before, nobody to ask and the node says skip, or a "direct" resubmission on its way back).
     """
-    conn = session.conn
-    open_tasks = {
-        row.task_id
-        for row in conn.execute(
-            select(work_item.c.task_id).where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.status == "open",
-                work_item.c.kind == "approve",
-            )
-        )
-    }
-    admin = session.model.properties.get("admin")
+    from . import signing
+
+    sync_items(session)
+    open_tasks = signing.active_task_ids(session)
     for _round in range(1000):
         moved = False
         for task in session.workflow.get_tasks(state=TaskState.READY, manual=True):
             node = session.model.nodes.get(task.task_spec.name)
             if node is None or node.type not in USER_TASK_TYPES:
                 if node is not None and node.cc:
-                    _create_cc(session, node)
+                    create_cc(session, node.id, node.name, node.cc)
                 task.run()
                 moved = True
                 continue
             if str(task.id) in open_tasks:
                 continue
-            res = assignment.resolve(conn, node.assignee, session.initiator, session.data, admin)
-            for kind, message in res.notes:
+            if session.jump_to and session.jump_to != node.id:
                 audit.record(
-                    conn, kind, instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message
-                )
-            last = _last_approver(conn, session.instance_id) if session.model.dedupe_approver else None
-            if last is not None and res.user_ids == [last]:
-                audit.record(
-                    conn,
-                    "auto_approved",
+                    session.conn,
+                    "skipped",
                     instance_id=session.instance_id,
-                    actor_id=last,
                     node_id=node.id,
                     node_name=node.name,
-                    decision="approve",
-                    message="与上一节点审批人相同，自动通过",
+                    message="退回后重新提交：直接回到退回的节点，本节点不再审批",
                 )
-                task.data.update(approved=True, decision="approve")
-                task.run()
+                signing.pass_task(session, task)
                 moved = True
                 continue
-            _create_items(session, task, node, res.user_ids, priority)
-            open_tasks.add(str(task.id))
+            if session.jump_to == node.id:
+                session.jump_to = None
+            if signing.open_node(session, task, node):
+                moved = True
+            else:
+                open_tasks.add(str(task.id))
         if not moved:
             break
         run_engine(session.workflow)
     if session.workflow.is_completed() and session.status == "running":
         session.status = "approved"
+        session.jump_to = None
 
 
-def _create_items(session: Session, task, node: bpmn.Node, user_ids: list[int], priority: str) -> None:
-    conn = session.conn
-    now = utcnow()
-    due = deadline_for(conn, now, priority, node)
-    for user_id in user_ids:
-        conn.execute(
-            insert(work_item).values(
-                instance_id=session.instance_id,
-                task_id=str(task.id),
-                node_id=node.id,
-                node_name=node.name,
-                kind="approve",
-                assignee_id=user_id,
-                status="open",
-                created_at=now,
-                due_at=due,
+def sync_items(session: Session) -> None:
+    """Close open items whose SpiffWorkflow task is no longer READY (reset, cancelled, migrated)."""
+    ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY, manual=True)}
+    stale = [
+        row.id
+        for row in session.conn.execute(
+            select(work_item.c.id, work_item.c.task_id).where(
+                work_item.c.instance_id == session.instance_id,
+                work_item.c.kind == "approve",
+                work_item.c.status.in_(("open", "waiting")),
+                work_item.c.origin != "resubmit",
             )
         )
-        notify(conn, user_id, session.instance_id, "todo", f"您有新的待办：{node.name}")
+        if row.task_id not in ready
+    ]
+    if stale:
+        session.conn.execute(
+            update(work_item)
+            .where(work_item.c.id.in_(stale))
+            .values(status="cancelled", note="流程已变更", completed_at=utcnow())
+        )
 
 
-def _create_cc(session: Session, node: bpmn.Node) -> None:
+def create_cc(session: Session, node_id: str, node_name: str, rules: list[str], actor_id=None, message=None):
+    """知会: read-only copies in 抄送我的; people who already have one for this node are skipped."""
     conn = session.conn
-    res = assignment.resolve(conn, node.cc, session.initiator, session.data, None, fallback=False)
+    res = assignment.resolve(conn, rules, session.initiator, session.data, None, fallback=False)
+    task_id = "cc:" + node_id
+    already = {
+        row.assignee_id
+        for row in conn.execute(
+            select(work_item.c.assignee_id).where(
+                work_item.c.instance_id == session.instance_id, work_item.c.kind == "cc", work_item.c.task_id == task_id
+            )
+        )
+    }
     now = utcnow()
     names = []
     for user_id in res.user_ids:
+        if user_id in already:
+            continue
         conn.execute(
             insert(work_item).values(
                 instance_id=session.instance_id,
-                task_id="cc:" + node.id,
-                node_id=node.id,
-                node_name=node.name,
+                task_id=task_id,
+                node_id=node_id,
+                node_name=node_name,
                 kind="cc",
                 assignee_id=user_id,
                 status="open",
+                opinion=message,
                 created_at=now,
+                added_by_id=actor_id,
             )
         )
-        notify(conn, user_id, session.instance_id, "cc", f"知会：{node.name}")
+        notify(conn, user_id, session.instance_id, "cc", f"知会：{session.title or node_name}")
         names.append(org.get_user(conn, user_id).display_name)
-    message = f"已知会{'、'.join(names)}" if names else "知会对象不存在，未发送"
-    audit.record(conn, "cc", instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message)
+    text = f"已知会{'、'.join(names)}" if names else "知会对象不存在或已知会，未发送"
+    if message:
+        text += f"：{message}"
+    audit.record(
+        conn,
+        "cc",
+        instance_id=session.instance_id,
+        actor_id=actor_id,
+        node_id=node_id,
+        node_name=node_name,
+        message=text,
+    )
+    return names
 
 
 def close_open_items(session: Session, note: str) -> None:
@@ -393,7 +421,7 @@ def close_open_items(session: Session, note: str) -> None:
         update(work_item)
         .where(
             work_item.c.instance_id == session.instance_id,
-            work_item.c.status == "open",
+            work_item.c.status.in_(("open", "waiting")),
             work_item.c.kind == "approve",
         )
         .values(status="cancelled", note=note, completed_at=utcnow())
@@ -408,7 +436,7 @@ def notify(conn: Connection, user_id: int, instance_id: int, kind: str, title: s
     )
 
 
-def save(session: Session, priority: str) -> None:
+def save(session: Session, priority: str | None = None) -> None:
     """Write the new state with an optimistic version check; finish the instance when it ended."""
     conn = session.conn
     now = utcnow()
@@ -418,7 +446,7 @@ def save(session: Session, priority: str) -> None:
             select(work_item.c.node_name)
             .where(
                 work_item.c.instance_id == session.instance_id,
-                work_item.c.status == "open",
+                work_item.c.status.in_(("open", "waiting")),
                 work_item.c.kind == "approve",
             )
             .distinct()
@@ -428,14 +456,18 @@ def save(session: Session, priority: str) -> None:
         "state": bpmn.dump_state(session.workflow),
         "status": session.status,
         "data": orjson.dumps(session.data).decode(),
+        "title": session.title,
         "current_nodes": "、".join(current)[:500],
         "updated_at": now,
         "version": session.version + 1,
+        "jump_to": session.jump_to,
+        "end_reason": session.end_reason,
     }
-    ended = session.status != "running"
+    ended = session.status not in ("running", "suspended")
     if ended:
         values["ended_at"] = now
         values["current_nodes"] = ""
+        values["jump_to"] = None
     result = conn.execute(
         update(instance)
         .where(instance.c.id == session.instance_id, instance.c.version == session.version)
@@ -443,8 +475,9 @@ def save(session: Session, priority: str) -> None:
     )
     if result.rowcount != 1:
         raise Conflict("该申请已被他人同时处理，请刷新后重试")
+    session.version += 1
     if ended:
         label = STATUS_LABELS[session.status]
-        audit.record(conn, "ended", instance_id=session.instance_id, message=f"流程结束：{label}")
-        title = conn.execute(select(instance.c.title).where(instance.c.id == session.instance_id)).scalar()
-        notify(conn, session.initiator.id, session.instance_id, "result", f"您的申请“{title}”{label}")
+        reason = f"（{session.end_reason}）" if session.end_reason else ""
+        audit.record(conn, "ended", instance_id=session.instance_id, message=f"流程结束：{label}{reason}")
+        notify(conn, session.initiator.id, session.instance_id, "result", f"您的申请“{session.title}”{label}")

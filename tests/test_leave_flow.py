@@ -63,7 +63,8 @@ def test_route_depends_on_days_and_ends_approved(leave, api, core, days):
         assert leave.detail(instance_id)["current_nodes"] == [name]
         item = leave.my_item(approver, instance_id)
         assert item["node_name"] == name and item["initiator_name"] == "张三"
-        assert ("todo", f"您有新的待办：{name}", instance_id) in notifications(core, approver)
+        todo = f"您有新的待办：{started['title']}（{name}）"
+        assert ("todo", todo, instance_id) in notifications(core, approver)
         assert leave.detail(instance_id)["status"] == "running"
         response = leave.complete(approver, item["id"], "approve", f"{approver}：同意")
         assert response.status_code == 200, response.get_json()
@@ -103,7 +104,7 @@ def test_route_depends_on_days_and_ends_approved(leave, api, core, days):
     assert [(i["instance_id"], i["node"], i["read"], i["instance_status"]) for i in cc["items"]] == [
         (instance_id, "Task_cc_hr", False, "approved")
     ]
-    assert ("cc", "知会：知会人事部", instance_id) in notifications(core, "liuyang")
+    assert ("cc", f"知会：{started['title']}", instance_id) in notifications(core, "liuyang")
     # A 知会 copy is not a 待办: liuyang has nothing to approve, but may read the request.
     assert inbox(api, "liuyang")["total"] == 0
     assert api("liuyang").get(f"/api/v1/instances/{instance_id}").status_code == 200

@@ -211,7 +211,7 @@ def test_open_item_of_a_withdrawn_instance_is_409(leave, core, row_counts):
     response = leave.complete("sunli", item["id"])
 
     assert response.status_code == 409
-    assert response.get_json()["error"] == "该申请已撤销，不能再审批"
+    assert response.get_json()["error"] == "该申请已撤销，不能再办理"
     assert row_counts() == before
 
 
