@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from .db import event_log, user_account, utcnow
+from .db import event_log, user_account, utcnow, work_item
 
 # How the 流转记录 names each event type for a clerk.
 EVENT_LABELS = {
@@ -20,6 +20,19 @@ EVENT_LABELS = {
     "cc": "知会",
     "deployed": "部署",
     "overdue": "超时提醒",
+    "commented": "提交意见",
+    "sent_back": "退回",
+    "resubmitted": "重新提交",
+    "withdrawn": "撤回申请",
+    "recalled": "撤回审批",
+    "cancelled": "撤销",
+    "transferred": "转办",
+    "delegated": "委派",
+    "resolved": "委派办理完成",
+    "signers_added": "加签",
+    "signers_removed": "减签",
+    "urged": "催办",
+    "proxy_moved": "代理",
 }
 
 
@@ -54,14 +67,22 @@ def record(
 
 def history(conn: Connection, instance_id: int) -> list[dict]:
     rows = conn.execute(
-        select(event_log, user_account.c.display_name, user_account.c.username)
+        select(
+            event_log,
+            user_account.c.display_name,
+            user_account.c.username,
+            work_item.c.signature.isnot(None).label("signed"),
+        )
         .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
+        .outerjoin(work_item, work_item.c.id == event_log.c.work_item_id)
         .where(event_log.c.instance_id == instance_id)
         .order_by(event_log.c.id)
     )
     return [
         {
             "type": row.type,
+            "work_item_id": row.work_item_id,
+            "signed": bool(row.signed) and row.type in ("approved", "rejected", "commented"),
             "label": EVENT_LABELS.get(row.type, row.type),
             "node": row.node_id,
             "node_name": row.node_name,

@@ -36,7 +36,7 @@ from .runtime import (
     run_engine,
     save,
 )
-from .signing import ACTIVE, ADDED_ORIGINS, create_item, node_items, settle
+from .signing import ACTIVE, ADDED_ORIGINS, MAIN_ORIGINS, create_item, node_items, settle
 
 URGE_INTERVAL = timedelta(hours=1)
 POSITIONS = {
@@ -141,6 +141,7 @@ def _handlers(session, task_id: str) -> list[int]:
             work_item.c.task_id == task_id,
             work_item.c.status == "done",
             work_item.c.decision == "approve",
+            work_item.c.origin.in_(MAIN_ORIGINS),  # signers added by 加签 were for that round only
         )
         .order_by(work_item.c.seq, work_item.c.id)
     )

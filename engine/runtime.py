@@ -216,6 +216,8 @@ def open_item_session(core, conn: Connection, item_id: int, user: org.User, *, s
     session, inst = load_session(core, conn, item.instance_id)
     # Read again under the instance lock: a concurrent command may have closed it meanwhile.
     item = conn.execute(select(work_item).where(work_item.c.id == item.id)).first()
+    if item.assignee_id != user.id:
+        raise Conflict("该待办刚刚转给了他人，请刷新")
     if item.kind != "approve":
         raise Conflict("知会无需审批")
     if item.status == "cancelled":

@@ -318,6 +318,15 @@ def apply_reject_rule(session: Session, task, item, opinion: str) -> None:
         return
     from . import operations
 
+    target = "发起人" if rule == "initiator" else session.model.nodes[rule.partition(":")[2]].name
+    audit.record(
+        session.conn,
+        "sent_back",
+        instance_id=session.instance_id,
+        node_id=node.id,
+        node_name=node.name,
+        message=f"按节点设置，不同意即退回{target}修改",
+    )
     if rule == "initiator":
         operations.return_to_initiator(session, node, actor_id=item.assignee_id if item else None, reason=opinion)
     else:

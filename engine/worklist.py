@@ -10,10 +10,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit, bpmn, org
+from . import audit, bpmn, operations, org, runtime
 from .calendar import to_local
 from .db import definition, instance, user_account, utcnow, work_item
 from .errors import FieldError, InvalidData, NotFound
+from .policy import SIGN_MODES, policy_of
 from .runtime import STATUS_LABELS, is_participant
 
 BOXES = ("todo", "done", "started", "cc")
@@ -153,10 +154,37 @@ def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> di
     node = compiled.model.nodes.get(row.node_id)
     form = compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
     mine = row.assignee_id == user.id
-    actions = []
-    if mine and row.kind == "approve" and row.status == "open" and inst.status == "running":
-        actions = ["approve", "reject"]
+    actions = operations.available_actions(core, conn, user, item_id) if mine else []
     start_form = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
+    if row.origin == "resubmit":
+        form = start_form  # the drafter corrects the application itself
+    node_policy = policy_of(node)
+    signers = [
+        {
+            "assignee": s.username,
+            "assignee_name": s.display_name,
+            "status": s.status,
+            "decision": s.decision,
+            "opinion": s.opinion,
+            "origin": s.origin,
+            "note": s.note,
+            "added_by_me": s.added_by_id == user.id,
+        }
+        for s in conn.execute(
+            select(work_item, user_account.c.username, user_account.c.display_name)
+            .join(user_account, user_account.c.id == work_item.c.assignee_id)
+            .where(work_item.c.instance_id == row.instance_id, work_item.c.task_id == row.task_id)
+            .order_by(work_item.c.seq, work_item.c.id)
+        )
+    ]
+    targets = []
+    if "send_back" in actions:
+        session, _ = runtime.load_session(core, conn, row.instance_id, lock=False)
+        targets = operations.send_back_targets(session, row)
+    delegator = None
+    if row.origin == "delegate" and row.parent_id:
+        parent = conn.execute(select(work_item.c.assignee_id).where(work_item.c.id == row.parent_id)).scalar()
+        delegator = org.get_user(conn, parent).display_name if parent else None
     return {
         "id": row.id,
         "instance_id": row.instance_id,
@@ -174,6 +202,14 @@ def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> di
         "data": orjson.loads(inst.data),
         "start_form": start_form,
         "actions": actions,
+        "origin": row.origin,
+        "note": row.note,
+        "sign_mode": node_policy.sign_mode,
+        "sign_mode_label": SIGN_MODES.get(node_policy.sign_mode, node_policy.sign_mode),
+        "opinion_required": node_policy.opinion_required,
+        "signers": signers,
+        "send_back_targets": targets,
+        "delegator": delegator,
         "due_at": _iso(row.due_at),
         "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
         "created_at": _iso(row.created_at),
@@ -207,6 +243,7 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
             "decision": row.decision,
             "opinion": row.opinion,
             "note": row.note,
+            "origin": row.origin,
             "read": row.read_at is not None if row.kind == "cc" else None,
             "created_at": _iso(row.created_at),
             "completed_at": _iso(row.completed_at),
@@ -238,6 +275,7 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         "data": orjson.loads(inst.data),
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "work_items": work_items,
+        "actions": operations.instance_actions(core, conn, user, instance_id),
         "completed_nodes": completed,
         "history": history,
         "created_at": _iso(inst.created_at),

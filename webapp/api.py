@@ -163,5 +163,7 @@ def work_item(item_id):
 def complete(item_id):
     body = _json_body()
     decision = body.get("decision", "approve")
-    result = runtime.complete(_core(), g.user.username, item_id, body.get("data") or {}, decision, body.get("opinion"))
+    result = runtime.complete(
+        _core(), g.user.username, item_id, body.get("data") or {}, decision, body.get("opinion"), body.get("signature")
+    )
     return jsonify(result)

@@ -1,0 +1,195 @@
+"""REST endpoints for the approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from engine import delegations, operations, opinions, runtime
+from engine.db import work_item
+from engine.errors import NotFound
+
+from . import auth
+from .api import _json_body
+
+bp = Blueprint("api_operations", __name__, url_prefix="/api/v1")
+
+
+def _core():
+    return current_app.extensions["oaflow"]
+
+
+def _body() -> dict:
+    return _json_body() if request.data else {}
+
+
+@bp.get("/work-items/<int:item_id>/send-back-targets")
+@auth.api_login_required
+def send_back_targets(item_id):
+    core = _core()
+    with core.db.read() as conn:
+        item = runtime.item_for_actor(conn, item_id, g.user)
+        session, _ = runtime.load_session(core, conn, item.instance_id, lock=False)
+        if item.status != "open" or session.status != "running":
+            return jsonify({"items": []})
+        return jsonify({"items": operations.send_back_targets(session, item)})
+
+
+@bp.post("/work-items/<int:item_id>/send-back")
+@auth.api_login_required
+def send_back(item_id):
+    body = _body()
+    result = operations.send_back(_core(), g.user.username, item_id, body.get("to_node"), body.get("opinion"))
+    return jsonify(result)
+
+
+@bp.post("/work-items/<int:item_id>/transfer")
+@auth.api_login_required
+def transfer(item_id):
+    body = _body()
+    return jsonify(operations.transfer(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
+
+
+@bp.post("/work-items/<int:item_id>/delegate")
+@auth.api_login_required
+def delegate(item_id):
+    body = _body()
+    return jsonify(operations.delegate(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
+
+
+@bp.post("/work-items/<int:item_id>/resolve")
+@auth.api_login_required
+def resolve(item_id):
+    body = _body()
+    return jsonify(operations.resolve(_core(), g.user.username, item_id, body.get("opinion")))
+
+
+@bp.post("/work-items/<int:item_id>/add-signers")
+@auth.api_login_required
+def add_signers(item_id):
+    body = _body()
+    result = operations.add_signers(
+        _core(), g.user.username, item_id, body.get("users"), body.get("position", ""), body.get("opinion")
+    )
+    return jsonify(result)
+
+
+@bp.post("/work-items/<int:item_id>/remove-signers")
+@auth.api_login_required
+def remove_signers(item_id):
+    body = _body()
+    return jsonify(operations.remove_signers(_core(), g.user.username, item_id, body.get("users")))
+
+
+@bp.post("/work-items/<int:item_id>/recall")
+@auth.api_login_required
+def recall(item_id):
+    return jsonify(operations.recall(_core(), g.user.username, item_id))
+
+
+@bp.post("/instances/<int:instance_id>/withdraw")
+@auth.api_login_required
+def withdraw(instance_id):
+    return jsonify(operations.withdraw(_core(), g.user.username, instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/cancel")
+@auth.api_login_required
+def cancel(instance_id):
+    body = _body()
+    return jsonify(operations.cancel(_core(), g.user.username, instance_id, body.get("reason")))
+
+
+@bp.post("/instances/<int:instance_id>/urge")
+@auth.api_login_required
+def urge(instance_id):
+    body = _body()
+    return jsonify(operations.urge(_core(), g.user.username, instance_id, body.get("message")))
+
+
+@bp.post("/instances/<int:instance_id>/cc")
+@auth.api_login_required
+def cc(instance_id):
+    body = _body()
+    return jsonify(operations.cc(_core(), g.user.username, instance_id, body.get("users"), body.get("message")))
+
+
+@bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")
+@auth.api_login_required
+def signature(instance_id, item_id):
+    return signature_response(_core(), g.user, instance_id, item_id)
+
+
+def signature_response(core, user, instance_id: int, item_id: int):
+    """The PNG of a decision's handwritten signature, for participants of the instance only."""
+    with core.db.read() as conn:
+        if not runtime.is_participant(conn, instance_id, user):
+            raise NotFound("签名不存在")
+        data = conn.execute(
+            select(work_item.c.signature).where(work_item.c.id == item_id, work_item.c.instance_id == instance_id)
+        ).scalar()
+    if not data:
+        raise NotFound("签名不存在")
+    response = current_app.response_class(base64.b64decode(data), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/delegations")
+@auth.api_login_required
+def list_delegations():
+    with _core().db.read() as conn:
+        return jsonify({"items": delegations.list_for(conn, g.user)})
+
+
+@bp.post("/delegations")
+@auth.api_login_required
+def create_delegation():
+    body = _json_body()
+    core = _core()
+    with core.db.write() as conn:
+        result = delegations.create(
+            conn,
+            g.user,
+            body.get("delegate"),
+            body.get("starts_on"),
+            body.get("ends_on"),
+            body.get("processes"),
+            body.get("reason"),
+            bool(body.get("move_existing")),
+            is_postgres=not core.db.is_sqlite,
+        )
+    return jsonify(result), 201
+
+
+@bp.delete("/delegations/<int:delegation_id>")
+@auth.api_login_required
+def end_delegation(delegation_id):
+    with _core().db.write() as conn:
+        return jsonify(delegations.end(conn, g.user, delegation_id))
+
+
+@bp.get("/phrases")
+@auth.api_login_required
+def list_phrases():
+    with _core().db.read() as conn:
+        return jsonify({"items": opinions.phrases(conn, g.user.id)})
+
+
+@bp.post("/phrases")
+@auth.api_login_required
+def add_phrase():
+    body = _json_body()
+    with _core().db.write() as conn:
+        return jsonify(opinions.add_phrase(conn, g.user.id, body.get("text"))), 201
+
+
+@bp.delete("/phrases/<int:phrase_id>")
+@auth.api_login_required
+def delete_phrase(phrase_id):
+    with _core().db.write() as conn:
+        opinions.delete_phrase(conn, g.user.id, phrase_id)
+    return jsonify({"deleted": phrase_id})
