@@ -66,7 +66,8 @@ def versions(core, key: str) -> list[int]:
 def test_redeploying_identical_files_changes_nothing(core, row_counts):
     before = row_counts()
     assert deploy(core, definitions.library_files()) == [
-        {"process": "leave", "name": "请假申请", "version": 1, "created": False}
+        {"process": "contract_countersign", "name": "合同会签", "version": 1, "created": False},
+        {"process": "leave", "name": "请假申请", "version": 1, "created": False},
     ]
     assert row_counts() == before
 
@@ -76,7 +77,10 @@ def test_redeploying_identical_files_through_the_api(api, row_counts):
     response = upload(api, definitions.library_files())
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {
-        "processes": [{"process": "leave", "name": "请假申请", "version": 1, "created": False}]
+        "processes": [
+            {"process": "contract_countersign", "name": "合同会签", "version": 1, "created": False},
+            {"process": "leave", "name": "请假申请", "version": 1, "created": False},
+        ]
     }
     assert row_counts() == before
 
