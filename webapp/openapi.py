@@ -225,6 +225,10 @@ def openapi_document() -> dict:
                                         "data": {"type": "object"},
                                         "decision": {"type": "string", "enum": ["approve", "reject"]},
                                         "opinion": {"type": "string"},
+                                        "signature": {
+                                            "type": "string",
+                                            "description": "手写签名，PNG data URL（不超过 64 KB）",
+                                        },
                                     },
                                 }
                             }
@@ -233,5 +237,127 @@ def openapi_document() -> dict:
                     "responses": {"200": _resp("已办理"), **_errors(401, 403, 404, 409, 422)},
                 }
             },
+            **operation_paths(),
+        },
+    }
+
+
+def _json_body(properties: dict, required: list[str] | None = None) -> dict:
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, body: dict | None, codes=(401, 403, 404, 409, 422), params=None) -> dict:
+    operation = {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "responses": {"200": _resp("成功"), **_errors(*codes)},
+    }
+    if body is not None:
+        operation["requestBody"] = body
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def operation_paths() -> dict:
+    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
+    text = {"type": "string"}
+    users = {"type": "array", "items": {"type": "string"}, "description": "用户名列表"}
+    item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    inst = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    return {
+        "/work-items/{item_id}/send-back-targets": {
+            "get": _op("可退回的节点（上一节点、已办理过的节点、发起人）", None, (401, 403, 404), item)
+        },
+        "/work-items/{item_id}/send-back": {
+            "post": _op(
+                "退回：退回上一节点、任一已办理节点或发起人修改",
+                _json_body({"to_node": text, "opinion": text}, ["opinion"]),
+                params=item,
+            )
+        },
+        "/work-items/{item_id}/transfer": {
+            "post": _op("转办：交给他人办理", _json_body({"to_user": text, "opinion": text}, ["to_user"]), params=item)
+        },
+        "/work-items/{item_id}/delegate": {
+            "post": _op(
+                "委派：请他人办理后交回", _json_body({"to_user": text, "opinion": text}, ["to_user"]), params=item
+            )
+        },
+        "/work-items/{item_id}/resolve": {
+            "post": _op("委派办理完成，交回委派人", _json_body({"opinion": text}, ["opinion"]), params=item)
+        },
+        "/work-items/{item_id}/add-signers": {
+            "post": _op(
+                "加签：前加签 / 后加签 / 并加签",
+                _json_body(
+                    {
+                        "users": users,
+                        "position": {"type": "string", "enum": ["before", "after", "parallel"]},
+                        "opinion": text,
+                    },
+                    ["users", "position"],
+                ),
+                params=item,
+            )
+        },
+        "/work-items/{item_id}/remove-signers": {
+            "post": _op("减签：移除本人加签且尚未办理的人", _json_body({"users": users}, ["users"]), params=item)
+        },
+        "/work-items/{item_id}/recall": {"post": _op("撤回自己已同意的审批（下一步尚未办理时）", None, params=item)},
+        "/instances/{id}/withdraw": {"post": _op("发起人撤回申请（尚无人审批时）", None, params=inst)},
+        "/instances/{id}/cancel": {"post": _op("撤销申请", _json_body({"reason": text}, ["reason"]), params=inst)},
+        "/instances/{id}/urge": {"post": _op("催办（每个待办每小时一次）", _json_body({"message": text}), params=inst)},
+        "/instances/{id}/cc": {
+            "post": _op("知会 / 抄送", _json_body({"users": users, "message": text}, ["users"]), params=inst)
+        },
+        "/instances/{id}/signatures/{item_id}": {
+            "get": {
+                "summary": "审批签名图片（PNG，仅参与人可见）",
+                "security": [{"bearer": []}],
+                "parameters": inst + item,
+                "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, **_errors(401, 404)},
+            }
+        },
+        "/delegations": {
+            "get": _op("我的代理设置", None, (401,)),
+            "post": _op(
+                "设置代理：期间内新待办交由代理人办理",
+                _json_body(
+                    {
+                        "delegate": text,
+                        "starts_on": {"type": "string", "format": "date"},
+                        "ends_on": {"type": "string", "format": "date"},
+                        "processes": {"type": "array", "items": text, "description": "流程标识；为空表示全部"},
+                        "reason": text,
+                        "move_existing": {"type": "boolean"},
+                    },
+                    ["delegate", "starts_on", "ends_on"],
+                ),
+                (401, 422),
+            ),
+        },
+        "/delegations/{delegation_id}": {
+            "delete": _op(
+                "提前结束代理",
+                None,
+                (401, 404),
+                [{"name": "delegation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            )
+        },
+        "/phrases": {
+            "get": _op("我的常用意见", None, (401,)),
+            "post": _op("添加常用意见", _json_body({"text": text}, ["text"]), (401, 422)),
+        },
+        "/phrases/{phrase_id}": {
+            "delete": _op(
+                "删除常用意见",
+                None,
+                (401, 404),
+                [{"name": "phrase_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            )
         },
     }
