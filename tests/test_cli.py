@@ -1,0 +1,63 @@
+"""The `oaflow` command as an administrator uses it (SQLite in a temporary data directory)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine import definitions
+from webapp.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("OAFLOW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OAFLOW_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_validate_reports_file_line_element_and_exit_code(run):
+    bpmn_dir, forms_dir = definitions.library_dirs()
+    ok = run("validate", str(bpmn_dir), str(forms_dir))
+    assert ok.exit_code == 0 and "全部通过" in ok.output
+
+    bad = run("validate", str(DATA / "unsafe_condition.bpmn"))
+    assert bad.exit_code == 1
+    problems = [re.match(r"^unsafe_condition\.bpmn:(\d+): (\S+): (.+)$", text) for text in bad.output.splitlines()]
+    problems = [p for p in problems if p]
+    assert len(problems) == 1
+    assert problems[0].group(2) != "-" and "不安全" in problems[0].group(3)
+    assert "发现 1 个问题" in bad.output
+
+
+def test_demo_prepare_deploy_and_user_create(run, tmp_path):
+    first = run("demo", "--prepare-only")
+    assert first.exit_code == 0, first.output
+    assert "[4/4] 部署流程库" in first.output and "zhangsan" in first.output and "oaflow-demo" in first.output
+    again = run("demo", "--prepare-only")
+    assert "已存在，未改动" in again.output and "未变化" in again.output
+
+    upgrade = run("db", "upgrade")
+    assert upgrade.exit_code == 0 and "当前版本" in upgrade.output
+
+    bpmn_dir, forms_dir = definitions.library_dirs()
+    same = run("deploy", str(bpmn_dir / "leave.bpmn"), str(forms_dir))
+    assert same.exit_code == 0 and "内容未变化，版本不变" in same.output
+
+    refused = run("deploy", str(DATA / "xxe.bpmn"))
+    assert refused.exit_code == 1 and "未写入任何内容" in refused.output
+
+    created = run(
+        "user", "create", "wangwu", "--name", "王五", "--department", "业务部", input="long-enough-1\nlong-enough-1\n"
+    )
+    assert created.exit_code == 0 and "已创建账号 wangwu（王五）" in created.output
+    duplicate = run("user", "create", "wangwu", input="long-enough-1\nlong-enough-1\n")
+    assert duplicate.exit_code != 0 and "已存在" in duplicate.output
