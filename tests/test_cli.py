@@ -33,9 +33,9 @@ def test_validate_reports_file_line_element_and_exit_code(run):
     assert bad.exit_code == 1
     problems = [re.match(r"^unsafe_condition\.bpmn:(\d+): (\S+): (.+)$", text) for text in bad.output.splitlines()]
     problems = [p for p in problems if p]
-    assert len(problems) == 1
-    assert problems[0].group(2) != "-" and "不安全" in problems[0].group(3)
-    assert "发现 1 个问题" in bad.output
+    assert [(p.group(1), p.group(2)) for p in problems] == [("13", "Flow_import"), ("16", "Flow_subclasses")]
+    assert all("不安全" in p.group(3) for p in problems)
+    assert "发现 2 个问题" in bad.output
 
 
 def test_demo_prepare_deploy_and_user_create(run, tmp_path):
