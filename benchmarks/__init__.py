@@ -1,0 +1,1 @@
+"""Performance measurements of oaflow's hot paths (`python -m benchmarks`; see BENCHMARKS.md)."""
