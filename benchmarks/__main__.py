@@ -94,9 +94,8 @@ def _table(results: list[Result]) -> str:
     lines = [header, "-" * len(header)]
     for r in results:
         ratio = f"{r.floor_ratio:.2f}" if r.floor_ratio else ""
-        lines.append(
-            f"{r.metric:<34} {r.backend:<9} {r.fmt(r.median):>10} {r.fmt(r.p95):>10} {r.samples:>6} {ratio:>8}  {r.goal or ''}"
-        )
+        figures = f"{r.fmt(r.median):>10} {r.fmt(r.p95):>10} {r.samples:>6} {ratio:>8}"
+        lines.append(f"{r.metric:<34} {r.backend:<9} {figures}  {r.goal or ''}")
     return "\n".join(lines)
 
 

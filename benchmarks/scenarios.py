@@ -199,18 +199,6 @@ def rest(tmp, backend, url, *, quick, progress):
     try:
         clients = {name: server.client(name) for name in ("zhangsan", "sunli", "huangwei")}
 
-        def flow():
-            started = clients["zhangsan"].call("POST", "/api/v1/instances", {"process": "leave", "data": LEAVE})
-            total = 0.0
-            for _ in range(2):
-                item_id, username = _open_items(core, started["id"])[0]  # not counted: inbox lookup
-                t = time.perf_counter()
-                clients[username].call(
-                    "POST", f"/api/v1/work-items/{item_id}/complete", {"decision": "approve", "opinion": "同意"}
-                )
-                total += time.perf_counter() - t
-            return total
-
         def sample():
             t = time.perf_counter()
             started = clients["zhangsan"].call("POST", "/api/v1/instances", {"process": "leave", "data": LEAVE})
