@@ -28,6 +28,7 @@ from .runtime import (
     close_open_items,
     create_cc,
     is_participant,
+    item_for_actor,
     load_session,
     notify,
     open_item_session,
@@ -229,9 +230,11 @@ def return_to_node(session, task, target_id: str, returner, *, actor_id: int | N
         if earlier.task_spec.name == target_id:
             close_open_items(session, "已退回")
             session.reassign[target_id] = handlers
-            session.jump_to = returner.id if policy_of(returner).resubmit == "direct" else None
             session.workflow.reset_from_task_id(earlier.id)
-            advance(session)
+            session.jump_to = None
+            advance(session)  # the target node opens for the people who handled it
+            # "direct": once they have acted, the nodes in between pass and the returning node is next.
+            session.jump_to = returner.id if policy_of(returner).resubmit == "direct" else None
             return
     raise Conflict(f"只能退回到本申请已经办理过的节点，“{target_id}”不在其中")
 
@@ -326,7 +329,15 @@ def check_withdraw(session, inst, user) -> None:
         raise Conflict(f"该申请{STATUS_LABELS.get(session.status, session.status)}，不能撤回")
     if _open_resubmit(session):
         raise Conflict("申请已在您手中待修改，无需撤回")
-    if _human_decisions(session):
+    # Only this round counts: after a 退回 and 重新提交 nobody has acted on the corrected application yet.
+    resubmitted = session.conn.execute(
+        select(func.max(work_item.c.completed_at)).where(
+            work_item.c.instance_id == session.instance_id,
+            work_item.c.origin == "resubmit",
+            work_item.c.status == "done",
+        )
+    ).scalar()
+    if any(resubmitted is None or d.completed_at > resubmitted for d in _human_decisions(session)):
         raise Conflict("已有审批人办理，不能撤回：如需放弃请撤销申请")
 
 
@@ -383,9 +394,7 @@ def recall(core, username: str, item_id: int) -> dict:
     """撤回 (b): an approver takes back their own decision while the next step has not acted."""
     with core.db.write() as conn:
         user = org.require_user(conn, username)
-        item = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
-        if item is None or item.assignee_id != user.id:
-            raise NotFound("待办不存在")
+        item = item_for_actor(conn, item_id, user)  # not yours: 403 to a participant, else 404
         session, inst = load_session(core, conn, item.instance_id)
         item = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
         task = check_recall(session, item)
@@ -393,6 +402,18 @@ def recall(core, username: str, item_id: int) -> dict:
         _record(session, "recalled", user, item, message="审批人撤回了自己的审批")
         if task is None:  # the node is still open: this signer decides again
             node = session.model.nodes[item.node_id]
+            if policy_of(node).sign_mode == "sequential":  # 依次: whoever came next waits for them again
+                session.conn.execute(
+                    update(work_item)
+                    .where(
+                        work_item.c.instance_id == session.instance_id,
+                        work_item.c.task_id == item.task_id,
+                        work_item.c.status == "open",
+                        work_item.c.origin.in_(MAIN_ORIGINS),
+                        work_item.c.seq > item.seq,
+                    )
+                    .values(status="waiting")
+                )
             create_item(
                 session,
                 session.workflow.get_task_from_id(_uuid(item.task_id)),
@@ -597,24 +618,28 @@ def remove_signers(core, username: str, item_id: int, usernames) -> dict:
 # --- 知会 / 催办 ---------------------------------------------------------------------------------
 
 
+def check_cc(session, inst, user) -> None:
+    mine = list(
+        session.conn.execute(
+            select(work_item).where(
+                work_item.c.instance_id == inst.id,
+                work_item.c.assignee_id == user.id,
+                work_item.c.kind == "approve",
+            )
+        )
+    )
+    if inst.initiator_id != user.id and not mine and not user.is_admin:
+        raise Forbidden("只有发起人和审批人可以知会")
+    for item in mine:
+        if item.status == "open":
+            _node_allows(session, item, "cc")
+
+
 def cc(core, username: str, instance_id: int, usernames, message: str | None) -> dict:
     """知会/抄送 (ad hoc): give readers read access and an entry in 抄送我的."""
     message = (message or "").strip()[:500] or None
     with _instance_command(core, username, instance_id) as (session, inst, user):
-        mine = list(
-            session.conn.execute(
-                select(work_item).where(
-                    work_item.c.instance_id == instance_id,
-                    work_item.c.assignee_id == user.id,
-                    work_item.c.kind == "approve",
-                )
-            )
-        )
-        if inst.initiator_id != user.id and not mine and not user.is_admin:
-            raise Forbidden("只有发起人和审批人可以知会")
-        for item in mine:
-            if item.status == "open":
-                _node_allows(session, item, "cc")
+        check_cc(session, inst, user)
         readers = _users(session.conn, usernames, "users", exclude=user.id)
         names = create_cc(
             session, "adhoc", "知会", [f"user:{u.username}" for u in readers], actor_id=user.id, message=message
@@ -644,7 +669,19 @@ def check_urge(session, inst, user) -> list:
     )
     if not items:
         raise Conflict("当前没有需要催办的待办")
-    return items
+    now = utcnow()
+    ready, next_allowed = [], None
+    for item in items:
+        last = _last_urged(session.conn, item.id)
+        if last is not None and now - last < URGE_INTERVAL:
+            allowed = last + URGE_INTERVAL
+            next_allowed = allowed if next_allowed is None else min(next_allowed, allowed)
+        else:
+            ready.append(item)
+    if not ready:
+        when = to_local(next_allowed).strftime("%H:%M")
+        raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
+    return ready
 
 
 def _last_urged(conn, item_id: int):
@@ -659,15 +696,8 @@ def urge(core, username: str, instance_id: int, message: str | None) -> dict:
     """催办: nudge the current handlers; at most once per item per hour."""
     message = (message or "").strip()[:200] or "请尽快办理"
     with _instance_command(core, username, instance_id) as (session, inst, user):
-        items = check_urge(session, inst, user)
-        now = utcnow()
-        urged, next_allowed = [], None
-        for item in items:
-            last = _last_urged(session.conn, item.id)
-            if last is not None and now - last < URGE_INTERVAL:
-                allowed = last + URGE_INTERVAL
-                next_allowed = allowed if next_allowed is None else min(next_allowed, allowed)
-                continue
+        urged = []
+        for item in check_urge(session, inst, user):  # the open items not nudged within the hour
             notify(
                 session.conn,
                 item.assignee_id,
@@ -677,9 +707,6 @@ def urge(core, username: str, instance_id: int, message: str | None) -> dict:
             )
             _record(session, "urged", user, item, message=f"催办：{message}")
             urged.append(item.assignee_id)
-        if not urged:
-            when = to_local(next_allowed).strftime("%H:%M")
-            raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
         people = org.users_by_ids(session.conn, urged)
         return {"id": instance_id, "urged": [people[u].username for u in urged]}
 
@@ -732,7 +759,7 @@ def instance_actions(core, conn, user: org.User, instance_id: int) -> list[str]:
         actions.append("cancel")
     if _passes(lambda: check_urge(session, inst, user)):
         actions.append("urge")
-    if session.status == "running":
+    if session.status == "running" and _passes(lambda: check_cc(session, inst, user)):
         actions.append("cc")
     return actions
 

@@ -8,7 +8,7 @@ Keeping the signers in our own rows, not in multi-instance children, is what let
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from . import assignment, audit, org
 from .calendar import deadline_for, to_local
@@ -20,6 +20,7 @@ from .runtime import Session, close_open_items, notify, run_engine
 MAIN_ORIGINS = ("rule", "transfer", "recall", "send_back", "proxy")
 ADDED_ORIGINS = ("add_before", "add_after", "add_parallel")
 ACTIVE = ("open", "waiting")
+ROUND_KEY = "oaflow_round"  # task.internal_data: the newest work item id before the node's current round
 
 
 def policy_for(session: Session, item) -> NodePolicy:
@@ -39,6 +40,12 @@ def active_task_ids(session: Session) -> set[str]:
     }
 
 
+def round_items(session: Session, task) -> list:
+    """The node's items of its current round: a node reopened by 退回 or 撤回 is decided afresh."""
+    since = task.internal_data.get(ROUND_KEY, 0)
+    return [i for i in node_items(session, str(task.id)) if i.id > since]
+
+
 def node_items(session: Session, task_id: str) -> list:
     return list(
         session.conn.execute(
@@ -50,17 +57,19 @@ def node_items(session: Session, task_id: str) -> list:
 
 
 def last_approver(session: Session) -> int | None:
-    return session.conn.execute(
-        select(work_item.c.assignee_id)
+    """Who approved the step just before this one (自动去重), or None when the step before was no approval:
+    after a 退回 and 重新提交 the corrected application is new to everyone, so nobody's earlier 同意 counts."""
+    last = session.conn.execute(
+        select(work_item.c.assignee_id, work_item.c.decision)
         .where(
             work_item.c.instance_id == session.instance_id,
             work_item.c.kind == "approve",
             work_item.c.status == "done",
-            work_item.c.decision == "approve",
         )
         .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
         .limit(1)
-    ).scalar()
+    ).first()
+    return last.assignee_id if last is not None and last.decision == "approve" else None
 
 
 def substitute(session: Session, user_id: int) -> tuple[int, int | None]:
@@ -164,6 +173,9 @@ def open_node(session: Session, task, node) -> bool:
             )
             pass_task(session, task)
             return True
+    # The node's items from an earlier round (before a 退回 or 撤回 reset it) are history, not votes.
+    newest = select(func.max(work_item.c.id)).where(work_item.c.instance_id == session.instance_id)
+    task.internal_data[ROUND_KEY] = session.conn.execute(newest).scalar() or 0
     for index, user_id in enumerate(users):
         waiting = policy.sign_mode == "sequential" and index > 0
         create_item(session, task, node, user_id, status="waiting" if waiting else "open", seq=index)
@@ -204,14 +216,17 @@ def decide(session: Session, task, item, user, decision: str, opinion: str, sign
 def settle(session: Session, task, policy: NodePolicy, *, rejected_by=None, opinion: str = "") -> None:
     """Move the node on after any change to its items: activate who is next, then pass or reject."""
     if rejected_by is not None and (policy.vetoes or rejected_by.origin in ADDED_ORIGINS):
-        _cancel_active(session, str(task.id), "节点已被否决")
+        # 或签 (and a 单人审批 role of several): the first decision, 不同意 included, closes the node for the
+        # others, who were not overruled but pre-empted (GLOSSARY: 已由他人处理).
+        first_wins = policy.sign_mode in {"single", "any"} and rejected_by.origin in MAIN_ORIGINS
+        _cancel_active(session, str(task.id), "已由他人处理" if first_wins else "节点已被否决")
         apply_reject_rule(session, task, rejected_by, opinion)
         return
-    items = node_items(session, str(task.id))
+    items = round_items(session, task)
     _reopen_after_added(session, items)
     if policy.sign_mode == "sequential":
         _activate_next(session, items)
-    items = node_items(session, str(task.id))
+    items = round_items(session, task)
     outcome = outcome_of(policy, items)
     if outcome == "pass":
         _cancel_active(session, str(task.id), "已由他人处理")

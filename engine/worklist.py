@@ -115,9 +115,28 @@ def inbox(conn: Connection, user: org.User, box: str, q: str = "", page: int = 1
                 "due_at": _iso(row.due_at),
                 "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
                 "read": row.read_at is not None if kind == "cc" else None,
+                "note": row.note,
+                "origin": row.origin,
             }
         )
     return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def waiting(conn: Connection, user: org.User) -> list[dict]:
+    """My items that wait for someone else (前加签, 委派, 依次 before my turn): not in 待办, not yet 已办."""
+    rows = conn.execute(
+        select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name, work_item.c.note, instance.c.title)
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .where(
+            work_item.c.assignee_id == user.id,
+            work_item.c.kind == "approve",
+            work_item.c.status == "waiting",
+            instance.c.status == "running",
+        )
+        .order_by(work_item.c.created_at.desc())
+        .limit(50)
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 def counts(conn: Connection, user: org.User) -> dict:
