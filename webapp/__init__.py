@@ -43,11 +43,12 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
 
-    from . import api, api_operations, auth, i18n, pages
+    from . import api, api_operations, auth, i18n, pages, pages_operations
 
     app.register_blueprint(api.bp)
     app.register_blueprint(api_operations.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(pages_operations.bp)
     auth.init_app(app)
     i18n.init_app(app)
 

@@ -20,9 +20,9 @@ from flask import (
 )
 from sqlalchemy import select
 
-from engine import definitions, org, runtime, worklist
+from engine import definitions, operations, opinions, org, runtime, worklist
 from engine.calendar import PRIORITIES, to_local
-from engine.db import definition, instance, user_account
+from engine.db import definition, department, instance, user_account
 from engine.errors import Forbidden, InvalidData, OaflowError
 
 from . import auth
@@ -92,9 +92,19 @@ def _layout_context():
     return {"nav_counts": counts}
 
 
+# What a done work item's decision means, in a clerk's words (已办, 签批情况).
+DECISION_LABELS = {
+    **runtime.DECISIONS,
+    "send_back": "退回",
+    "transfer": "转办",
+    "resolve": "办理完成",
+    "resubmit": "重新提交",
+}
+
+
 @bp.app_template_filter("decision")
 def decision_label(value: str | None) -> str:
-    return runtime.DECISIONS.get(value, value or "")
+    return DECISION_LABELS.get(value, value or "")
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -169,8 +179,11 @@ def inbox(box):
         abort(404)
     q = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int))
-    with _core().db.read() as conn:
+    core = _core()
+    with core.db.read() as conn:
         result = worklist.inbox(conn, g.user, box, q, page, PER_PAGE)
+        recallable = _recallable(core, conn, result["items"]) if box == "done" else set()
+        waiting = worklist.waiting(conn, g.user) if box == "todo" and page == 1 and not q else []
     pages = max(1, math.ceil(result["total"] / PER_PAGE))
     return render_template(
         "inbox.html",
@@ -179,7 +192,22 @@ def inbox(box):
         q=q,
         result=result,
         pages=pages,
+        recallable=recallable,
+        waiting=waiting,
     )
+
+
+def _recallable(core, conn, items: list[dict]) -> set[int]:
+    """已办 items whose approval the user may still take back (撤回审批): the next step has not acted."""
+    ids = set()
+    for item in items:
+        if item["decision"] == "approve" and item["instance_status"] == "running":
+            try:
+                if "recall" in operations.available_actions(core, conn, g.user, item["id"]):
+                    ids.add(item["id"])
+            except OaflowError:  # a listing must not fail because one instance cannot be loaded
+                current_app.logger.exception("available_actions failed for work item %s", item["id"])
+    return ids
 
 
 @bp.get("/start")
@@ -350,11 +378,47 @@ def _with_history(core, conn, instance_id: int) -> tuple[dict, object]:
     return detail, core.specs.get(conn, detail["definition_id"])
 
 
+# How a signer came to this node (签批情况), when not by the node's own rule.
+SIGNER_ORIGINS = {
+    "add_before": "前加签",
+    "add_after": "后加签",
+    "add_parallel": "并加签",
+    "transfer": "转办",
+    "delegate": "委派",
+    "recall": "撤回后重办",
+    "send_back": "退回后重办",
+}
+
+
+@bp.app_template_global()
+def signer_state(signer: dict, sign_mode: str = "") -> tuple[str, str]:
+    """(words, css class) for one signer of a node: 待办 / 等待 / 同意 / 不同意 / 已由他人处理 …"""
+    status, decision = signer["status"], signer.get("decision")
+    if status == "open":
+        return "待办", "pending"
+    if status == "waiting":
+        return "等待", "waiting"
+    if status == "done":
+        if decision == "approve":
+            return ("已提交意见" if sign_mode == "collect" else "同意"), "approved"
+        if decision == "reject":
+            return "不同意", "rejected"
+        return DECISION_LABELS.get(decision, decision or "已处理"), "other"
+    return signer.get("note") or "已取消", "cancelled"
+
+
+@bp.app_template_global()
+def signer_origin(signer: dict) -> str:
+    return SIGNER_ORIGINS.get(signer.get("origin"), "")
+
+
 def _state_label(item: dict) -> str:
     if item["kind"] == "cc":
         return "知会，无需审批"
     if item["status"] == "done":
-        return f"已处理：{runtime.DECISIONS.get(item['decision'], item['decision'] or '')}".rstrip("：")
+        return f"已处理：{DECISION_LABELS.get(item['decision'], item['decision'] or '')}".rstrip("：")
+    if item["status"] == "waiting":
+        return f"暂不能处理：{item.get('note') or '等待他人处理'}"
     if item["status"] == "cancelled":
         return "已由他人处理" if not item.get("note") else item["note"]
     if not item["mine"]:
@@ -362,49 +426,130 @@ def _state_label(item: dict) -> str:
     return "该申请已结束，无需处理"
 
 
-@bp.route("/work-items/<int:item_id>", methods=["GET", "POST"])
-@auth.page_login_required
-def work_item(item_id):
+# Operations whose forms pick people.
+PICKER_ACTIONS = {"transfer", "delegate", "add_signers", "cc"}
+
+
+def picker_groups(conn, exclude=()) -> list[tuple[str, list]]:
+    """Active users by department, for the 转办/委派/加签/知会/代理 pickers: [(department, [users])]."""
+    rows = conn.execute(
+        select(user_account.c.username, user_account.c.display_name, department.c.name.label("department"))
+        .outerjoin(department, department.c.id == user_account.c.department_id)
+        .where(user_account.c.active.is_(True))
+        .order_by(user_account.c.department_id, user_account.c.id)
+    )
+    groups: dict[str, list] = {}
+    for row in rows:
+        if row.username not in exclude:
+            groups.setdefault(row.department or "其他", []).append(row)
+    return list(groups.items())
+
+
+def _return_reason(detail: dict) -> dict | None:
+    """The latest 退回 / 撤回申请 event: why the application is back with its drafter."""
+    for event in reversed(detail["history"]):
+        if event["type"] in ("sent_back", "withdrawn"):
+            return event
+    return None
+
+
+def _prefill(item: dict) -> dict:
+    if item["origin"] == "resubmit":  # the drafter corrects what was submitted
+        fields = item["form"].get("properties", {})
+        return {name: value for name, value in item["data"].items() if name in fields}
+    return _defaults(item["form"])
+
+
+def render_work_item(
+    item_id: int,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    opinion: str = "",
+    signature: str = "",
+    op: dict | None = None,
+    status: int = 200,
+):
+    """The task page. `op` = {"name": operation, "errors": {field: message}, "values": {...}} re-opens
+    one operation's form with what was typed and the engine's message next to the field."""
     core = _core()
-    values, errors, opinion = {}, {}, ""
-    if request.method == "POST":
-        with core.db.read() as conn:
-            schema = worklist.work_item_detail(core, conn, g.user, item_id)["form"]
-        data, values = _submitted(schema)
-        decision = request.form.get("decision", "")
-        opinion = request.form.get("opinion", "")
-        try:
-            runtime.complete(core, g.user.username, item_id, data, decision, opinion)
-        except InvalidData as exc:
-            errors = _field_errors(exc, schema, "opinion")
-        except OaflowError as exc:
-            if exc.status not in (409, 422):
-                raise
-            flash(exc.message, "error")
-            return redirect(url_for("pages.work_item", item_id=item_id))
-        else:
-            flash("已同意" if decision == "approve" else "已不同意", "success")
-            return redirect(_home())
     with core.db.read() as conn:
         item = worklist.work_item_detail(core, conn, g.user, item_id)
         detail, compiled = _with_history(core, conn, item["instance_id"])
         view = _view_schema(compiled, item["start_form"], item["data"])
         user_names = _user_names(conn, view, item["data"])
         users = _active_users(conn) if item["actions"] and _has_user_widget(item["form"]) else []
-    if request.method == "GET":
-        values = _defaults(item["form"])
+        actions = set(item["actions"])
+        busy = {s["assignee"] for s in item["signers"] if s["status"] in ("open", "waiting")}
+        people = picker_groups(conn, exclude=busy | {g.user.username}) if actions & PICKER_ACTIONS else []
+        readers = picker_groups(conn, exclude={g.user.username}) if "cc" in actions else []
+        phrases = opinions.phrases(conn, g.user.id) if actions else []
     return render_template(
         "work_item.html",
         item=item,
         detail=detail,
         view_schema=view,
         user_names=user_names,
-        values=values,
-        errors=errors,
+        values=_prefill(item) if values is None else values,
+        errors=errors or {},
         opinion=opinion,
+        signature=signature,
         users=users,
+        people=people,
+        readers=readers,
+        phrases=phrases,
+        op=op or {"name": None, "errors": {}, "values": {}},
+        return_reason=_return_reason(detail) if item["origin"] == "resubmit" else None,
         state_label=_state_label(item),
-    ), (422 if errors else 200)
+    ), status
+
+
+def save_phrase_if_asked(opinion: str | None) -> None:
+    """The "保存为常用意见" box next to an opinion: keep the text once the operation succeeded."""
+    text = (opinion or "").strip()
+    if not request.form.get("save_phrase") or not text:
+        return
+    try:
+        with _core().db.write() as conn:
+            opinions.add_phrase(conn, g.user.id, text)
+    except InvalidData as exc:
+        flash(f"常用意见未保存：{exc.errors[0].message}", "error")
+    else:
+        flash("已保存为常用意见", "info")
+
+
+@bp.route("/work-items/<int:item_id>", methods=["GET", "POST"])
+@auth.page_login_required
+def work_item(item_id):
+    if request.method == "GET":
+        return render_work_item(item_id)
+    core = _core()
+    with core.db.read() as conn:
+        item = worklist.work_item_detail(core, conn, g.user, item_id)
+    schema = item["form"]
+    data, values = _submitted(schema)
+    decision = request.form.get("decision", "")
+    opinion = request.form.get("opinion", "")
+    signature = request.form.get("signature", "").strip()
+    try:
+        runtime.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
+    except InvalidData as exc:
+        errors = _field_errors(exc, schema, "opinion", "signature")
+        return render_work_item(item_id, values=values, errors=errors, opinion=opinion, signature=signature, status=422)
+    except OaflowError as exc:
+        if exc.status not in (409, 422):
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("pages.work_item", item_id=item_id))
+    if item["origin"] == "resubmit":
+        flash("已重新提交", "success")
+        return redirect(url_for("pages.instance", instance_id=item["instance_id"]))
+    if decision == "approve":
+        flash("已提交意见" if item["sign_mode"] == "collect" else "已同意", "success")
+    else:
+        flash("已不同意", "success")
+    save_phrase_if_asked(opinion)
+    return redirect(_home())
 
 
 def _diagram(conn, detail: dict) -> str | None:
@@ -439,10 +584,8 @@ def _holders(detail: dict) -> list[tuple[str, list[dict]]]:
     return list(groups.items())
 
 
-# Endpoint `pages.instance`; the function has another name so it does not shadow engine.db.instance.
-@bp.get("/instances/<int:instance_id>", endpoint="instance")
-@auth.page_login_required
-def instance_page(instance_id):
+def render_instance(instance_id: int, *, op: dict | None = None, status: int = 200):
+    """The instance page; `op` re-opens one operation's form with its errors (see render_work_item)."""
     core = _core()
     with core.db.read() as conn:
         detail, compiled = _with_history(core, conn, instance_id)
@@ -452,14 +595,26 @@ def instance_page(instance_id):
     if unread_cc:
         with core.db.write() as conn:
             worklist.mark_cc_read(conn, g.user, instance_id)
+    me = g.user.username
     with core.db.read() as conn:
         svg = _diagram(conn, detail)
         view = _view_schema(compiled, detail["form"], detail["data"])
         user_names = _user_names(conn, view, detail["data"])
+        recall_items = [
+            w
+            for w in detail["work_items"]
+            if detail["status"] == "running"
+            and w["kind"] == "approve"
+            and w["assignee"] == me
+            and w["status"] == "done"
+            and w["decision"] == "approve"
+            and "recall" in operations.available_actions(core, conn, g.user, w["id"])
+        ]
+        readers = picker_groups(conn, exclude={me}) if "cc" in detail["actions"] else []
     my_items = [
         w
         for w in detail["work_items"]
-        if w["kind"] == "approve" and w["status"] == "open" and w["assignee"] == g.user.username
+        if w["kind"] == "approve" and w["status"] in ("open", "waiting") and w["assignee"] == me
     ]
     return render_template(
         "instance.html",
@@ -469,4 +624,14 @@ def instance_page(instance_id):
         svg=svg,
         holders=_holders(detail),
         my_items=my_items,
-    )
+        recall_items=recall_items,
+        readers=readers,
+        op=op or {"name": None, "errors": {}, "values": {}},
+    ), status
+
+
+# Endpoint `pages.instance`; the function has another name so it does not shadow engine.db.instance.
+@bp.get("/instances/<int:instance_id>", endpoint="instance")
+@auth.page_login_required
+def instance_page(instance_id):
+    return render_instance(instance_id)
