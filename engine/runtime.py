@@ -443,6 +443,9 @@ def save(session: Session, priority: str) -> None:
     )
     if result.rowcount != 1:
         raise Conflict("该申请已被他人同时处理，请刷新后重试")
+    from . import timers  # the instance's next BPMN timer, for the scheduler (imported here: it imports us)
+
+    timers.track(session)
     if ended:
         label = STATUS_LABELS[session.status]
         audit.record(conn, "ended", instance_id=session.instance_id, message=f"流程结束：{label}")
