@@ -24,21 +24,31 @@ def _core():
 
 @bp.app_context_processor
 def _bell_context():
-    """The bell's unread count, the last day the calendar knows (for 未确认), an administrator's warning."""
+    """The bell's unread count, and an administrator's warning about next year's calendar."""
     user = g.get("user")
-    context = {"nav_unread": None, "calendar_last": None, "calendar_warning": None}
+    context = {"nav_unread": None, "calendar_warning": None}
     if user is None:
         return context
     try:
         with _core().db.read() as conn:
             context["nav_unread"] = notifications.unread_count(conn, user.id)
-            last = work_calendar(conn).last
-            context["calendar_last"] = last.isoformat() if last else None
             if user.is_admin:
                 context["calendar_warning"] = calendar_admin.warning(conn, date.today())
     except Exception:  # the bell must not take a page down with it
         current_app.logger.exception("bell context failed")
     return context
+
+
+@bp.app_template_global()
+def due_unconfirmed(due_at: str | None) -> bool:
+    """Whether a due time (ISO, office time) lies past the imported calendar: shown as 未确认."""
+    if not due_at:
+        return False
+    if "calendar_last" not in g:
+        with _core().db.read() as conn:
+            last = work_calendar(conn).last
+        g.calendar_last = last.isoformat() if last else ""
+    return bool(g.calendar_last) and due_at[:10] > g.calendar_last
 
 
 def _errors(exc: InvalidData) -> str:
