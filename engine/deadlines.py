@@ -59,10 +59,9 @@ def remind_minutes(node) -> float:
 def _claim(conn: Connection, item_id: int, step: str, now: datetime) -> bool:
     """Record a step; False when it was taken already (by this or another scheduler)."""
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    result = conn.execute(
-        dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now).on_conflict_do_nothing()
-    )
-    return result.rowcount == 1
+    statement = dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now)
+    # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT DO NOTHING.
+    return conn.execute(statement.on_conflict_do_nothing().returning(reminder.c.step)).first() is not None
 
 
 def plan(cal: WorkCalendar, due: datetime, node, done: set[str], now: datetime) -> tuple[str, datetime | None]:
@@ -176,12 +175,12 @@ def _advance_item(core, conn, cal, row, done: set[str], now: datetime, deferred:
             deferred.append(row.id)
             return taken
         if _claim(conn, row.id, step, now):
-            _take(conn, cal, row, step, now)
-            taken += 1
+            taken += _take(conn, cal, row, step, now)
         done.add(step)
 
 
-def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) -> None:
+def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) -> int:
+    """Notify and audit one claimed step; returns the steps taken (the overdue step brings escalate1)."""
     assignee = org.get_user(conn, row.assignee_id)
     due_text = f"{cal.local(row.due_at):%Y-%m-%d %H:%M}"
     what = f"{row.title}（{row.node_name}）"
@@ -190,14 +189,14 @@ def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) ->
     if step == "remind":
         notifications.send(conn, row.assignee_id, "remind", f"待办即将超时：{what}，请于 {due_text} 前办理", **target)
         audit.record(conn, "reminded", message=REASON_REMIND, **common)
-        return
+        return 1
     if step == "overdue":
         notifications.send(conn, row.assignee_id, "overdue", f"待办已超时：{what}，请尽快办理", **target)
         audit.record(conn, "overdue", message=REASON_OVERDUE, **common)
-        _escalate(conn, row, assignee, 1, "escalate1", f"{assignee.display_name}的待办已超时：{what}，请督促办理", now)
-        return
+        title = f"{assignee.display_name}的待办已超时：{what}，请督促办理"
+        return 1 + _escalate(conn, row, assignee, 1, "escalate1", title, now)
     if step == "escalate2":
-        _escalate(
+        return _escalate(
             conn,
             row,
             assignee,
@@ -207,19 +206,21 @@ def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) ->
             now,
             claimed=True,
         )
+    return 0
 
 
-def _escalate(conn, row, assignee, level: int, step: str, title: str, now: datetime, claimed: bool = False) -> None:
+def _escalate(conn, row, assignee, level: int, step: str, title: str, now: datetime, claimed: bool = False) -> int:
     if not claimed and not _claim(conn, row.id, step, now):
-        return
+        return 0
     leaders = _leaders_of(conn, assignee.id)
     common = dict(instance_id=row.instance_id, work_item_id=row.id, node_id=row.node_id, node_name=row.node_name)
     if len(leaders) < level:
         audit.record(conn, "escalated", message=f"审批超时，第 {level} 级督办无上级领导可通知", **common)
-        return
+        return 1
     leader = org.get_user(conn, leaders[level - 1])
     notifications.send(conn, leader.id, "escalated", title, instance_id=row.instance_id, work_item_id=row.id)
     audit.record(conn, "escalated", message=f"审批超时，已通知{leader.display_name}督办（第 {level} 级）", **common)
+    return 1
 
 
 # --- automatic actions on expiry ------------------------------------------------------------------
@@ -253,10 +254,10 @@ def expire(core, item_id: int, now: datetime | None = None) -> int:
             select(*_COLUMNS).join(instance, instance.c.id == work_item.c.instance_id).where(work_item.c.id == item.id)
         ).first()
         cal = work_calendar(conn)
-        _take(conn, cal, row, "overdue", now)
+        taken = _take(conn, cal, row, "overdue", now)
         step, at = plan(cal, item.due_at, None, {"remind", "overdue"}, now)
         _set_step(conn, item.id, step, at)
-        return 1
+        return taken
 
 
 def _auto_approve(session: runtime.Session, inst, item, now: datetime) -> bool:

@@ -223,8 +223,9 @@ def take_snapshot(core, snapshot: str, now: datetime | None = None) -> int:
                         taken_at=utcnow(),
                     )
                     .on_conflict_do_nothing()
+                    .returning(monthly_stat.c.id)
                 )
-                added += result.rowcount
+                added += result.first() is not None
         return added
 
 
