@@ -36,6 +36,7 @@ from .db import (
     setting,
     user_account,
     utcnow,
+    work_item,
 )
 from .errors import FieldError, InvalidData, NotFound
 from .office_hours import UTC, work_calendar
@@ -148,7 +149,7 @@ def inbox(conn: Connection, user_id: int, unread_only: bool = False, page: int =
             "title": row.title,
             "body": row.body,
             "instance_id": row.instance_id,
-            "work_item_id": row.work_item_id,
+            "work_item_id": work_item_of(conn, row) if row.read_at is None else row.work_item_id,
             "created_at": _local_iso(conn, row.created_at),
             "read": row.read_at is not None,
         }
@@ -161,6 +162,16 @@ def inbox(conn: Connection, user_id: int, unread_only: bool = False, page: int =
         "page": page,
         "per_page": per_page,
     }
+
+
+def get(conn: Connection, user_id: int, notification_id: int):
+    """One of the user's own messages (another user's is "not found")."""
+    row = conn.execute(
+        select(notification).where(notification.c.id == notification_id, notification.c.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("消息不存在")
+    return row
 
 
 def mark_read(conn: Connection, user_id: int, ids: list[int] | None = None) -> int:
@@ -284,13 +295,35 @@ def render(kind: str, context: dict) -> tuple[str, str, str]:
     return f"【oaflow】{context['title']}", body, sms
 
 
+def work_item_of(conn: Connection, row) -> int | None:
+    """The work item a 待办-type message is about: named on the row, or (messages written by
+    runtime.notify carry only the instance) the user's newest open item of that instance."""
+    if row.kind not in {"todo", "remind", "overdue"}:
+        return None
+    if row.work_item_id:
+        return row.work_item_id
+    if row.instance_id is None:
+        return None
+    return conn.execute(
+        select(work_item.c.id)
+        .where(
+            work_item.c.instance_id == row.instance_id,
+            work_item.c.assignee_id == row.user_id,
+            work_item.c.status == "open",
+        )
+        .order_by(work_item.c.id.desc())
+        .limit(1)
+    ).scalar()
+
+
 def _context(conn: Connection, row, cfg: dict) -> dict:
     user = conn.execute(select(user_account.c.display_name).where(user_account.c.id == row.user_id)).scalar()
     inst_title = None
     if row.instance_id is not None:
         inst_title = conn.execute(select(instance.c.title).where(instance.c.id == row.instance_id)).scalar()
-    if row.kind in {"todo", "remind", "overdue"} and row.work_item_id:
-        link = f"{cfg['base_url']}/work-items/{row.work_item_id}"
+    item_id = work_item_of(conn, row)
+    if item_id:
+        link = f"{cfg['base_url']}/work-items/{item_id}"
     elif row.instance_id:
         link = f"{cfg['base_url']}/instances/{row.instance_id}"
     else:

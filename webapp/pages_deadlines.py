@@ -74,19 +74,13 @@ def inbox():
 def open_message(notification_id):
     """Mark one of the user's own messages read and go to what it is about."""
     with _core().db.write() as conn:
+        row = notifications.get(conn, g.user.id, notification_id)
+        item_id = notifications.work_item_of(conn, row)
         notifications.mark_read(conn, g.user.id, [notification_id])
-        found = [
-            item
-            for item in notifications.inbox(conn, g.user.id, False, 1, 100)["items"]
-            if item["id"] == notification_id
-        ]
-    if not found:
-        raise NotFound("消息不存在")
-    item = found[0]
-    if item["kind"] in {"todo", "remind", "overdue"} and item["work_item_id"]:
-        return redirect(url_for("pages.work_item", item_id=item["work_item_id"]))
-    if item["instance_id"]:
-        return redirect(url_for("pages.instance", instance_id=item["instance_id"]))
+    if item_id:
+        return redirect(url_for("pages.work_item", item_id=item_id))
+    if row.instance_id:
+        return redirect(url_for("pages.instance", instance_id=row.instance_id))
     return redirect(url_for("pages_deadlines.inbox"))
 
 
