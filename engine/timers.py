@@ -292,10 +292,17 @@ def start_by_timer(core, process_key: str, node_id: str, admin_id: int | None) -
     with core.db.write() as conn:
         session, inst = runtime.load_session(core, conn, result["id"])
         for task in session.workflow.get_tasks(state=TaskState.WAITING):
-            if task.task_spec.name == node_id:
+            if task.task_spec.name != node_id:
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):
+                # A cycle: our timer_start row schedules the repetitions, so this instance runs one cycle.
+                task._set_internal_data(event_value={**value, "cycles": 1, "next": "2000-01-01T00:00:00+00:00"})
+            else:
                 task._set_internal_data(event_fired=True)
-        session.workflow.refresh_timers()
-        runtime.run_engine(session.workflow)
+        for _ in range(2):  # a cycle start event releases its path first and completes on the next refresh
+            session.workflow.refresh_timers()
+            runtime.run_engine(session.workflow)
         audit.record(
             conn, "timer_fired", instance_id=inst.id, node_id=node_id, message="定时启动：按流程设定的时间自动发起"
         )
