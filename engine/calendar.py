@@ -16,6 +16,17 @@ OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 OFFICE_END = time(17, 30)
 PRIORITY_DAYS = {"紧急": 1, "重要": 2, "正常": 3}
 PRIORITIES = tuple(PRIORITY_DAYS)
+# chinesecalendar names its holidays in English; the calendar shows them as the State Council does.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
 
 
 def seed_from_chinesecalendar(conn: Connection) -> int:
@@ -35,7 +46,7 @@ def seed_from_chinesecalendar(conn: Connection) -> int:
             holiday, name = get_holiday_detail(day)
             note = None
             if holiday and name:
-                note = name
+                note = HOLIDAY_NAMES.get(name, name)
             elif workday and day.weekday() >= 5:
                 note = "调休上班"
             rows.append({"day": day, "is_workday": workday, "note": note, "source": "chinesecalendar"})

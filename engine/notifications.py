@@ -356,17 +356,15 @@ def deliver(core, now: datetime | None = None, batch: int = 50, timeout: float =
     """Send due messages by e-mail / SMS; return {"sent": n, "retry": n, "failed": n, "web_only": n}."""
     now = now or utcnow()
     stats = {"sent": 0, "retry": 0, "failed": 0, "web_only": 0}
+    due = (notification.c.delivery_status.in_(("pending", "sending")), notification.c.next_attempt_at <= now)
+    with core.db.read() as conn:  # the usual answer is "nothing": don't take SQLite's write lock for it
+        if conn.execute(select(notification.c.id).where(*due).limit(1)).first() is None:
+            return stats
     jobs = []
     with core.db.write() as conn:
         rows = conn.execute(
             _lock(
-                select(notification)
-                .where(
-                    notification.c.delivery_status.in_(("pending", "sending")),
-                    notification.c.next_attempt_at <= now,
-                )
-                .order_by(notification.c.next_attempt_at)
-                .limit(batch),
+                select(notification).where(*due).order_by(notification.c.next_attempt_at).limit(batch),
                 conn,
             )
         ).all()

@@ -320,4 +320,4 @@ def test_calendar_page_for_administrators_only(core, client):
     assert client.get("/admin/calendar").status_code == 403
     login(client, core, "admin")
     page = client.get("/admin/calendar?year=2025").get_data(as_text=True)
-    assert "工作日历 2025" in page and "国庆节" in page
+    assert "工作日历 2025" in page and "2025-10-01 国庆节" in page and "2025-10-11 调休上班" in page

@@ -39,6 +39,22 @@ def upgrade() -> None:
     # Messages written before the outbox existed were shown in the browser already: never e-mail them now.
     op.execute("UPDATE notification SET delivery_status = 'done'")
 
+    # Holiday names seeded earlier in English (as chinesecalendar names them) are shown in Chinese.
+    for english, chinese in (
+        ("New Year's Day", "元旦"),
+        ("Spring Festival", "春节"),
+        ("Tomb-sweeping Day", "清明节"),
+        ("Labour Day", "劳动节"),
+        ("Dragon Boat Festival", "端午节"),
+        ("National Day", "国庆节"),
+        ("Mid-autumn Festival", "中秋节"),
+    ):
+        op.execute(
+            sa.text(
+                "UPDATE calendar_day SET note = :chinese WHERE note = :english AND source = 'chinesecalendar'"
+            ).bindparams(chinese=chinese, english=english)
+        )
+
     op.create_table(
         "notification_delivery",
         sa.Column("notification_id", sa.Integer(), nullable=False),
