@@ -91,6 +91,10 @@ def _register_deadlines(app: Flask) -> None:
 
     for module in (api_admin_calendar, api_notifications, api_reports, pages_deadlines):
         app.register_blueprint(module.bp)
+    if "api.openapi" in app.view_functions:
+        from .openapi_deadlines import extend
+
+        app.view_functions["api.openapi"] = extend(app.view_functions["api.openapi"])
 
 
 def core_of(app: Flask) -> Core:
