@@ -33,9 +33,9 @@ def _op(summary: str, *, body: dict | None = None, params=(), query=(), ok=200, 
             },
         },
     }
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in params
-    ] + [{"name": name, "in": "query", "required": False, "schema": {"type": kind}} for name, kind in query]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in params] + [
+        {"name": name, "in": "query", "required": False, "schema": {"type": kind}} for name, kind in query
+    ]
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
