@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from . import timer_expr
 from .errors import DeployProblem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -334,6 +335,7 @@ def spiff_specs(trees: dict[str, etree._ElementTree], process_key: str):
         parser.add_bpmn_xml(tree, filename)
     spec = parser.get_spec(process_key)
     subprocesses = parser.get_subprocess_specs(process_key)
+    timer_expr.quote_spec_timers(spec, subprocesses)  # bare `PT5M` as designers write it
     return spec, subprocesses
 
 

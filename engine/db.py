@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -233,6 +234,121 @@ setting = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+
+# --- issue 4: deadlines, escalation, notifications, timers, monthly statistics ---------------------
+# Columns added to tables defined above are appended here, so the definitions above stay as they were.
+
+# The deadline sweep's bookkeeping on each work item: the next step (remind | overdue | escalate2 |
+# done | paused) and when it is due. The sweep reads only rows whose step is due (ix_work_item_step),
+# and new items whose step is not yet set (ix_work_item_step_new): never every open item.
+work_item.append_column(Column("next_step", String(20)))
+work_item.append_column(Column("next_step_at", DateTime))
+# Working minutes the item's instance spent suspended (挂起): its due time moved out by as much.
+work_item.append_column(Column("paused_minutes", Integer, nullable=False, default=0, server_default="0"))
+Index("ix_work_item_step", work_item.c.status, work_item.c.next_step_at)
+Index("ix_work_item_step_new", work_item.c.status, work_item.c.kind, work_item.c.next_step)
+
+# `notification` is the outbox: written in the same transaction as the change (runtime.notify), shown in
+# the browser at once, and delivered by e-mail / SMS after commit by the scheduler's delivery job.
+notification.append_column(Column("work_item_id", Integer))
+# pending → sending (claimed, next_attempt_at is the lease's end) → done | failed (after retries)
+notification.append_column(
+    Column("delivery_status", String(12), nullable=False, default="pending", server_default="pending")
+)
+notification.append_column(Column("attempts", Integer, nullable=False, default=0, server_default="0"))
+notification.append_column(Column("next_attempt_at", DateTime, default=lambda: utcnow()))
+notification.append_column(Column("last_error", Text))
+notification.append_column(Column("delivered_at", DateTime))
+Index("ix_notification_outbox", notification.c.delivery_status, notification.c.next_attempt_at)
+
+# One row per (notification, external channel) once tried: a channel that succeeded is never sent again
+# when another channel of the same notification is retried.
+notification_delivery = Table(
+    "notification_delivery",
+    metadata,
+    Column("notification_id", Integer, ForeignKey("notification.id"), primary_key=True),
+    Column("channel", String(10), primary_key=True),  # email | sms
+    Column("status", String(10), nullable=False),  # sent | error
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Each user's channels (站内消息 is always on) and addresses.
+notification_pref = Table(
+    "notification_pref",
+    metadata,
+    Column("user_id", Integer, ForeignKey("user_account.id"), primary_key=True),
+    Column("email_enabled", Boolean, nullable=False, default=False),
+    Column("sms_enabled", Boolean, nullable=False, default=False),
+    Column("email", String(255)),
+    Column("phone", String(40)),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# 挂起 / 恢复: one row per suspension; the open one has no resumed_at.
+suspension = Table(
+    "suspension",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("instance.id"), nullable=False),
+    Column("suspended_at", DateTime, nullable=False),
+    Column("suspended_by", Integer, ForeignKey("user_account.id")),
+    Column("reason", Text, nullable=False),
+    Column("resumed_at", DateTime),
+    Column("resumed_by", Integer, ForeignKey("user_account.id")),
+    Column("paused_minutes", Integer),
+    Index("ix_suspension_instance", "instance_id", "resumed_at"),
+)
+
+# The next BPMN timer (boundary / intermediate) of each instance that waits on one, so the timer job
+# reads only instances whose timer is due.
+instance_timer = Table(
+    "instance_timer",
+    metadata,
+    Column("instance_id", Integer, ForeignKey("instance.id"), primary_key=True),
+    Column("due_at", DateTime, nullable=False),
+    Index("ix_instance_timer_due", "due_at"),
+)
+
+# Timer start events of the newest version of each process: when the next instance starts.
+timer_start = Table(
+    "timer_start",
+    metadata,
+    Column("process_key", String(200), primary_key=True),
+    Column("node_id", String(200), primary_key=True),
+    Column("definition_id", Integer, ForeignKey("definition.id"), nullable=False),
+    Column("expression", String(200), nullable=False),
+    Column("next_fire_at", DateTime),  # NULL: no more firings
+    Column("remaining", Integer),  # cycles left (NULL: unbounded)
+    Column("fired", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_timer_start_next", "next_fire_at"),
+)
+
+# Monthly statistics snapshots (§五 2.7: per person, department and process; taken on the 28th and
+# at month end). One row per (month, snapshot, scope, key): a second scheduler inserts nothing.
+monthly_stat = Table(
+    "monthly_stat",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("snapshot", String(12), nullable=False),  # day28 | month_end
+    Column("scope", String(12), nullable=False),  # person | department | process
+    Column("key", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("department", String(100)),
+    Column("handled", Integer, nullable=False),
+    Column("avg_hours", Float),
+    Column("open_at_end", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("overdue_rate", Float),
+    Column("urged", Integer, nullable=False),
+    Column("as_of", DateTime, nullable=False),
+    Column("taken_at", DateTime, nullable=False),
+    UniqueConstraint("month", "snapshot", "scope", "key", name="uq_monthly_stat"),
 )
 
 

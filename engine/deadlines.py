@@ -1,71 +1,409 @@
-"""The deadline sweep: remind the assignee once when a work item passes its due time.
+"""The deadline sweep (超时): remind, mark overdue, escalate, or act automatically on expiry.
 
-Each step is claimed by inserting a `reminder` row whose primary key is (work item, step); a second
-scheduler process racing for the same item inserts nothing and so sends nothing.
+For each open approval item, in working time on the office calendar:
+  remind     `remind_hours` (default 2) working hours before the due time: 即将超时 to the assignee;
+  overdue    at the due time: 已超时 to the assignee and the item's escalation to their department
+             leader (step `escalate1`) — or the node's automatic action (`on_expiry`: approve | transfer);
+  escalate2  one working day later: escalation one more level up.
+
+Exactly once: every step taken is a `reminder` row whose primary key is (work item, step), inserted in
+the same transaction as its notifications and events; rows are claimed with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (SQLite's BEGIN IMMEDIATE serializes writers), so any number of scheduler processes can sweep.
+
+Cheap: the sweep reads only items whose next step is due (`next_step_at`, indexed with status) and the
+few new items whose next step is not planned yet — never every open item.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from uuid import UUID
 
-from sqlalchemy import and_, exists, insert, select
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from . import audit
-from .db import instance, notification, reminder, utcnow, work_item
+from . import audit, calendar, notifications, org, runtime
+from .db import instance, reminder, user_account, utcnow, work_item
+from .office_hours import WorkCalendar, work_calendar
 
-BATCH = 500
+log = logging.getLogger("oaflow.deadlines")
+
+BATCH = 200
+DEFAULT_REMIND_HOURS = 2.0
+POLICIES = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
+REASON_REMIND = "即将超时，系统自动提醒"
+REASON_OVERDUE = "审批超时，系统自动提醒"
+REASON_APPROVE = "审批超时，系统自动通过"
+REASON_TRANSFER = "审批超时，系统自动转交上级"
+
+
+def policy_of(node) -> str:
+    """The node's `on_expiry` property: remind (default) | approve | transfer."""
+    value = ((getattr(node, "properties", None) or {}).get("on_expiry") or "remind").strip().lower()
+    return value if value in POLICIES else "remind"
+
+
+def remind_minutes(node) -> float:
+    raw = (getattr(node, "properties", None) or {}).get("remind_hours")
+    try:
+        value = float(raw) if raw not in (None, "") else DEFAULT_REMIND_HOURS
+    except ValueError:
+        value = DEFAULT_REMIND_HOURS
+    return max(0.0, value) * 60
 
 
 def _claim(conn: Connection, item_id: int, step: str, now: datetime) -> bool:
+    """Record a step; False when it was taken already (by this or another scheduler)."""
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    result = conn.execute(
-        dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now).on_conflict_do_nothing()
-    )
-    return result.rowcount == 1
+    statement = dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now)
+    # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT DO NOTHING.
+    return conn.execute(statement.on_conflict_do_nothing().returning(reminder.c.step)).first() is not None
 
 
-def sweep(core, now: datetime | None = None) -> int:
-    """Send the 已超时 reminder for every open item past its due time; return how many were sent."""
+def plan(cal: WorkCalendar, due: datetime, node, done: set[str], now: datetime) -> tuple[str, datetime | None]:
+    """The next step still to take for an item due at `due`, and when."""
+    if "remind" not in done and now < due and remind_minutes(node) > 0:
+        return "remind", cal.sub_working_minutes(due, remind_minutes(node))
+    if "overdue" not in done:
+        return "overdue", due
+    if policy_of(node) == "remind" and "escalate2" not in done:
+        return "escalate2", cal.add_working_minutes(due, cal.hours.minutes_per_day)[0]
+    return "done", None
+
+
+def _leaders_of(conn: Connection, user_id: int) -> list[int]:
+    """The people above a user, nearest first (their department leader, 分管领导, …), never the user."""
+    dept = conn.execute(select(user_account.c.department_id).where(user_account.c.id == user_id)).scalar()
+    return [leader for leader in org.leader_chain(conn, dept) if leader != user_id]
+
+
+def _lock(query, conn: Connection):
+    return query if conn.dialect.name == "sqlite" else query.with_for_update(skip_locked=True, of=work_item)
+
+
+def _done_steps(conn: Connection, ids: list[int]) -> dict[int, set[str]]:
+    done: dict[int, set[str]] = {i: set() for i in ids}
+    if ids:
+        for row in conn.execute(
+            select(reminder.c.work_item_id, reminder.c.step).where(reminder.c.work_item_id.in_(ids))
+        ):
+            done[row.work_item_id].add(row.step)
+    return done
+
+
+_COLUMNS = (
+    work_item.c.id,
+    work_item.c.instance_id,
+    work_item.c.node_id,
+    work_item.c.node_name,
+    work_item.c.assignee_id,
+    work_item.c.due_at,
+    work_item.c.next_step,
+    work_item.c.next_step_at,
+    instance.c.title,
+    instance.c.status.label("instance_status"),
+    instance.c.definition_id,
+)
+
+
+def sweep(core, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Take every deadline step that is due; return how many steps were taken."""
     now = now or utcnow()
-    sent = 0
+    taken = 0
+    deferred: list[int] = []  # automatic actions, each in its own transaction (instance lock first)
+    skip: set[int] = set()
+    for phase in ("new", "due"):
+        while True:
+            with core.db.write() as conn:
+                query = select(*_COLUMNS).join(instance, instance.c.id == work_item.c.instance_id)
+                if phase == "new":
+                    query = query.where(
+                        work_item.c.status == "open", work_item.c.kind == "approve", work_item.c.next_step.is_(None)
+                    ).order_by(work_item.c.id)
+                else:
+                    query = query.where(work_item.c.status == "open", work_item.c.next_step_at <= now).order_by(
+                        work_item.c.next_step_at
+                    )
+                if skip:
+                    query = query.where(work_item.c.id.notin_(skip))
+                rows = conn.execute(_lock(query.limit(batch), conn)).all()
+                if not rows:
+                    break
+                cal = work_calendar(conn)
+                done = _done_steps(conn, [r.id for r in rows])
+                for row in rows:
+                    try:
+                        with conn.begin_nested():
+                            taken += _advance_item(core, conn, cal, row, done[row.id], now, deferred)
+                    except Exception:  # one broken item must not block the others
+                        log.exception("deadline step failed for work item %s", row.id)
+                        skip.add(row.id)
+                skip.update(deferred)
+    for item_id in deferred:
+        try:
+            taken += expire(core, item_id, now)
+        except Exception:
+            log.exception("automatic action failed for work item %s", item_id)
+    return taken
+
+
+def _set_step(conn: Connection, item_id: int, step: str, at: datetime | None) -> None:
+    conn.execute(update(work_item).where(work_item.c.id == item_id).values(next_step=step, next_step_at=at))
+
+
+def _advance_item(core, conn, cal, row, done: set[str], now: datetime, deferred: list[int]) -> int:
+    if row.instance_status != "running":
+        # 挂起 (or ended without closing the item): the clock stops until resume() plans again.
+        _set_step(conn, row.id, "paused", None)
+        return 0
+    if row.due_at is None:
+        _set_step(conn, row.id, "done", None)
+        return 0
+    node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
+    taken = 0
+    while True:
+        step, at = plan(cal, row.due_at, node, done, now)
+        if step == "done" or at > now:
+            _set_step(conn, row.id, step, at)
+            return taken
+        if step == "overdue" and policy_of(node) != "remind":
+            _set_step(conn, row.id, step, at)
+            deferred.append(row.id)
+            return taken
+        if _claim(conn, row.id, step, now):
+            taken += _take(conn, cal, row, step, now)
+        done.add(step)
+
+
+def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) -> int:
+    """Notify and audit one claimed step; returns the steps taken (the overdue step brings escalate1)."""
+    assignee = org.get_user(conn, row.assignee_id)
+    due_text = f"{cal.local(row.due_at):%Y-%m-%d %H:%M}"
+    what = f"{row.title}（{row.node_name}）"
+    common = dict(instance_id=row.instance_id, work_item_id=row.id, node_id=row.node_id, node_name=row.node_name)
+    target = dict(instance_id=row.instance_id, work_item_id=row.id)
+    if step == "remind":
+        notifications.send(conn, row.assignee_id, "remind", f"待办即将超时：{what}，请于 {due_text} 前办理", **target)
+        audit.record(conn, "reminded", message=REASON_REMIND, **common)
+        return 1
+    if step == "overdue":
+        notifications.send(conn, row.assignee_id, "overdue", f"待办已超时：{what}，请尽快办理", **target)
+        audit.record(conn, "overdue", message=REASON_OVERDUE, **common)
+        title = f"{assignee.display_name}的待办已超时：{what}，请督促办理"
+        return 1 + _escalate(conn, row, assignee, 1, "escalate1", title, now)
+    if step == "escalate2":
+        return _escalate(
+            conn,
+            row,
+            assignee,
+            2,
+            "escalate2",
+            f"{assignee.display_name}的待办超时已逾 1 个工作日：{what}，请督促办理",
+            now,
+            claimed=True,
+        )
+    return 0
+
+
+def _escalate(conn, row, assignee, level: int, step: str, title: str, now: datetime, claimed: bool = False) -> int:
+    if not claimed and not _claim(conn, row.id, step, now):
+        return 0
+    leaders = _leaders_of(conn, assignee.id)
+    common = dict(instance_id=row.instance_id, work_item_id=row.id, node_id=row.node_id, node_name=row.node_name)
+    if len(leaders) < level:
+        audit.record(conn, "escalated", message=f"审批超时，第 {level} 级督办无上级领导可通知", **common)
+        return 1
+    leader = org.get_user(conn, leaders[level - 1])
+    notifications.send(conn, leader.id, "escalated", title, instance_id=row.instance_id, work_item_id=row.id)
+    audit.record(conn, "escalated", message=f"审批超时，已通知{leader.display_name}督办（第 {level} 级）", **common)
+    return 1
+
+
+# --- automatic actions on expiry ------------------------------------------------------------------
+
+
+def expire(core, item_id: int, now: datetime | None = None) -> int:
+    """The node's automatic action at the due time (on_expiry = approve | transfer), in one transaction
+    that locks the instance first, as every command does. Returns 1 when the step was taken here."""
+    now = now or utcnow()
     with core.db.write() as conn:
-        already = exists().where(and_(reminder.c.work_item_id == work_item.c.id, reminder.c.step == "overdue"))
-        rows = conn.execute(
-            select(
-                work_item.c.id,
-                work_item.c.assignee_id,
-                work_item.c.instance_id,
-                work_item.c.node_name,
-                instance.c.title,
-            )
-            .join(instance, instance.c.id == work_item.c.instance_id)
-            .where(work_item.c.status == "open", work_item.c.kind == "approve", work_item.c.due_at <= now, ~already)
-            .order_by(work_item.c.due_at)
-            .limit(BATCH)
-        ).all()
-        for row in rows:
-            if not _claim(conn, row.id, "overdue", now):
-                continue
-            conn.execute(
-                insert(notification).values(
-                    user_id=row.assignee_id,
-                    instance_id=row.instance_id,
-                    kind="overdue",
-                    title=f"待办已超时：{row.title}（{row.node_name}），请尽快办理",
-                    body="",
-                    created_at=now,
-                )
-            )
-            audit.record(
-                conn,
-                "overdue",
-                instance_id=row.instance_id,
-                work_item_id=row.id,
-                node_name=row.node_name,
-                message="审批超时，系统自动提醒",
-            )
-            sent += 1
-    return sent
+        instance_id = conn.execute(select(work_item.c.instance_id).where(work_item.c.id == item_id)).scalar()
+        if instance_id is None:
+            return 0
+        session, inst = runtime.load_session(core, conn, instance_id)
+        item = conn.execute(_lock(select(work_item).where(work_item.c.id == item_id), conn)).first()
+        if item is None or item.status != "open" or item.next_step != "overdue" or item.next_step_at > now:
+            return 0
+        if inst.status != "running":
+            _set_step(conn, item.id, "paused", None)
+            return 0
+        if not _claim(conn, item.id, "overdue", now):
+            return 0
+        node = session.model.nodes.get(item.node_id)
+        policy = policy_of(node)
+        if policy == "approve" and _auto_approve(session, inst, item, now):
+            return 1
+        if policy == "transfer" and _transfer_to_leader(conn, inst, item, node, now):
+            return 1
+        # No way to act (the task moved on, or nobody above): remind and escalate as usual.
+        row = conn.execute(
+            select(*_COLUMNS).join(instance, instance.c.id == work_item.c.instance_id).where(work_item.c.id == item.id)
+        ).first()
+        cal = work_calendar(conn)
+        taken = _take(conn, cal, row, "overdue", now)
+        step, at = plan(cal, item.due_at, None, {"remind", "overdue"}, now)
+        _set_step(conn, item.id, step, at)
+        return taken
+
+
+def _auto_approve(session: runtime.Session, inst, item, now: datetime) -> bool:
+    """同意 on the assignee's behalf with the fixed reason, then move the process on."""
+    conn = session.conn
+    try:
+        task = session.workflow.get_task_from_id(UUID(item.task_id))
+    except ValueError:
+        task = None
+    if task is None or task.state != TaskState.READY:
+        return False
+    conn.execute(
+        update(work_item)
+        .where(work_item.c.id == item.id)
+        .values(
+            status="done",
+            decision="approve",
+            opinion=REASON_APPROVE,
+            completed_at=now,
+            next_step="done",
+            next_step_at=None,
+        )
+    )
+    conn.execute(
+        update(work_item)
+        .where(
+            work_item.c.instance_id == item.instance_id,
+            work_item.c.task_id == item.task_id,
+            work_item.c.status == "open",
+            work_item.c.id != item.id,
+        )
+        .values(status="cancelled", note="已由他人处理", completed_at=now)
+    )
+    audit.record(
+        conn,
+        "auto_approved",
+        instance_id=item.instance_id,
+        work_item_id=item.id,
+        node_id=item.node_id,
+        node_name=item.node_name,
+        decision="approve",
+        message=REASON_APPROVE,
+    )
+    notifications.send(
+        conn,
+        item.assignee_id,
+        "auto_approved",
+        f"您的待办“{inst.title}（{item.node_name}）”已超时，系统已自动通过",
+        instance_id=item.instance_id,
+        work_item_id=item.id,
+    )
+    task.data.update(approved=True, decision="approve")
+    task.run()
+    runtime.run_engine(session.workflow)
+    runtime.advance(session, inst.priority)
+    runtime.save(session, inst.priority)
+    return True
+
+
+def _transfer_to_leader(conn: Connection, inst, item, node, now: datetime) -> bool:
+    """Hand the open item to the assignee's department leader for good.
+
+    Written here for the expiry policy only; when the shared 转办 command (issue 3) lands, this should call
+    it instead so both paths share one set of rules and events."""
+    leaders = _leaders_of(conn, item.assignee_id)
+    if not leaders:
+        return False
+    old = org.get_user(conn, item.assignee_id)
+    leader = org.get_user(conn, leaders[0])
+    due = calendar.deadline(conn, now, inst.priority, node)
+    conn.execute(
+        update(work_item)
+        .where(work_item.c.id == item.id)
+        .values(
+            assignee_id=leader.id,
+            note=f"超时转交，原办理人：{old.display_name}"[:200],
+            due_at=due.due_at,
+            # A transferred item is not escalated again: a chain of automatic transfers helps nobody.
+            next_step="done",
+            next_step_at=None,
+        )
+    )
+    audit.record(
+        conn,
+        "transferred",
+        instance_id=item.instance_id,
+        work_item_id=item.id,
+        node_id=item.node_id,
+        node_name=item.node_name,
+        message=REASON_TRANSFER,
+        opinion=f"{old.display_name} → {leader.display_name}",
+    )
+    notifications.send(
+        conn,
+        leader.id,
+        "todo",
+        f"您有新的待办：{item.node_name}（{old.display_name}超时未办，系统转交）",
+        instance_id=item.instance_id,
+        work_item_id=item.id,
+    )
+    notifications.send(
+        conn,
+        old.id,
+        "transferred",
+        f"您的待办“{inst.title}（{item.node_name}）”已超时，系统已转交{leader.display_name}办理",
+        instance_id=item.instance_id,
+        work_item_id=item.id,
+    )
+    return True
+
+
+# --- replanning after a calendar change or a resume --------------------------------------------------
+
+
+def recompute_open(core, conn: Connection, instance_id: int | None = None) -> int:
+    """Recompute the due time of every open approval item (of one instance, or all) from its creation
+    time, priority, node limit and paused time; the sweep then plans its steps again. Returns how many
+    due times changed."""
+    query = (
+        select(
+            work_item.c.id,
+            work_item.c.created_at,
+            work_item.c.due_at,
+            work_item.c.node_id,
+            work_item.c.paused_minutes,
+            work_item.c.next_step,
+            work_item.c.note,
+            instance.c.priority,
+            instance.c.definition_id,
+        )
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .where(work_item.c.status == "open", work_item.c.kind == "approve")
+    )
+    if instance_id is not None:
+        query = query.where(work_item.c.instance_id == instance_id)
+    changed = 0
+    for row in conn.execute(query).all():
+        if row.note and row.note.startswith("超时转交"):
+            continue  # its due time was set at the transfer
+        node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
+        due = calendar.deadline(conn, row.created_at, row.priority, node, row.paused_minutes or 0).due_at
+        if due == row.due_at:
+            continue
+        values = {"due_at": due}
+        if row.next_step != "paused":
+            values.update(next_step=None, next_step_at=None)
+        conn.execute(update(work_item).where(work_item.c.id == row.id).values(**values))
+        changed += 1
+    return changed

@@ -478,6 +478,9 @@ def save(session: Session, priority: str | None = None) -> None:
     if result.rowcount != 1:
         raise Conflict("该申请已被他人同时处理，请刷新后重试")
     session.version += 1
+    from . import timers  # the instance's next BPMN timer, for the scheduler (imported here: it imports us)
+
+    timers.track(session)
     if ended:
         label = STATUS_LABELS[session.status]
         reason = f"（{session.end_reason}）" if session.end_reason else ""

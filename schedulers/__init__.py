@@ -1,34 +1,97 @@
 """APScheduler triggers the engine's periodic jobs; the jobs' state lives in our own tables, so any
-number of scheduler processes can run (APScheduler's job store is never shared, DESIGN §8)."""
+number of scheduler processes can run (APScheduler's job store is never shared, DESIGN §8).
+
+Jobs: the deadline sweep (every minute), BPMN timers (every second, so a timer fires within 2 s of its
+time), notification delivery (every 15 s) and the monthly statistics snapshots (the 28th and the last
+day of each month, §五 2.7). Each job claims its rows with row locks, so running it in several
+processes at once does each piece of work once.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import deadlines
+from engine import deadlines, notifications, reports, timers
 
 log = logging.getLogger("oaflow.scheduler")
+TZ = "Asia/Shanghai"
 
 
 def deadline_sweep(core) -> None:
     try:
-        sent = deadlines.sweep(core)
-        if sent:
-            log.info("deadline sweep: %d reminder(s) sent", sent)
+        taken = deadlines.sweep(core)
+        if taken:
+            log.info("deadline sweep: %d step(s) taken", taken)
     except Exception:  # one failed sweep must not stop the next
         log.exception("deadline sweep failed")
 
 
+def timer_tick(core) -> None:
+    try:
+        fired = timers.fire_due(core)
+        if fired:
+            log.info("timers: %d fired", fired)
+    except Exception:
+        log.exception("timer job failed")
+
+
+def start_timer_sync(core) -> None:
+    try:
+        timers.sync_start_timers(core)
+    except Exception:
+        log.exception("timer start event sync failed")
+
+
+def deliver_notifications(core) -> None:
+    try:
+        stats = notifications.deliver(core)
+        if stats["sent"] or stats["failed"] or stats["retry"]:
+            log.info("notifications: %s", stats)
+    except Exception:
+        log.exception("notification delivery failed")
+
+
+def monthly_snapshot(core, snapshot: str) -> None:
+    try:
+        reports.take_snapshot(core, snapshot)
+    except Exception:
+        log.exception("monthly statistics snapshot failed")
+
+
 def _configure(scheduler, core):
+    now = datetime.now(scheduler.timezone)
+    common = dict(args=[core], max_instances=1, coalesce=True, replace_existing=True)
+    scheduler.add_job(deadline_sweep, "interval", minutes=1, id="deadline_sweep", next_run_time=now, **common)
+    scheduler.add_job(timer_tick, "interval", seconds=1, id="bpmn_timers", next_run_time=now, **common)
+    scheduler.add_job(start_timer_sync, "interval", seconds=30, id="timer_start_sync", next_run_time=now, **common)
     scheduler.add_job(
-        deadline_sweep,
-        "interval",
-        minutes=1,
-        args=[core],
-        id="deadline_sweep",
+        deliver_notifications, "interval", seconds=15, id="notification_delivery", next_run_time=now, **common
+    )
+    # §五 2.7: statistics are handed over before the 28th; a month-end snapshot closes the month.
+    scheduler.add_job(
+        monthly_snapshot,
+        "cron",
+        day=28,
+        hour=18,
+        minute=0,
+        id="monthly_day28",
+        args=[core, "day28"],
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        monthly_snapshot,
+        "cron",
+        day="last",
+        hour=23,
+        minute=50,
+        id="monthly_month_end",
+        args=[core, "month_end"],
         max_instances=1,
         coalesce=True,
         replace_existing=True,
@@ -37,13 +100,14 @@ def _configure(scheduler, core):
 
 
 def start_background(core) -> BackgroundScheduler:
-    scheduler = _configure(BackgroundScheduler(timezone="Asia/Shanghai"), core)
+    scheduler = _configure(BackgroundScheduler(timezone=TZ), core)
     scheduler.start()
     return scheduler
 
 
 def run_blocking(core) -> None:
-    scheduler = _configure(BlockingScheduler(timezone="Asia/Shanghai"), core)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler = _configure(BlockingScheduler(timezone=TZ), core)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

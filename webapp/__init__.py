@@ -49,6 +49,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(api_operations.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(pages_operations.bp)
+    _register_deadlines(app)
     auth.init_app(app)
     i18n.init_app(app)
 
@@ -84,6 +85,14 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         g.pop("user", None)
 
     return app
+
+
+def _register_deadlines(app: Flask) -> None:
+    """Issue 4: calendar and office hours, 挂起/恢复, messages and notification settings, monthly statistics."""
+    from . import api_admin_calendar, api_notifications, api_reports, pages_deadlines
+
+    for module in (api_admin_calendar, api_notifications, api_reports, pages_deadlines):
+        app.register_blueprint(module.bp)
 
 
 def core_of(app: Flask) -> Core:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .openapi_deadlines import paths as deadline_paths
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -238,6 +240,7 @@ def openapi_document() -> dict:
                 }
             },
             **operation_paths(),
+            **deadline_paths(),
         },
     }
 

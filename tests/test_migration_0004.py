@@ -1,0 +1,63 @@
+"""Migration 0004 on a database that already has messages: they were shown in the browser already, so the
+outbox must not e-mail them now; and the migration goes down again cleanly."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from engine import migrate
+from engine.db import Database
+
+
+@pytest.fixture
+def empty_url(backend, tmp_path, request):
+    if backend == "postgres":
+        server = request.getfixturevalue("pg_server")
+        name = f"{server.prefix}_mig"
+        server._execute(f'CREATE DATABASE "{name}"')
+        url = server.admin_url.rsplit("/", 1)[0] + "/" + name
+        yield url
+        server.drop(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrade_keeps_old_messages_out_of_the_outbox(empty_url):
+    db = Database(empty_url)
+    try:
+        migrate.upgrade(db, "0003")
+        with db.write() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO user_account (username, display_name, password_hash, is_admin, active, created_at) "
+                    "VALUES ('u', 'U', 'x', false, true, '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO notification (user_id, kind, title, body, created_at) "
+                    "VALUES (1, 'todo', '旧消息', '', '2026-01-01 00:00:00')"
+                )
+            )
+        migrate.upgrade(db)
+        assert migrate.current_revision(db) == migrate.head_revision()
+        with db.read() as conn:
+            row = conn.execute(text("SELECT delivery_status, attempts FROM notification")).one()
+        assert tuple(row) == ("done", 0)
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"notification_delivery", "notification_pref", "suspension", "instance_timer", "monthly_stat"} <= tables
+        migrate.upgrade(db, "0004")
+        from alembic import command
+
+        with db.engine.begin() as connection:
+            command.downgrade(migrate._config(connection), "0003")
+        tables = set(inspect(db.engine).get_table_names())
+        assert "monthly_stat" not in tables and "notification_delivery" not in tables
+        columns = {c["name"] for c in inspect(db.engine).get_columns("work_item")}
+        assert "next_step" not in columns
+        with db.read() as conn:
+            assert conn.execute(select(text("title")).select_from(text("notification"))).scalar() == "旧消息"
+    finally:
+        db.dispose()
