@@ -88,6 +88,8 @@ def _main_item(item, what: str) -> None:
 def _users(conn, usernames, field: str, *, exclude: int | None = None) -> list[org.User]:
     if isinstance(usernames, str):
         usernames = [usernames]
+    if isinstance(usernames, list):
+        usernames = [name for name in usernames if isinstance(name, str) and name.strip()]
     if not isinstance(usernames, list) or not usernames:
         raise InvalidData([FieldError(field, "请至少选择一个人")])
     found = []
@@ -195,9 +197,9 @@ def send_back_targets(session, item) -> list[dict]:
     return targets
 
 
-def return_to_initiator(session, node, *, actor_id: int | None, reason: str) -> None:
+def return_to_initiator(session, node, *, actor_id: int | None, reason: str, note: str = "已退回发起人") -> None:
     """The application goes back to its drafter, who edits it and resubmits (or cancels it)."""
-    close_open_items(session, "已退回发起人")
+    close_open_items(session, note)
     start_id = next((n.id for n in session.model.nodes.values() if n.type == "startEvent"), "StartEvent")
     create_item(
         session,
@@ -356,7 +358,7 @@ def withdraw(core, username: str, instance_id: int) -> dict:
     with _instance_command(core, username, instance_id) as (session, inst, user):
         check_withdraw(session, inst, user)
         _record(session, "withdrawn", user, message="发起人撤回申请，待修改后重新提交")
-        return_to_initiator(session, None, actor_id=user.id, reason="")
+        return_to_initiator(session, None, actor_id=user.id, reason="", note="已由申请人撤回")
         return {"id": instance_id, "status": session.status}
 
 
@@ -526,7 +528,7 @@ def delegate(core, username: str, item_id: int, to_user: str, opinion: str | Non
             user,
             item,
             opinion=opinion,
-            message=f"委派：{user.display_name} → {target.display_name}" + (f"：{opinion}" if opinion else ""),
+            message=f"委派：{user.display_name} → {target.display_name}",
         )
         return {"id": session.instance_id, "to": target.username}
 
@@ -722,8 +724,13 @@ def available_actions(core, conn, user: org.User, item_id: int) -> list[str]:
     session, inst = load_session(core, conn, item.instance_id, lock=False)
     if session.status != "running":
         return []
-    if item.status == "done":
-        return ["recall"] if _passes(lambda: check_recall(session, item)) else []
+    can_remove = "remove_signers" in policy_of(session.model.nodes.get(item.node_id)).operations and any(
+        i.origin in ADDED_ORIGINS and i.added_by_id == user.id and i.status in ACTIVE
+        for i in node_items(session, item.task_id)
+    )
+    if item.status in ("done", "waiting"):  # after 后加签 / 前加签 the adder may still 减签
+        actions = ["recall"] if item.status == "done" and _passes(lambda: check_recall(session, item)) else []
+        return actions + (["remove_signers"] if can_remove else [])
     if item.status != "open":
         return []
     if item.origin == "resubmit":
@@ -737,12 +744,7 @@ def available_actions(core, conn, user: org.User, item_id: int) -> list[str]:
     for op in ("transfer", "delegate", "add_signers"):
         if op in policy.operations:
             actions.append(op)
-    added_by_me = [
-        i
-        for i in node_items(session, item.task_id)
-        if i.origin in ADDED_ORIGINS and i.added_by_id == user.id and i.status in ACTIVE
-    ]
-    if added_by_me:
+    if can_remove:
         actions.append("remove_signers")
     if "cc" in policy.operations:
         actions.append("cc")

@@ -320,6 +320,9 @@ def advance(session: Session, priority: str | None = None) -> None:
                 continue
             if str(task.id) in open_tasks:
                 continue
+            if session.jump_to and session.jump_to != node.id and not signing.approved_before(session, node.id):
+                # The route no longer leads back to the node that returned it: review normally from here.
+                session.jump_to = None
             if session.jump_to and session.jump_to != node.id:
                 audit.record(
                     session.conn,

@@ -46,6 +46,19 @@ def round_items(session: Session, task) -> list:
     return [i for i in node_items(session, str(task.id)) if i.id > since]
 
 
+def _holders(session: Session, task_id: str) -> set[int]:
+    return {
+        row.assignee_id
+        for row in session.conn.execute(
+            select(work_item.c.assignee_id).where(
+                work_item.c.instance_id == session.instance_id,
+                work_item.c.task_id == task_id,
+                work_item.c.status.in_(ACTIVE),
+            )
+        )
+    }
+
+
 def node_items(session: Session, task_id: str) -> list:
     return list(
         session.conn.execute(
@@ -53,6 +66,23 @@ def node_items(session: Session, task_id: str) -> list:
             .where(work_item.c.instance_id == session.instance_id, work_item.c.task_id == task_id)
             .order_by(work_item.c.seq, work_item.c.id)
         )
+    )
+
+
+def approved_before(session: Session, node_id: str) -> bool:
+    """Whether someone approved this node earlier in the instance (a direct resubmission may skip it)."""
+    return (
+        session.conn.execute(
+            select(work_item.c.id)
+            .where(
+                work_item.c.instance_id == session.instance_id,
+                work_item.c.node_id == node_id,
+                work_item.c.status == "done",
+                work_item.c.decision == "approve",
+            )
+            .limit(1)
+        ).first()
+        is not None
     )
 
 
@@ -93,6 +123,8 @@ def substitute(session: Session, user_id: int) -> tuple[int, int | None]:
 def create_item(session: Session, task, node, user_id: int, *, status="open", seq=0, origin="rule", **extra) -> int:
     conn = session.conn
     assignee, proxy_for = substitute(session, user_id) if origin in MAIN_ORIGINS + ADDED_ORIGINS else (user_id, None)
+    if proxy_for is not None and task is not None and assignee in _holders(session, str(task.id)):
+        assignee, proxy_for = user_id, None  # the delegate already signs here: one person, one item per node
     note = extra.pop("note", None)
     task_id = str(task.id) if task is not None else extra.pop("task_id")
     if proxy_for is not None:

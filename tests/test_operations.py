@@ -446,7 +446,7 @@ def test_initiator_withdraws_before_anyone_acted(ops):
     assert ops.do("zhangsan", f"/instances/{instance_id}/withdraw") == {"id": instance_id, "status": "running"}
 
     assert ops.items(instance_id) == [
-        ("Task_dept_leader", "sunli", "cancelled", None, "已退回发起人"),
+        ("Task_dept_leader", "sunli", "cancelled", None, "已由申请人撤回"),
         ("StartEvent_apply", "zhangsan", "open", None, None),
     ]
     assert event(ops.last_event(instance_id)) == (
@@ -458,7 +458,7 @@ def test_initiator_withdraws_before_anyone_acted(ops):
     )
     assert instance_id not in ops.todo("sunli")
     approve = {"decision": "approve"}
-    ops.refused("sunli", f"/work-items/{sunli_item}/complete", approve, 409, "该待办已退回发起人，无需再处理")
+    ops.refused("sunli", f"/work-items/{sunli_item}/complete", approve, 409, "该待办已由申请人撤回，无需再处理")
     actions = ops.detail(instance_id, "zhangsan")["actions"]
     assert "withdraw" not in actions and "cancel" in actions
     ops.refused("zhangsan", f"/instances/{instance_id}/withdraw", None, 409, "申请已在您手中待修改，无需撤回")
@@ -720,7 +720,7 @@ def test_delegate_and_resolve_returns_the_item_to_the_delegator(ops, core):
         "委派",
         "sunli",
         "Task_dept_leader",
-        "委派：孙丽 → 李四：请核实天数",
+        "委派：孙丽 → 李四",
     )
     lisi_item = ops.mine("lisi", instance_id)
     detail = ops.item("lisi", lisi_item)
@@ -801,7 +801,7 @@ def test_add_signers_before(ops):
     ops.refused(
         "sunli", f"/work-items/{item_id}/complete", {"decision": "approve"}, 409, "该待办暂不能处理：等待前加签人处理"
     )
-    assert ops.item("sunli", item_id)["actions"] == []
+    assert ops.item("sunli", item_id)["actions"] == ["remove_signers"]  # waiting, but may still 减签
 
     ops.decide("lisi", instance_id, opinion="情况属实")
 
@@ -947,7 +947,7 @@ def test_remove_the_signer_added_after_lets_the_node_pass(ops):
     instance_id = ops.start(days=5)
     item_id = ops.mine("sunli", instance_id)
     ops.do("sunli", f"/work-items/{item_id}/add-signers", {"users": ["lisi"], "position": "after"})
-    assert ops.item("sunli", item_id)["actions"] == ["recall"]
+    assert ops.item("sunli", item_id)["actions"] == ["recall", "remove_signers"]
 
     # The approver's own item is done; 减签 from it lets the node pass at once.
     ops.do("sunli", f"/work-items/{item_id}/remove-signers", {"users": ["lisi"]})
@@ -1384,3 +1384,39 @@ def test_after_a_send_back_the_node_needs_a_new_decision(ops):
     assert ops.open_items(instance_id) == [("Task_vp", "huangwei")]
     ops.complete("huangwei", item_id)
     assert ops.open_items(instance_id) == [("Task_gm", "zhengqiang")]
+
+
+# --- follow-ups from reviewing the operations --------------------------------------------------
+
+
+def test_cc_reader_marks_it_read_through_the_api(ops):
+    instance_id = ops.start(days=2)
+    ops.decide("sunli", instance_id)  # the flow ends with a 知会 copy for liuyang (人事部)
+    cc_box = lambda: ops.api("liuyang").get("/api/v1/work-items?box=cc").get_json()["items"]  # noqa: E731
+    assert [(i["instance_id"], i["read"]) for i in cc_box()] == [(instance_id, False)]
+    assert ops.do("liuyang", f"/instances/{instance_id}/read") == {"id": instance_id, "read": True}
+    assert [(i["instance_id"], i["read"]) for i in cc_box()] == [(instance_id, True)]
+    outsider = ops.api("lisi").post(f"/api/v1/instances/{instance_id}/read")
+    assert outsider.status_code == 404
+
+
+def test_blank_user_names_ask_to_choose_someone(ops):
+    instance_id = ops.start(days=2)
+    item_id = ops.mine("sunli", instance_id)
+    ops.field_error(
+        "sunli",
+        f"/work-items/{item_id}/add-signers",
+        {"users": ["", "  "], "position": "parallel"},
+        "users",
+        "请至少选择一个人",
+    )
+    ops.field_error("sunli", f"/work-items/{item_id}/transfer", {"to_user": ""}, "to_user", "请至少选择一个人")
+
+
+def test_send_back_targets_are_empty_where_send_back_is_not_allowed(ops):
+    instance_id = ops.start(days=2)
+    item_id = ops.mine("sunli", instance_id)
+    ops.do("sunli", f"/work-items/{item_id}/delegate", {"to_user": "lisi", "opinion": "请核实"})
+    lisi_item = ops.mine("lisi", instance_id)
+    targets = ops.api("lisi").get(f"/api/v1/work-items/{lisi_item}/send-back-targets").get_json()
+    assert targets == {"items": []}

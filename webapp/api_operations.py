@@ -7,7 +7,7 @@ import base64
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from engine import delegations, operations, opinions, runtime
+from engine import delegations, operations, opinions, runtime, worklist
 from engine.db import work_item
 from engine.errors import NotFound
 
@@ -31,9 +31,9 @@ def send_back_targets(item_id):
     core = _core()
     with core.db.read() as conn:
         item = runtime.item_for_actor(conn, item_id, g.user)
-        session, _ = runtime.load_session(core, conn, item.instance_id, lock=False)
-        if item.status != "open" or session.status != "running":
+        if "send_back" not in operations.available_actions(core, conn, g.user, item_id):
             return jsonify({"items": []})
+        session, _ = runtime.load_session(core, conn, item.instance_id, lock=False)
         return jsonify({"items": operations.send_back_targets(session, item)})
 
 
@@ -114,6 +114,17 @@ def urge(instance_id):
 def cc(instance_id):
     body = _body()
     return jsonify(operations.cc(_core(), g.user.username, instance_id, body.get("users"), body.get("message")))
+
+
+@bp.post("/instances/<int:instance_id>/read")
+@auth.api_login_required
+def mark_read(instance_id):
+    """知会 read: the caller's 抄送我的 entries for this instance become 已读."""
+    with _core().db.write() as conn:
+        if not runtime.is_participant(conn, instance_id, g.user):
+            raise NotFound("申请不存在，或您无权查看")
+        worklist.mark_cc_read(conn, g.user, instance_id)
+    return jsonify({"id": instance_id, "read": True})
 
 
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")

@@ -317,6 +317,7 @@ def operation_paths() -> dict:
         "/instances/{id}/cc": {
             "post": _op("知会 / 抄送", _json_body({"users": users, "message": text}, ["users"]), params=inst)
         },
+        "/instances/{id}/read": {"post": _op("把本申请的知会标记为已读", None, (401, 404), inst)},
         "/instances/{id}/signatures/{item_id}": {
             "get": {
                 "summary": "审批签名图片（PNG，仅参与人可见）",
