@@ -227,10 +227,14 @@ def _process_keys(files: dict[str, bytes]) -> list[str]:
 
 def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> list[dict]:
     """Validate the files and store a new version of each changed process. Raise DeployFailed."""
-    keys = _process_keys(files)
-    bundle = read_bundle(files, latest_forms(conn, keys), org_names(conn))
+    return deploy_bundle(conn, files, actor_id)[0]
+
+
+def deploy_bundle(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> tuple[list[dict], Bundle]:
+    """deploy(), also returning the checked bundle (for its warnings). Raise DeployFailed."""
+    bundle = check_files(conn, files)
     if bundle.problems:
-        raise DeployFailed(bundle.problems)
+        raise DeployFailed(bundle.problems, bundle.warnings)
     results = []
     now = utcnow()
     for model in bundle.models:
@@ -246,7 +250,11 @@ def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> l
         if latest is not None and latest.content_hash == content_hash:
             results.append({"process": model.key, "name": model.name, "version": latest.version, "created": False})
             continue
-        version = (latest.version if latest is not None else 0) + 1
+        # Numbered after every version, deactivated ones included: numbers are never reused.
+        version = (
+            conn.execute(select(func.max(definition.c.version)).where(definition.c.process_key == model.key)).scalar()
+            or 0
+        ) + 1
         def_id = conn.execute(
             insert(definition).values(
                 process_key=model.key,
@@ -269,7 +277,7 @@ def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> l
             message=f"部署流程 {model.name}（{model.key}）第 {version} 版",
         )
         results.append({"process": model.key, "name": model.name, "version": version, "created": True, "id": def_id})
-    return results
+    return results, bundle
 
 
 def validate_files(files: dict[str, bytes]) -> list[DeployProblem]:

@@ -67,8 +67,7 @@ def handler_for(key: str | None) -> Handler | None:
         return None
     if not callable(found):  # an EntryPoint: load it once
         found = found.load()
-        with _lock:
-            _entry_point_handlers()[key] = found
+        _entry_point_handlers()[key] = found
     return found
 
 

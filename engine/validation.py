@@ -288,6 +288,8 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
             try:
                 if literal.startswith("'"):
                     _parse_timer(tag, literal.strip("'"))
+                elif _LOOKS_ISO.match(literal):
+                    raise ValueError("不是有效的 ISO-8601 值")
                 else:
                     compile_expression(literal)
             except (ExpressionError, ValueError, TypeError, AttributeError) as exc:
@@ -297,6 +299,10 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
                     owner.get("id"),
                     f"计时器 {tag} 的值 '{text}' 无法识别（应为 ISO-8601，如 PT5M、R3/PT10M、2026-01-01T09:00）：{exc}",
                 )
+
+
+# A bare value that was meant as ISO-8601 but is not valid (PT5X, P1Q …), rather than a variable name.
+_LOOKS_ISO = re.compile(r"^([+-]?(R\d*/)?P[\dA-Z.,/]*|\d[\d\-:T.Z+]*)$", re.I)
 
 
 def _parse_timer(tag: str, value: str) -> None:
@@ -437,6 +443,8 @@ def _where(model, provider: str | None, placed: bool, *, user: bool = False) -> 
     node = model.nodes.get(provider) if provider else None
     if node is not None and node.external:
         return f"将由外部任务“{node.name}”完成时提交的数据提供"
+    if node is not None and node.type in {"receiveTask", "intermediateCatchEvent"}:
+        return f"将由“{node.name or node.id}”收到的消息内容提供"
     return "运行到这里时若仍没有该变量，流程会报错"
 
 
@@ -481,6 +489,11 @@ def _provider(model: ProcessModel, process, source: str | None) -> str | None:
                     parent_of[child.get("id")] = container.get("id")
                 if local(child.tag) == "boundaryEvent" and child.get("attachedToRef"):
                     attached[child.get("id")] = child.get("attachedToRef")
+    catches = {
+        el.get("id")
+        for el in process.iter(f"{{{BPMN_NS}}}receiveTask", f"{{{BPMN_NS}}}intermediateCatchEvent")
+        if el.get("messageRef") or el.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None
+    }
     queue, seen = [source], set()
     while queue:
         current = queue.pop(0)
@@ -488,7 +501,7 @@ def _provider(model: ProcessModel, process, source: str | None) -> str | None:
             continue
         seen.add(current)
         node = model.nodes.get(current)
-        if node is not None and (node.type == "userTask" or node.external):
+        if node is not None and (node.type == "userTask" or node.external or current in catches):
             return current
         if node is not None and node.type == "startEvent":
             if current not in parent_of:

@@ -43,10 +43,12 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
 
-    from . import api, auth, i18n, pages
+    from . import api, api_designer, auth, i18n, pages, pages_admin
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api_designer.bp)
+    app.register_blueprint(pages_admin.bp)
     auth.init_app(app)
     i18n.init_app(app)
 

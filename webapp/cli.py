@@ -174,16 +174,26 @@ def _print_problems(problems) -> None:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def validate_command(paths) -> None:
-    """校验 BPMN 与表单文件，不写入数据库。出错时按 文件:行: 元素: 说明 输出并返回 1。"""
+@click.option("--data-dir", help="同时按该数据目录中的组织机构（角色、用户）与已部署表单校验")
+def validate_command(paths, data_dir: str | None) -> None:
+    """校验 BPMN 与表单文件，不写入数据库。
+
+    每个问题按 文件:行: 元素: 说明 输出（警告以“警告：”开头）；有错误时返回 1，只有警告时返回 0。"""
     files = definitions.read_paths(paths)
     click.echo(f"校验 {len(files)} 个文件…", err=True)
-    problems = definitions.validate_files(files)
-    if problems:
-        _print_problems(problems)
-        click.echo(f"发现 {len(problems)} 个问题，请修改后重试。", err=True)
+    if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
+        core = _core(data_dir)
+        with core.db.read() as conn:
+            bundle = definitions.check_files(conn, files)
+    else:
+        bundle = definitions.read_bundle(files)
+    _print_problems(bundle.problems)
+    for warning in bundle.warnings:
+        click.echo(f"警告：{warning}", err=True)
+    if bundle.problems:
+        click.echo(f"发现 {len(bundle.problems)} 个问题、{len(bundle.warnings)} 个警告，请修改后重试。", err=True)
         sys.exit(1)
-    click.echo("全部通过。", err=True)
+    click.echo(f"全部通过{f'（{len(bundle.warnings)} 个警告）' if bundle.warnings else ''}。", err=True)
 
 
 @main.command("deploy")
@@ -196,11 +206,13 @@ def deploy_command(paths, data_dir: str | None) -> None:
     click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
     try:
         with core.db.write() as conn:
-            results = definitions.deploy(conn, files, None)
+            results, bundle = definitions.deploy_bundle(conn, files, None)
     except DeployFailed as exc:
         _print_problems(exc.problems)
         click.echo(f"部署失败：{len(exc.problems)} 个问题，未写入任何内容。", err=True)
         sys.exit(1)
+    for warning in bundle.warnings:
+        click.echo(f"警告：{warning}", err=True)
     for item in results:
         state = "新版本" if item["created"] else "内容未变化，版本不变"
         click.echo(f"  {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")

@@ -33,7 +33,7 @@ def _errors(*codes: int) -> dict:
 def openapi_document() -> dict:
     bearer = [{"bearer": []}]
     item_id = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "oaflow API", "version": "1.0.0", "description": "协同办公审批平台 REST API"},
         "servers": [{"url": "/api/v1"}],
@@ -235,3 +235,7 @@ def openapi_document() -> dict:
             },
         },
     }
+    from .api_designer import openapi_paths  # designers' and integrations' routes (their own blueprint)
+
+    document["paths"].update(openapi_paths())
+    return document
