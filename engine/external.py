@@ -7,6 +7,7 @@ use) may complete external work, send messages or broadcast signals.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -22,9 +23,10 @@ from sqlalchemy import select
 
 from . import audit, bpmn, definitions, org, runtime
 from .db import definition, instance
-from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .services import ExternalTask
 
+log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
 # A timer "fired" by fire_timers is moved to this instant, long past, so SpiffWorkflow sees it as due.
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -277,7 +279,10 @@ def fire_due_timers(core, now: datetime | None = None) -> int:
         candidates = _instances_mentioning(conn, "timerEventDefinition")
     total = 0
     for instance_id in candidates:
-        total += fire_timers(core, instance_id, now)
+        try:
+            total += fire_timers(core, instance_id, now)
+        except OaflowError as exc:  # one instance failing (a condition with no way out …) must not stop the rest
+            log.warning("timers of instance %s failed: %s", instance_id, exc.message)
     return total
 
 

@@ -321,7 +321,8 @@ def advance(session: Session, priority: str) -> None:
                 continue
             if str(task.id) in open_tasks:
                 continue
-            res = assignment.resolve(conn, node.assignee, session.initiator, session.data, admin)
+            # The task's own data too: a multi-instance child's element variable names its signer.
+            res = assignment.resolve(conn, node.assignee, session.initiator, {**session.data, **task.data}, admin)
             for kind, message in res.notes:
                 audit.record(
                     conn, kind, instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message

@@ -259,6 +259,7 @@ def check_model(
             what = {
                 "script": "脚本任务不符合安全求值器",
                 "condition": "条件表达式不安全或无法解析",
+                "collection": "多实例的集合（collection / loopDataInputRef）必须是变量名",
             }.get(kind, f"多实例 {kind} 表达式无法解析")
             report.error(model.file, line, element, f"{what}：{exc}")
     _check_timers(model, tree, report)
@@ -398,15 +399,20 @@ def _check_variables(model, tree, form_schemas, compiled, report: Report) -> Non
     wanted: dict[str, dict] = {}  # variable → {"provider": node id | None, "hints": [...], "line", "element"}
     for element, line, kind, _text, tree_ in compiled:
         hints = _type_hints(tree_)
+        if kind == "collection":
+            hints = {name: ("list", None) for name in variable_names(tree_)}
         for name in variable_names(tree_):
             if name in provided:
                 continue
             source = flows[element].get("sourceRef") if kind == "condition" and element in flows else element
-            entry = wanted.setdefault(name, {"sources": [], "hints": [], "line": line, "element": element})
+            entry = wanted.setdefault(
+                name, {"sources": [], "hints": [], "line": line, "element": element, "before": kind == "collection"}
+            )
             entry["sources"].append(source)
             entry["hints"].append(hints.get(name))
     for name, entry in wanted.items():
-        provider = _provider(model, process, entry["sources"][0])
+        # A multi-instance collection must be known before the task starts: look before the task itself.
+        provider = _provider(model, process, entry["sources"][0], before=entry["before"])
         placed = _place_field(model, form_schemas, provider, name, entry["hints"], required=True)
         suffix = "（消息的内容可能提供它）" if messages_may_provide else ""
         where = _where(model, provider, placed)
@@ -473,7 +479,7 @@ def _type_hints(tree: ast.AST) -> dict[str, tuple[str, object]]:
     return hints
 
 
-def _provider(model: ProcessModel, process, source: str | None) -> str | None:
+def _provider(model: ProcessModel, process, source: str | None, *, before: bool = False) -> str | None:
     """The nearest step upstream of `source` whose completion could supply a variable."""
     if process is None or source is None:
         return None
@@ -501,7 +507,8 @@ def _provider(model: ProcessModel, process, source: str | None) -> str | None:
             continue
         seen.add(current)
         node = model.nodes.get(current)
-        if node is not None and (node.type == "userTask" or node.external or current in catches):
+        looking = not (before and current == source)
+        if looking and node is not None and (node.type == "userTask" or node.external or current in catches):
             return current
         if node is not None and node.type == "startEvent":
             if current not in parent_of:
@@ -556,6 +563,8 @@ def _field_for(name: str, hints: list[tuple[str, object]]) -> dict:
     kinds = [kind for kind, _ in hints]
     if "user" in kinds:
         return {"type": "string", "title": name, "x-widget": "user"}
+    if "list" in kinds:
+        return {"type": "array", "title": name, "items": {"type": "string"}, "minItems": 1}
     if kinds and all(k == "boolean" for k in kinds):
         return {"type": "boolean", "title": name}
     strings = [value for kind, value in hints if kind == "string"]

@@ -25,11 +25,13 @@ from sqlalchemy.engine import Connection
 from . import audit, bpmn, org, runtime
 from .db import definition, instance, user_account, utcnow, work_item
 from .errors import FieldError, Forbidden, InvalidData, NotFound
+from .expressions import script_engine
 
 # Spec attributes whose change does not matter for where an instance stands.
 HARMLESS = {"bpmn_name", "description", "documentation", "inputs", "lane", "lookahead"}
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 CHUNK = 200  # instances per transaction during a migration: bounded lock time, each instance atomic
+_ENGINE = script_engine()
 
 
 # --- versions ------------------------------------------------------------------------------------------
@@ -229,17 +231,18 @@ def _apply(workflow, diffs: dict, pair: _Pair) -> None:
             task.internal_data.update(event_value=internal["event_value"])
 
 
-def _check(inst, pair: _Pair) -> tuple[list[str], object | None, dict | None]:
+def _check(inst, pair: _Pair, workflow=None) -> tuple[list[str], object | None, dict | None]:
     """Dry-run one instance in memory: (reasons, migrated workflow or None, diffs)."""
     if inst.status != "running":
         return [f"申请{runtime.STATUS_LABELS.get(inst.status, inst.status)}，无需迁移"], None, None
-    workflow = bpmn.load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, runtime._ENGINE)
+    if workflow is None:
+        workflow = bpmn.load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, _ENGINE)
     reasons, diffs = _reasons(workflow, pair)
     if reasons:
         return reasons, None, diffs
     try:
         _apply(workflow, diffs, pair)
-        workflow.script_engine = runtime._ENGINE
+        workflow.script_engine = _ENGINE
         runtime.run_engine(workflow)
         bpmn.load_state(bpmn.dump_state(workflow), pair.new.spec, pair.new.subprocess_specs, None)
     except Exception as exc:  # the library leaves tasks it could not align: refuse rather than corrupt
@@ -328,7 +331,8 @@ def _migrate_one(core, conn: Connection, actor: org.User, pair: _Pair, old_row, 
     session, inst = runtime.load_session(core, conn, instance_id)
     if inst.definition_id != old_row.id:
         return {"instance_id": instance_id, "title": inst.title, "safe": False, "reasons": ["已不在原版本上"]}
-    reasons, workflow, _ = _check(inst, pair)
+    # The diff aligns spec objects: reuse the loaded workflow only when it was built from the same ones.
+    reasons, workflow, _ = _check(inst, pair, session.workflow if session.compiled is pair.old else None)
     if reasons:
         return {"instance_id": instance_id, "title": inst.title, "safe": False, "reasons": reasons}
     session.workflow = workflow

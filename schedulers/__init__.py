@@ -8,7 +8,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import deadlines
+from engine import deadlines, external
 
 log = logging.getLogger("oaflow.scheduler")
 
@@ -22,6 +22,15 @@ def deadline_sweep(core) -> None:
         log.exception("deadline sweep failed")
 
 
+def bpmn_timers(core) -> None:
+    try:
+        fired = external.fire_due_timers(core)
+        if fired:
+            log.info("BPMN timers: %d fired", fired)
+    except Exception:  # one failed sweep must not stop the next
+        log.exception("BPMN timer sweep failed")
+
+
 def _configure(scheduler, core):
     scheduler.add_job(
         deadline_sweep,
@@ -33,6 +42,7 @@ def _configure(scheduler, core):
         coalesce=True,
         replace_existing=True,
     )
+    scheduler.add_job(bpmn_timers, "interval", minutes=1, args=[core], id="bpmn_timers", max_instances=1, coalesce=True)
     return scheduler
 
 

@@ -333,3 +333,35 @@ def test_validate_endpoint_reports_errors_and_warnings(api, row_counts):
     assert response.get_json()["errors"] == [] and response.get_json()["warnings"][0]["element"] == "Flow_s_t"
     assert api("zhangsan").post("/api/v1/deployments/validate", data={}).status_code == 403
     assert row_counts() == before
+
+
+MI = """    <startEvent id="s" />
+    <sequenceFlow id="f1" sourceRef="s" targetRef="sign" />
+    <userTask id="sign" name="会签" camunda:assignee="${signer}">
+      <multiInstanceLoopCharacteristics camunda:collection="${signers}" camunda:elementVariable="signer" />
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="sign" targetRef="e" />
+    <endEvent id="e" />
+"""
+
+
+def test_camunda_collection_multi_instance_gives_each_signer_a_work_item(api, core):
+    content = bpmn_file(MI, key="countersign")
+    bundle = check(content)
+    assert bundle.problems == []
+    assert [w.element for w in bundle.warnings] == ["sign"]  # nothing provides the list: the start form asks
+    start_form = bundle.forms[bundle.models[0].start_form]
+    assert start_form["properties"]["signers"]["type"] == "array"
+    with core.db.write() as conn:
+        definitions.deploy(conn, {"countersign.bpmn": content}, None)
+    response = api("zhangsan").post(
+        "/api/v1/instances", json={"process": "countersign", "data": {"signers": ["sunli", "huangwei"]}}
+    )
+    assert response.status_code == 201, response.get_json()
+    items = [w for w in response.get_json()["work_items"] if w["status"] == "open"]
+    assert sorted(w["assignee"] for w in items) == ["huangwei", "sunli"]
+    for user in ("sunli", "huangwei"):
+        (mine,) = [w for w in items if w["assignee"] == user]
+        done = api(user).post(f"/api/v1/work-items/{mine['id']}/complete", json={"decision": "approve"})
+        assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "approved"
