@@ -19,10 +19,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import audit, bpmn, definitions, org, runtime
-from .db import definition, instance
+from .db import definition, instance, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .services import ExternalTask
 
@@ -98,9 +98,34 @@ def _running_session(core, conn, instance_id: int):
 
 def _finish(session, inst) -> dict:
     runtime.run_engine(session.workflow)
+    close_passed_items(session, "流程已越过该节点（事件触发）")
     runtime.advance(session, inst.priority)
     runtime.save(session, inst.priority)
     return {"id": session.instance_id, "status": session.status}
+
+
+def close_passed_items(session, note: str) -> int:
+    """Close open work items whose task is no longer waiting: an interrupting boundary event (timer,
+    message, signal) or a migration moved the instance past it. Returns how many were closed."""
+    ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY)}
+    stale = [
+        row.id
+        for row in session.conn.execute(
+            select(work_item.c.id, work_item.c.task_id).where(
+                work_item.c.instance_id == session.instance_id,
+                work_item.c.status == "open",
+                work_item.c.kind == "approve",
+            )
+        )
+        if row.task_id not in ready
+    ]
+    if stale:
+        session.conn.execute(
+            update(work_item)
+            .where(work_item.c.id.in_(stale))
+            .values(status="cancelled", note=note, completed_at=utcnow())
+        )
+    return len(stale)
 
 
 def complete_external(core, username: str, instance_id: int, element: str, data: dict | None) -> dict:
@@ -198,18 +223,20 @@ def start_by_message(core, username: str, name: str, payload: dict | None) -> di
 def _start_by_event(core, username: str, name: str, payload: dict, event_class) -> list[int]:
     kind = "messages" if event_class is MessageEventDefinition else "signals"
     with core.db.read() as conn:
-        keys = [
-            row.process_key
-            for row in definitions.list_latest(conn)
-            if name in getattr(core.specs.from_row(row).model, kind)
-        ]
+        targets = []
+        for row in definitions.list_latest(conn):
+            compiled = core.specs.from_row(row)
+            if name in getattr(compiled.model, kind):
+                fields = (compiled.form(compiled.model.start_form) or {}).get("properties", {})
+                targets.append((row.process_key, {k: v for k, v in payload.items() if k in fields}))
     started = []
-    for key in keys:
+    for key, data in targets:
 
         def catch(workflow, _name=name):
             _catch(workflow, event_class, _name, payload)
 
-        result = runtime.start(core, username, key, {}, None, prepare=catch)
+        # The start form (if any) checks what it knows of the payload; all of it reaches the instance.
+        result = runtime.start(core, username, key, data, None, prepare=catch)
         started.append(result["id"])
     return started
 

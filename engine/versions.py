@@ -22,11 +22,30 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit, bpmn, org, runtime
-from .db import definition, instance, user_account, utcnow, work_item
+from . import audit, bpmn, external, org, runtime
+from .db import definition, instance, user_account, work_item
 from .errors import FieldError, Forbidden, InvalidData, NotFound
 from .expressions import script_engine
 
+# What a changed spec attribute means, for the diff summary.
+CHANGE_LABELS = {
+    "outputs": "去向",
+    "inputs": "来路",
+    "typename": "类型",
+    "extensions": "扩展属性（表单、审批人等）",
+    "bpmn_name": "名称",
+    "cond_task_specs": "分支条件",
+    "default_task_spec": "默认分支",
+    "event_definition": "事件定义",
+    "documentation": "说明",
+    "prescript": "前置脚本",
+    "postscript": "后置脚本",
+    "script": "脚本",
+    "cardinality": "多实例数量",
+    "data_input": "多实例集合",
+    "condition": "完成条件",
+    "handler": "外部任务处理程序",
+}
 # Spec attributes whose change does not matter for where an instance stands.
 HARMLESS = {"bpmn_name", "description", "documentation", "inputs", "lane", "lookahead"}
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -151,7 +170,8 @@ def diff_summary(core, conn: Connection, key: str, from_version: int, to_version
         removed += [_label(old, s) for s in diff.removed if _visible(s)]
         for spec, keys in diff.changed.items():
             if _visible(spec):
-                changed.append({"node": _label(old, spec), "changes": sorted(keys)})
+                labels = sorted({CHANGE_LABELS.get(k, k) for k in keys})
+                changed.append({"node": _label(old, spec), "changes": labels})
     removed += [f"子流程 {name}" for name, d in pair.subprocesses.items() if d is None]
     return {
         "process": key,
@@ -355,20 +375,12 @@ def _follow_work_items(session) -> None:
     """Open work items keep their task (ids survive the migration); renamed nodes get the new name,
     and an item whose task is no longer waiting is closed."""
     conn = session.conn
-    ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY)}
-    now = utcnow()
+    external.close_passed_items(session, "版本迁移后该节点已不再办理")
     for row in conn.execute(
-        select(work_item.c.id, work_item.c.task_id, work_item.c.node_id, work_item.c.node_name).where(
+        select(work_item.c.id, work_item.c.node_id, work_item.c.node_name).where(
             work_item.c.instance_id == session.instance_id, work_item.c.status == "open", work_item.c.kind == "approve"
         )
     ).all():
-        if row.task_id not in ready:
-            conn.execute(
-                update(work_item)
-                .where(work_item.c.id == row.id)
-                .values(status="cancelled", note="版本迁移后该节点已不再办理", completed_at=now)
-            )
-            continue
         node = session.model.nodes.get(row.node_id)
         if node is not None and node.name and node.name != row.node_name:
             conn.execute(update(work_item).where(work_item.c.id == row.id).values(node_name=node.name))

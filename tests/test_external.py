@@ -259,3 +259,34 @@ def test_waiting_is_only_shown_to_participants(api, core, user):
     deploy(core, later=TIMER)
     started = start(api, "later")
     assert api(user).get(f"/api/v1/instances/{started['id']}/waiting").status_code == 404
+
+
+ESCALATE = process(
+    "escalate",
+    """    <startEvent id="s" />
+    <sequenceFlow id="f1" sourceRef="s" targetRef="work" />
+    <userTask id="work" name="办理" />
+    <boundaryEvent id="late" attachedToRef="work"><timerEventDefinition><timeDuration>PT1H</timeDuration>
+    </timerEventDefinition></boundaryEvent>
+    <sequenceFlow id="f2" sourceRef="work" targetRef="e" />
+    <sequenceFlow id="f3" sourceRef="late" targetRef="boss" />
+    <userTask id="boss" name="督办" />
+    <sequenceFlow id="f4" sourceRef="boss" targetRef="e2" />
+    <endEvent id="e" />
+    <endEvent id="e2" />
+""",
+)
+
+
+def test_an_interrupting_boundary_timer_closes_the_work_item_it_interrupts(api, core):
+    deploy(core, escalate=ESCALATE)
+    started = start(api, "escalate")
+    assert open_nodes(core, started["id"]) == ["work"]
+    assert external.fire_timers(core, started["id"], now=external.later(30)) == 0
+    assert external.fire_timers(core, started["id"], now=external.later(61)) == 1
+    assert open_nodes(core, started["id"]) == ["boss"]
+    with core.db.read() as conn:
+        note = conn.execute(
+            select(work_item.c.note).where(work_item.c.instance_id == started["id"], work_item.c.node_id == "work")
+        ).scalar()
+    assert note == "流程已越过该节点（事件触发）"

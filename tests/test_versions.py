@@ -117,7 +117,7 @@ def test_diff_names_added_and_changed_nodes(api, core):
     body = response.get_json()
     assert body["added"] == ["“人事部备案”（Task_hr_record）"]
     assert body["removed"] == []
-    assert {"node": "“部门负责人审批”（Task_dept_leader）", "changes": ["outputs"]} in body["changed"]
+    assert {"node": "“部门负责人审批”（Task_dept_leader）", "changes": ["去向"]} in body["changed"]
 
 
 def test_every_version_has_its_diagram(api, core):

@@ -10,9 +10,91 @@ from engine import definitions, diagram, versions
 from engine.db import definition
 from engine.errors import DeployFailed, Forbidden, InvalidData, OaflowError
 
+from . import i18n
 from .api_designer import uploaded_files
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# English for these pages' own words (?lang=en); kept here so the shared table stays untouched, and
+# never overriding a word the shared table already translates.
+_ADMIN_EN = {
+    "上传流程文件": "Upload process files",
+    "BPMN 文件（.bpmn / .bpmn20.xml，来自 Camunda Modeler、Flowable、bpmn.io 均可）与表单（.json），可多选。"
+    "先校验，无误后部署；内容未变的流程不会产生新版本。": (
+        "BPMN files (.bpmn / .bpmn20.xml, from Camunda Modeler, Flowable or bpmn.io) and forms (.json). "
+        "Validate first, then deploy; an unchanged process gets no new version."
+    ),
+    "校验": "Validate",
+    "部署": "Deploy",
+    "校验通过": "Valid",
+    "发现 {n} 个问题，未写入任何内容": "{n} problem(s) found; nothing was stored",
+    "提示": "Warnings",
+    "部署结果": "Deployed",
+    "新版本": "new version",
+    "内容未变化，版本不变": "unchanged, same version",
+    "已部署的流程": "Deployed processes",
+    "标识": "Key",
+    "新实例使用": "Used by new requests",
+    "版本数": "Versions",
+    "全部停用": "All deactivated",
+    "版本与迁移": "Versions and migration",
+    "版本": "Versions",
+    "启用": "Activate",
+    "停用": "Deactivate",
+    "已停用": "Deactivated",
+    "已结束": "Ended",
+    "部署时间": "Deployed at",
+    "部署人": "Deployed by",
+    "系统": "System",
+    "新实例使用最新的启用版本；审批中的实例保持原版本，除非迁移。": (
+        "New requests use the newest active version; running ones keep theirs unless migrated."
+    ),
+    "版本差异": "Differences",
+    "从": "From",
+    "到": "To",
+    "比较": "Compare",
+    "新增节点": "Added steps",
+    "删除节点": "Removed steps",
+    "修改节点": "Changed steps",
+    "迁移审批中的实例": "Migrate running requests",
+    "先试迁移：逐个实例判断能否安全迁移（例如所在节点已被删除、已完成的节点之后新增了步骤则不安全），"
+    "再一次迁移所有安全的实例；每个实例的流转记录都会记下迁移。": (
+        "Dry-run first: each request is judged safe or unsafe (for example when the step it waits on was "
+        "removed); then migrate all safe ones at once. Each request's history records the migration."
+    ),
+    "从版本": "From version",
+    "到版本": "To version",
+    "申请编号（可选，逗号分隔；留空为该版本全部审批中的实例）": (
+        "Request numbers (optional, comma separated; empty: every running request of that version)"
+    ),
+    "试迁移": "Dry run",
+    "迁移安全的实例": "Migrate the safe ones",
+    "试迁移结果": "Dry run",
+    "迁移结果": "Migration",
+    "安全": "safe",
+    "不安全": "unsafe",
+    "已迁移": "migrated",
+    "结论": "Verdict",
+    "原因": "Reason",
+    "申请": "Request",
+    "该版本没有审批中的实例": "No running requests on this version",
+    "内容摘要": "Content hash",
+    "文件": "File",
+    "该版本的流程文件没有图形信息（BPMN DI），无法绘制流程图。"
+    "在 Camunda Modeler 或 bpmn.io 中打开并保存一次即可生成。": (
+        "This version's file carries no diagram interchange (BPMN DI), so no diagram can be drawn. "
+        "Open and save it once in Camunda Modeler or bpmn.io to add one."
+    ),
+    "类型": "Type",
+    "表单": "Form",
+    "办理人规则": "Assignee rule",
+    "外部任务": "External work",
+    "流程管理员": "process administrator",
+    "个字段": "fields",
+    "（未指定处理程序）": "(no handler named)",
+}
+for _zh, _en in _ADMIN_EN.items():
+    i18n.EN.setdefault(_zh, _en)
 
 
 def _core():
