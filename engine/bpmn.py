@@ -349,6 +349,10 @@ def _read_process(process, filename: str, problems: list[DeployProblem], message
             for definition in element.iter(f"{{{BPMN_NS}}}signalEventDefinition"):
                 ref = definition.get("signalRef")
                 start_signals.append((signals or {}).get(ref, ref or ""))
+        for conditional in element.findall(f"{{{BPMN_NS}}}conditionalEventDefinition"):
+            found = conditional.find(f"{{{BPMN_NS}}}condition")
+            if found is not None and (found.text or "").strip():
+                expressions.append((ident, found.sourceline, "condition", found.text.strip()))
         if tag == "scriptTask":
             script = element.find(f"{{{BPMN_NS}}}script")
             expressions.append((ident, element.sourceline, "script", (script.text if script is not None else "") or ""))

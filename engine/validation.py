@@ -31,6 +31,7 @@ UNSUPPORTED = {
     "adHocSubProcess": "自由子流程（adHocSubProcess）暂不支持",
     "choreography": "编排图（choreography）不是可执行流程",
     "compensateEventDefinition": "补偿事件（compensateEventDefinition）暂不支持",
+    "linkEventDefinition": "链接事件（linkEventDefinition）暂不支持，请直接用顺序流连接",
 }
 # Vendor extensions that would run Java code or map variables elsewhere: ignored here, so say so.
 IGNORED_VENDOR = {

@@ -200,7 +200,9 @@ def _reasons(workflow, pair: _Pair) -> tuple[list[str], dict]:
             continue
         subs[sp_id] = WorkflowDiff(sp, spec_diff)
         _judge(sp, subs[sp_id], spec_diff, pair.old, reasons)
-    return list(dict.fromkeys(reasons)), {"top": top, "subs": subs}
+    # What the instance waits on first: that is what a designer must fix.
+    ordered = sorted(dict.fromkeys(reasons), key=lambda r: 0 if ("等待" in r or "正在" in r) else 1)
+    return ordered, {"top": top, "subs": subs}
 
 
 def _judge(workflow, diff: WorkflowDiff, spec_diff: SpecDiff, old, reasons: list[str]) -> None:

@@ -341,3 +341,21 @@ def test_instance_page_of_a_file_without_di_says_so(client, core):
     login(client, "zhangsan")
     page = client.get(f"/instances/{started['id']}").get_data(as_text=True)
     assert "没有图形信息（BPMN DI），无法绘制流程图" in page
+
+
+def test_oaflow_migrate_command(db_url, core, leave):
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    waiting = leave.start()["id"]
+    deploy_v2(core)
+    env = {"OAFLOW_DATABASE_URL": db_url}
+    result = CliRunner().invoke(main, ["versions", "leave"], env=env)
+    assert result.exit_code == 0 and "第 2 版" in result.output, result.output
+    result = CliRunner().invoke(main, ["migrate", "leave", "--from", "1", "--to", "2", "--dry-run"], env=env)
+    assert result.exit_code == 0 and "可安全迁移 1 个" in result.output, result.output
+    assert definition_version(core, waiting) == 1
+    result = CliRunner().invoke(main, ["migrate", "leave", "--from", "1", "--to", "2"], env=env)
+    assert result.exit_code == 0 and "已迁移 1 个" in result.output, result.output
+    assert definition_version(core, waiting) == 2
