@@ -226,7 +226,7 @@ def normalize_ids(tree: etree._ElementTree, filename: str) -> list[DeployProblem
     renames: dict[str, str] = {}
     for element in root.iter(f"{{{BPMN_NS}}}*"):
         ident = element.get("id")
-        if ident in RESERVED_IDS and local(element.tag) not in {"definitions", "process"}:
+        if ident in RESERVED_IDS and local(element.tag) in FLOW_NODE_TAGS:  # only flow nodes become task specs
             new = fresh(f"{ident}_1" if f"{ident}_1" not in taken else ident)
             renames[ident] = new
             element.set("id", new)
