@@ -1,1 +1,0 @@
-"""Performance measurements: `python -m benchmarks.<name>`."""
