@@ -353,7 +353,7 @@ def _native_start_form(model: ProcessModel) -> bool:
 
 def _check_org(model: ProcessModel, node, rule: str, org: tuple[set[str], set[str]], report: Report) -> None:
     roles, users = org
-    kind, _, arg = rule.partition(":")
+    kind, _, arg = rule.split(" if ", 1)[0].partition(":")  # a rule may carry a condition: `role:X if …`
     arg = arg.strip()
     if kind == "role" and arg not in roles:
         report.warn(model.file, node.line, node.id, f"角色 '{arg}' 不存在：运行时找不到审批人，将转交流程管理员")
@@ -426,7 +426,7 @@ def _check_variables(model, tree, form_schemas, compiled, report: Report) -> Non
     start = _top_start(model, process)
     for node in model.nodes.values():
         for rule in node.assignee:
-            kind, _, var = rule.partition(":")
+            kind, _, var = rule.split(" if ", 1)[0].strip().partition(":")
             if kind != "field" or var in provided:
                 continue
             placed = _place_field(model, form_schemas, start, var, [("user", None)], required=False)
