@@ -15,25 +15,31 @@ from uuid import UUID
 import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffReceiveTaskParser, SpiffSendTaskParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import ReceiveTask, SendTask
 
-from . import timer_expr
+from . import dialect
 from .errors import DeployProblem
+from .services import ExternalTask, ExternalTaskConverter, ExternalTaskParser
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-VENDOR_NS = (
-    "http://camunda.org/schema/1.0/bpmn",
-    "http://flowable.org/bpmn",
-    "http://activiti.org/bpmn",
-)
+VENDOR_NS = dialect.VENDOR_NS
+# SpiffWorkflow names internal task specs `Start` and `End` (and the task tree's `Root`): a BPMN element
+# with one of these ids makes the instance fail or skip. They are renamed at deploy (see normalize_ids).
 RESERVED_IDS = {"Start", "End", "Root"}
+# Attributes and child elements whose value is the id of another element: they follow a rename.
+REF_ATTRIBUTES = ("sourceRef", "targetRef", "default", "attachedToRef", "bpmnElement", "sourceElement", "targetElement")
+REF_ELEMENTS = {"incoming", "outgoing", "sourceRef", "targetRef", "flowNodeRef"}
+EXTERNAL_TAGS = {"serviceTask", "sendTask", "receiveTask"}
 
 USER_TASK_TAGS = {"userTask", "manualTask"}
 FLOW_NODE_TAGS = {
@@ -113,6 +119,9 @@ class Node:
     assignee: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
+    # External work: the key a Python handler registers under (class, topic, connector …), if any.
+    service: str | None = None
+    external: bool = False
 
 
 @dataclass
@@ -126,6 +135,10 @@ class ProcessModel:
     start_form: str | None
     nodes: dict[str, Node]
     expressions: list[tuple[str, int | None, str, str]]  # (element, line, kind, text)
+    # JSON Schema forms made from Camunda formData / Flowable formProperty, by generated form name.
+    forms: dict[str, dict] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)  # names of messages a start event catches
+    signals: list[str] = field(default_factory=list)  # names of signals a start event catches
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -146,6 +159,15 @@ class ProcessModel:
         return self.properties.get("dedupe_approver", "true").lower() in {"true", "1", "yes"}
 
 
+def node_id(task_spec) -> str:
+    """The BPMN element id behind a task spec (a multi-instance child is named `id [child]`)."""
+    return getattr(task_spec, "bpmn_id", None) or task_spec.name
+
+
+def generated_form_name(process_key: str, element_id: str) -> str:
+    return f"auto:{process_key}:{element_id}"
+
+
 def _properties(element) -> dict[str, str]:
     """spiffworkflow:properties and camunda/flowable:properties of one element."""
     props: dict[str, str] = {}
@@ -156,39 +178,10 @@ def _properties(element) -> dict[str, str]:
         if local(container.tag) != "properties":
             continue
         for prop in container:
-            if local(prop.tag) == "property" and prop.get("name"):
-                props[prop.get("name")] = prop.get("value", prop.text or "")
+            name = prop.get("name") or prop.get("id")  # Camunda writes name=, older Activiti files id=
+            if local(prop.tag) == "property" and name:
+                props[name] = prop.get("value", prop.text or "")
     return props
-
-
-def _vendor_attr(element, name: str) -> str | None:
-    for ns in VENDOR_NS:
-        value = element.get(f"{{{ns}}}{name}")
-        if value is not None:
-            return value
-    return None
-
-
-_JUEL_VAR = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][\w]*)\s*\}\s*$")
-
-
-def _vendor_assignees(element) -> list[str]:
-    rules = []
-    assignee = _vendor_attr(element, "assignee")
-    if assignee:
-        match = _JUEL_VAR.match(assignee)
-        if match:
-            var = match.group(1)
-            rules.append("initiator" if var in {"initiator", "starter", "applicant"} else f"field:{var}")
-        else:
-            rules.append(f"user:{assignee.strip()}")
-    for user in (_vendor_attr(element, "candidateUsers") or "").split(","):
-        if user.strip():
-            rules.append(f"user:{user.strip()}")
-    for group in (_vendor_attr(element, "candidateGroups") or "").split(","):
-        if group.strip():
-            rules.append(f"role:{group.strip()}")
-    return rules
 
 
 def _split_rules(value: str | None) -> list[str]:
@@ -204,7 +197,7 @@ def _split_rules(value: str | None) -> list[str]:
 
 
 def _form_name(element, props: dict[str, str]) -> str | None:
-    form = props.get("form") or _vendor_attr(element, "formKey")
+    form = props.get("form") or dialect.form_key(element)
     if not form:
         return None
     form = form.strip()
@@ -213,77 +206,122 @@ def _form_name(element, props: dict[str, str]) -> str | None:
     return form.rsplit("/", 1)[-1]
 
 
+# --- ids: generated for id-less flows, renamed where they clash with SpiffWorkflow -----------------
+
+
+def normalize_ids(tree: etree._ElementTree, filename: str) -> list[DeployProblem]:
+    """Make a valid file safe for SpiffWorkflow without changing what it means; return what was changed.
+
+    Sequence flows without an id get a stable one (`Flow_<source>_<target>`), because SpiffWorkflow
+    silently drops them and the instance would "complete" without running its tasks. Elements whose id
+    is `Start`/`End`/`Root` are renamed (`Start_1` …) together with every reference, diagram included.
+    The stored file is this normalized one, so ids, diagram and running instances always agree.
+    """
+    root = tree.getroot()
+    if local(root.tag) != "definitions" or namespace(root.tag) != BPMN_NS:
+        return []
+    notes: list[DeployProblem] = []
+    taken = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+    def fresh(base: str) -> str:
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate)
+        return candidate
+
+    renames: dict[str, str] = {}
+    for element in root.iter(f"{{{BPMN_NS}}}*"):
+        ident = element.get("id")
+        if ident in RESERVED_IDS and local(element.tag) in FLOW_NODE_TAGS:  # only flow nodes become task specs
+            new = fresh(f"{ident}_1" if f"{ident}_1" not in taken else ident)
+            renames[ident] = new
+            element.set("id", new)
+            notes.append(
+                DeployProblem(
+                    filename,
+                    element.sourceline,
+                    new,
+                    f"元素 id '{ident}' 与 SpiffWorkflow 内部名称冲突，已自动改为 '{new}'",
+                    severity="warning",
+                )
+            )
+    if renames:
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            for attr in REF_ATTRIBUTES:
+                value = element.get(attr)
+                if value in renames:
+                    element.set(attr, renames[value])
+            if local(element.tag) in REF_ELEMENTS and (element.text or "").strip() in renames:
+                element.text = renames[element.text.strip()]
+
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        if flow.get("id"):
+            continue
+        source, target = flow.get("sourceRef") or "", flow.get("targetRef") or ""
+        base = re.sub(r"[^\w.-]", "_", f"Flow_{source}_{target}")
+        new = fresh(base)
+        flow.set("id", new)
+        notes.append(
+            DeployProblem(
+                filename,
+                flow.sourceline,
+                new,
+                f"顺序流（{source} → {target}）缺少 id：SpiffWorkflow 会静默丢弃它，已自动生成 id '{new}'",
+                severity="warning",
+            )
+        )
+    return notes
+
+
+# --- our node model ------------------------------------------------------------------------------
+
+
 def read_models(tree: etree._ElementTree, filename: str) -> tuple[list[ProcessModel], list[DeployProblem]]:
     """Read every process of one file into our model, with the problems we can see in the XML."""
     problems: list[DeployProblem] = []
     root = tree.getroot()
     if local(root.tag) != "definitions" or namespace(root.tag) != BPMN_NS:
-        problems.append(
-            DeployProblem(
-                filename,
-                root.sourceline,
-                local(root.tag),
-                f"不是 BPMN 2.0 文档：根元素应为 {{{BPMN_NS}}}definitions",
-            )
-        )
         return [], problems
-
-    seen: dict[str, int | None] = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        ident = element.get("id")
-        if ident is None:
-            continue
-        if ident in seen:
-            problems.append(
-                DeployProblem(filename, element.sourceline, ident, f"元素 id 重复（首次出现在第 {seen[ident]} 行）")
-            )
-        else:
-            seen[ident] = element.sourceline
-
+    messages = {m.get("id"): (m.get("name") or m.get("id")) for m in root.iter(f"{{{BPMN_NS}}}message")}
+    signals = {s.get("id"): (s.get("name") or s.get("id")) for s in root.iter(f"{{{BPMN_NS}}}signal")}
     models = []
     for process in root.iter(f"{{{BPMN_NS}}}process"):
-        models.append(_read_process(process, filename, problems))
+        models.append(_read_process(process, filename, problems, messages, signals))
     if not models:
         problems.append(DeployProblem(filename, root.sourceline, None, "文件中没有 bpmn:process 流程定义"))
     return models, problems
 
 
-def _read_process(process, filename: str, problems: list[DeployProblem]) -> ProcessModel:
+def _read_process(process, filename: str, problems: list[DeployProblem], messages=None, signals=None) -> ProcessModel:
     key = process.get("id") or ""
     props = _properties(process)
+    if "dedupe_approver" not in props and next(process.iter(f"{{{SPIFF_NS}}}*"), None) is None:
+        # 审批人去重 is an oaflow convention: a file from another tool (which never asks for it) keeps one
+        # work item per user task, as its own engine would — even when every task falls to the administrator.
+        props["dedupe_approver"] = "false"
     nodes: dict[str, Node] = {}
     expressions: list[tuple[str, int | None, str, str]] = []
+    generated: dict[str, dict] = {}
     start_form = None
+    start_messages: list[str] = []
+    start_signals: list[str] = []
+    initiator_var = dialect.initiator_variable(process)
     for element in process.iter():
         if not isinstance(element.tag, str) or namespace(element.tag) != BPMN_NS:
             continue
         tag = local(element.tag)
         ident = element.get("id")
         if tag == "sequenceFlow":
-            if not ident:
-                problems.append(
-                    DeployProblem(
-                        filename,
-                        element.sourceline,
-                        None,
-                        f"顺序流缺少 id（{element.get('sourceRef')} → {element.get('targetRef')}）："
-                        "SpiffWorkflow 会静默丢弃它，请为其设置 id",
-                    )
-                )
             cond = element.find(f"{{{BPMN_NS}}}conditionExpression")
             if cond is not None and (cond.text or "").strip():
                 expressions.append((ident or "?", cond.sourceline, "condition", cond.text.strip()))
             continue
         if tag not in FLOW_NODE_TAGS:
             continue
-        if ident in RESERVED_IDS:
-            problems.append(
-                DeployProblem(
-                    filename, element.sourceline, ident, f"元素 id '{ident}' 与 SpiffWorkflow 内部名称冲突，请改名"
-                )
-            )
         nprops = _properties(element)
         node = Node(
             id=ident or "",
@@ -291,19 +329,54 @@ def _read_process(process, filename: str, problems: list[DeployProblem]) -> Proc
             name=(element.get("name") or ident or "").strip(),
             line=element.sourceline,
             form=_form_name(element, nprops),
-            assignee=_split_rules(nprops.get("assignee")) or _vendor_assignees(element),
+            assignee=_split_rules(nprops.get("assignee")) or dialect.assignee_rules(element, initiator_var),
             cc=_split_rules(nprops.get("cc")),
             properties=nprops,
         )
+        if tag in EXTERNAL_TAGS and _is_external(element):
+            found = dialect.service_handler(element)
+            node.external = True
+            node.service = found[1] if found else None
+        if not nprops.get("form"):
+            try:
+                schema = dialect.form_data_schema(element)
+            except dialect.FormDataProblem as exc:
+                problems.append(DeployProblem(filename, exc.line, ident, exc.message))
+                schema = None
+            if schema is not None:
+                node.form = generated_form_name(key, node.id)
+                generated[node.form] = schema
         nodes[node.id] = node
-        if tag == "startEvent" and node.form and start_form is None and element.getparent() is process:
+        top_start = tag == "startEvent" and element.getparent() is process
+        if top_start and node.form and start_form is None:
             start_form = node.form
+        if top_start:
+            for definition in element.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+                ref = definition.get("messageRef")
+                start_messages.append((messages or {}).get(ref, ref or ""))
+            for definition in element.iter(f"{{{BPMN_NS}}}signalEventDefinition"):
+                ref = definition.get("signalRef")
+                start_signals.append((signals or {}).get(ref, ref or ""))
+        for conditional in element.findall(f"{{{BPMN_NS}}}conditionalEventDefinition"):
+            found = conditional.find(f"{{{BPMN_NS}}}condition")
+            if found is not None and (found.text or "").strip():
+                expressions.append((ident, found.sourceline, "condition", found.text.strip()))
         if tag == "scriptTask":
             script = element.find(f"{{{BPMN_NS}}}script")
             expressions.append((ident, element.sourceline, "script", (script.text if script is not None else "") or ""))
         for name, kind in (("preScript", "script"), ("postScript", "script")):
             for ext in element.iter(f"{{{SPIFF_NS}}}{name}"):
                 expressions.append((ident, ext.sourceline, kind, ext.text or ""))
+        for loop in element.findall(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
+            for part in ("loopCardinality", "completionCondition"):
+                found = loop.find(f"{{{BPMN_NS}}}{part}")
+                if found is not None and (found.text or "").strip():
+                    expressions.append((ident, found.sourceline, part, found.text.strip()))
+            collection = dialect.vendor_attr(loop, "collection")
+            ref = loop.find(f"{{{BPMN_NS}}}loopDataInputRef")
+            if collection or (ref is not None and (ref.text or "").strip()):
+                text = collection.strip() if collection else ref.text.strip()
+                expressions.append((ident, loop.sourceline, "collection", text))
     return ProcessModel(
         key=key,
         name=(process.get("name") or key).strip(),
@@ -314,7 +387,17 @@ def _read_process(process, filename: str, problems: list[DeployProblem]) -> Proc
         start_form=start_form or props.get("start_form"),
         nodes=nodes,
         expressions=expressions,
+        forms=generated,
+        messages=[m for m in start_messages if m],
+        signals=[s for s in start_signals if s],
     )
+
+
+def _is_external(element) -> bool:
+    """Service tasks always; send/receive tasks only when they carry no BPMN message of their own."""
+    if local(element.tag) == "serviceTask":
+        return True
+    return not element.get("messageRef") and element.find(f"{{{BPMN_NS}}}messageEventDefinition") is None
 
 
 def line_of(tree: etree._ElementTree, element_id: str | None) -> int | None:
@@ -324,18 +407,40 @@ def line_of(tree: etree._ElementTree, element_id: str | None) -> int | None:
     return found[0].sourceline if found else None
 
 
+# --- SpiffWorkflow parsing ---------------------------------------------------------------------------
+
+
+def _send_parser(process_parser, spec_class, node, nsmap=None, lane=None):
+    if _is_external(node):
+        return ExternalTaskParser(process_parser, ExternalTask, node, nsmap, lane=lane)
+    return SpiffSendTaskParser(process_parser, SendTask, node, nsmap, lane=lane)
+
+
+def _receive_parser(process_parser, spec_class, node, nsmap=None, lane=None):
+    if _is_external(node):
+        return ExternalTaskParser(process_parser, ExternalTask, node, nsmap, lane=lane)
+    return SpiffReceiveTaskParser(process_parser, ReceiveTask, node, nsmap, lane=lane)
+
+
 class OaflowBpmnParser(SpiffBpmnParser):
-    """SpiffWorkflow's own parser family, so specs and the serializer configuration match."""
+    """SpiffWorkflow's own parser family, so specs and the serializer configuration match; service tasks
+    (and send/receive tasks without a message) become external work instead of needing a Spiff operator."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("sendTask"): (_send_parser, SendTask),
+        full_tag("receiveTask"): (_receive_parser, ReceiveTask),
+    }
 
 
 def spiff_specs(trees: dict[str, etree._ElementTree], process_key: str):
     """Parse every file of a bundle with SpiffWorkflow and return (spec, subprocess_specs)."""
     parser = OaflowBpmnParser()
     for filename, tree in trees.items():
-        parser.add_bpmn_xml(tree, filename)
+        parser.add_bpmn_xml(dialect.spiff_view(tree), filename)
     spec = parser.get_spec(process_key)
     subprocesses = parser.get_subprocess_specs(process_key)
-    timer_expr.quote_spec_timers(spec, subprocesses)  # bare `PT5M` as designers write it
     return spec, subprocesses
 
 
@@ -376,10 +481,12 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
 def _registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _StateOnlyConverter
+    config[ExternalTask] = ExternalTaskConverter
     return BpmnWorkflowSerializer.configure(config)
 
 
-_SERIALIZER = BpmnWorkflowSerializer(_registry())
+REGISTRY = _registry()
+_SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

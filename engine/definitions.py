@@ -6,6 +6,7 @@ version only when its content hash changes; deploying the same files again chang
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import threading
@@ -19,10 +20,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from . import audit, bpmn, forms, policy
-from .db import definition, utcnow
+from . import audit, bpmn, forms, validation
+from .db import definition, role, user_account, utcnow
 from .errors import DeployFailed, DeployProblem, NotFound
-from .expressions import ExpressionError, compile_expression, compile_script
+from .expressions import ExpressionError, compile_expression
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 ASSIGNEE_KINDS = {"role", "leader", "user", "initiator", "field", "dept_leader", "admin"}
@@ -75,100 +76,100 @@ class Bundle:
     warnings: list[DeployProblem]
 
 
-def read_bundle(files: dict[str, bytes], fallback_forms: dict[str, dict] | None = None) -> Bundle:
-    """Parse and check every file; collect every problem instead of stopping at the first."""
-    problems: list[DeployProblem] = []
-    warnings: list[DeployProblem] = []
+def read_bundle(
+    files: dict[str, bytes],
+    fallback_forms: dict[str, dict] | None = None,
+    org: tuple[set[str], set[str]] | None = None,
+) -> Bundle:
+    """Parse and check every file; collect every problem of every file instead of stopping at the first.
+
+    `org` is (role names, usernames) when a database is at hand, so unknown roles and users are named.
+    """
+    report = validation.Report()
     trees: dict[str, etree._ElementTree] = {}
     texts: dict[str, str] = {}
     form_schemas: dict[str, dict] = dict(fallback_forms or {})
     models: list[bpmn.ProcessModel] = []
+    broken: set[str] = set()  # files with structural errors: SpiffWorkflow would only add noise about them
 
     if not files:
-        problems.append(DeployProblem("-", None, None, "没有上传任何文件"))
+        report.error("-", None, None, "没有上传任何文件")
     for name, content in files.items():
         if name.lower().endswith(".json"):
-            form_name = Path(name).stem
-            if len(content) > bpmn.MAX_FILE_BYTES:
-                problems.append(DeployProblem(name, None, None, "表单文件过大，上限为 2 MB"))
-                continue
-            try:
-                schema = orjson.loads(content)
-                forms.check_schema(schema)
-                form_schemas[form_name] = schema
-            except orjson.JSONDecodeError as exc:
-                problems.append(DeployProblem(name, _json_line(content, exc), None, f"表单不是有效的 JSON：{exc}"))
-            except forms.FormProblem as exc:
-                problems.append(DeployProblem(name, 1, None, str(exc)))
+            _read_form(name, content, form_schemas, report)
         elif _is_bpmn(name):
             try:
                 tree = bpmn.parse_xml(content, name)
             except bpmn.ProblemError as exc:
-                problems.append(exc.problem)
+                report.problems.append(exc.problem)
                 continue
+            if not validation.check_document(tree, name, report):
+                continue
+            changes = bpmn.normalize_ids(tree, name)
+            report.warnings.extend(changes)
+            before = len(report.problems)
+            validation.check_structure(tree, name, report)
             file_models, file_problems = bpmn.read_models(tree, name)
-            problems.extend(file_problems)
+            report.problems.extend(file_problems)
+            if len(report.problems) > before:
+                broken.add(name)
             trees[name] = tree
-            texts[name] = content.decode("utf-8")
+            texts[name] = _stored_text(content, tree, changed=bool(changes))
             models.extend(file_models)
         else:
-            problems.append(
-                DeployProblem(name, None, None, "不支持的文件类型：只接受 .bpmn / .bpmn20.xml 和表单 .json")
-            )
-
-    if problems:
-        return Bundle(models, trees, texts, form_schemas, problems, warnings)
+            report.error(name, None, None, "不支持的文件类型：只接受 .bpmn / .bpmn20.xml 和表单 .json")
 
     for model in models:
-        _check_model(model, form_schemas, problems, warnings)
-        if model.executable:
-            try:
-                bpmn.spiff_specs(trees, model.key)
-            except ValidationException as exc:
-                problems.append(bpmn.validation_problem(exc, trees, model.file))
-            except Exception as exc:  # the library raises plain errors on some malformed models
-                problems.append(DeployProblem(model.file, model.line, model.key, f"BPMN 解析失败：{exc}"))
-    return Bundle(models, trees, texts, form_schemas, problems, warnings)
+        form_schemas.update(model.forms)
+    for model in models:
+        validation.check_model(model, trees[model.file], form_schemas, report, org)
+    healthy = {name: tree for name, tree in trees.items() if name not in broken}
+    for model in models:
+        if not model.executable or model.file in broken:
+            continue
+        try:
+            bpmn.spiff_specs(healthy, model.key)
+        except ValidationException as exc:
+            problem = bpmn.validation_problem(exc, trees, model.file)
+            problem.message = "BPMN 校验失败：" + validation.spiff_message(problem.message.split("：", 1)[-1])
+            report.problems.append(problem)
+        except Exception as exc:  # the library raises plain errors on some malformed models
+            message = validation.spiff_message(str(exc))
+            report.error(model.file, model.line, model.key, f"BPMN 解析失败：{message}")
+    if trees and not report.problems and not any(m.executable for m in models):
+        first = next(iter(trees))
+        report.error(first, None, None, '没有可执行的流程：请在 bpmn:process 上设置 isExecutable="true"')
+    return Bundle(models, trees, texts, form_schemas, report.problems, report.warnings)
+
+
+def _read_form(name: str, content: bytes, form_schemas: dict[str, dict], report: validation.Report) -> None:
+    form_name = Path(name).stem
+    if len(content) > bpmn.MAX_FILE_BYTES:
+        report.error(name, None, None, "表单文件过大，上限为 2 MB")
+        return
+    try:
+        schema = orjson.loads(content)
+        forms.check_schema(schema)
+        form_schemas[form_name] = schema
+    except orjson.JSONDecodeError as exc:
+        report.error(name, _json_line(content, exc), None, f"表单不是有效的 JSON：{exc}")
+    except forms.FormProblem as exc:
+        report.error(name, 1, None, str(exc))
+
+
+def _stored_text(content: bytes, tree: etree._ElementTree, *, changed: bool) -> str:
+    """What is stored: the upload as is, or the normalized tree when ids were generated or renamed."""
+    if not changed:
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def _json_line(content: bytes, exc) -> int | None:
     pos = getattr(exc, "pos", None)
     return content[:pos].count(b"\n") + 1 if isinstance(pos, int) else None
-
-
-def _check_model(model, form_schemas, problems, warnings) -> None:
-    for element, line, kind, text in model.expressions:
-        try:
-            if kind == "script":
-                compile_script(text)
-            else:
-                compile_expression(text)
-        except ExpressionError as exc:
-            what = "脚本任务不符合安全求值器" if kind == "script" else "条件表达式不安全或无法解析"
-            problems.append(DeployProblem(model.file, line, element, f"{what}：{exc}"))
-    for node in model.nodes.values():
-        if node.form:
-            if node.form not in form_schemas:
-                if node.properties.get("form"):
-                    problems.append(
-                        DeployProblem(
-                            model.file, node.line, node.id, f"找不到表单 '{node.form}'（应为 forms/{node.form}.json）"
-                        )
-                    )
-                else:
-                    warnings.append(
-                        DeployProblem(model.file, node.line, node.id, f"表单 '{node.form}' 不是 JSON 表单，已忽略")
-                    )
-                    node.form = None
-        for rule in node.assignee + node.cc:
-            reason = check_rule(rule)
-            if reason:
-                problems.append(DeployProblem(model.file, node.line, node.id, reason))
-        if node.type == "userTask":
-            for reason in policy.problems(node, set(model.nodes)):
-                problems.append(DeployProblem(model.file, node.line, node.id, reason))
-    if model.start_form and model.start_form not in form_schemas:
-        problems.append(DeployProblem(model.file, model.line, model.key, f"找不到开始表单 '{model.start_form}'"))
 
 
 def _called_files(bundle: Bundle, key: str) -> list[str]:
@@ -183,6 +184,20 @@ def _called_files(bundle: Bundle, key: str) -> list[str]:
         if called in owner and owner[called] not in needed:
             needed.append(owner[called])
     return needed
+
+
+def _with_called_nodes(bundle: Bundle, model: bpmn.ProcessModel, needed: list[str]) -> bpmn.ProcessModel:
+    """The model plus the nodes of the processes it calls, so their user tasks get work items too."""
+    nodes = dict(model.nodes)
+    try:
+        called = set(bpmn.spiff_specs(bundle.trees, model.key)[1])
+    except ValidationException:
+        called = set()
+    for other in bundle.models:
+        if other.key in called and other.key != model.key and other.file in needed:
+            for ident, node in other.nodes.items():
+                nodes.setdefault(ident, node)
+    return dataclasses.replace(model, nodes=nodes)
 
 
 def _content_hash(texts: dict[str, str], form_schemas: dict[str, dict], model: bpmn.ProcessModel) -> str:
@@ -205,25 +220,35 @@ def latest_forms(conn: Connection, keys) -> dict[str, dict]:
     return result
 
 
-def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> list[dict]:
-    """Validate the files and store a new version of each changed process. Raise DeployFailed."""
+def _process_keys(files: dict[str, bytes]) -> list[str]:
     keys = []
     for name, content in files.items():
-        if _is_bpmn(name):
+        if _is_bpmn(name) and len(content) <= bpmn.MAX_FILE_BYTES:
             try:
                 root = etree.fromstring(content, parser=bpmn._safe_parser())
                 keys += [p.get("id") for p in root.iter(f"{{{bpmn.BPMN_NS}}}process")]
             except etree.XMLSyntaxError:
                 pass
-    bundle = read_bundle(files, latest_forms(conn, keys))
+    return keys
+
+
+def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> list[dict]:
+    """Validate the files and store a new version of each changed process. Raise DeployFailed."""
+    return deploy_bundle(conn, files, actor_id)[0]
+
+
+def deploy_bundle(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> tuple[list[dict], Bundle]:
+    """deploy(), also returning the checked bundle (for its warnings). Raise DeployFailed."""
+    bundle = check_files(conn, files)
     if bundle.problems:
-        raise DeployFailed(bundle.problems)
+        raise DeployFailed(bundle.problems, bundle.warnings)
     results = []
     now = utcnow()
     for model in bundle.models:
         if not model.executable:
             continue
         needed = _called_files(bundle, model.key)
+        model = _with_called_nodes(bundle, model, needed)
         texts = {name: bundle.texts[name] for name in needed}
         used_forms = {n.form for n in model.nodes.values() if n.form} | ({model.start_form} - {None})
         form_map = {name: bundle.forms[name] for name in sorted(used_forms)}
@@ -232,7 +257,11 @@ def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> l
         if latest is not None and latest.content_hash == content_hash:
             results.append({"process": model.key, "name": model.name, "version": latest.version, "created": False})
             continue
-        version = (latest.version if latest is not None else 0) + 1
+        # Numbered after every version, deactivated ones included: numbers are never reused.
+        version = (
+            conn.execute(select(func.max(definition.c.version)).where(definition.c.process_key == model.key)).scalar()
+            or 0
+        ) + 1
         def_id = conn.execute(
             insert(definition).values(
                 process_key=model.key,
@@ -255,12 +284,26 @@ def deploy(conn: Connection, files: dict[str, bytes], actor_id: int | None) -> l
             message=f"部署流程 {model.name}（{model.key}）第 {version} 版",
         )
         results.append({"process": model.key, "name": model.name, "version": version, "created": True, "id": def_id})
-    return results
+    return results, bundle
 
 
 def validate_files(files: dict[str, bytes]) -> list[DeployProblem]:
     """What `oaflow validate` reports: every problem, nothing stored."""
     return read_bundle(files).problems
+
+
+def check_files(conn: Connection | None, files: dict[str, bytes]) -> Bundle:
+    """Validate as a deployment would (forms of earlier versions, the organisation), storing nothing."""
+    if conn is None:
+        return read_bundle(files)
+    return read_bundle(files, latest_forms(conn, _process_keys(files)), org_names(conn))
+
+
+def org_names(conn: Connection) -> tuple[set[str], set[str]]:
+    """(role names, usernames): what assignee rules may name."""
+    roles = {row.name for row in conn.execute(select(role.c.name))}
+    users = {row.username for row in conn.execute(select(user_account.c.username))}
+    return roles, users
 
 
 def _latest_row(conn: Connection, key: str):

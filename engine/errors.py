@@ -70,6 +70,7 @@ class DeployProblem:
 @dataclass
 class DeployFailed(OaflowError):
     problems: list[DeployProblem] = field(default_factory=list)
+    warnings: list[DeployProblem] = field(default_factory=list)
     status = 422
 
     def __post_init__(self):

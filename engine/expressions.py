@@ -152,6 +152,8 @@ _JUEL_TOKENS = [
     (re.compile(r"\bge\b"), ">="),
     (re.compile(r"\ble\b"), "<="),
     (re.compile(r"\band\b"), "and"),
+    (re.compile(r"\bdiv\b"), "/"),
+    (re.compile(r"\bmod\b"), "%"),
 ]
 
 
@@ -170,7 +172,31 @@ def normalize(expression: str) -> str:
     return "".join(parts).strip()
 
 
-def _check_tree(tree: ast.AST, source: str) -> None:
+def is_juel(expression: str) -> bool:
+    return bool(_JUEL_WRAPPED.match(expression or ""))
+
+
+def _juel_refusal(node: ast.AST, original: str) -> str | None:
+    """Camunda/Flowable expressions often call Java beans; say so plainly instead of naming an AST node."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return (
+            f"不支持 JUEL 方法调用 '{ast.unparse(node.func)}()'（表达式：{original.strip()}）："
+            "oaflow 不调用 Java Bean 或方法，请改为只使用流程变量的条件，例如 ${days > 3}"
+        )
+    if isinstance(node, ast.Attribute):
+        return (
+            f"不支持 JUEL Bean 引用 '{ast.unparse(node)}'（表达式：{original.strip()}）："
+            "oaflow 只求值流程变量，请改为变量名，例如 ${approved}"
+        )
+    return None
+
+
+def _check_tree(tree: ast.AST, source: str, original: str | None = None) -> None:
+    if original is not None and is_juel(original):
+        for node in ast.walk(tree):
+            refusal = _juel_refusal(node, original)
+            if refusal:
+                raise ExpressionError(refusal)
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             kind = type(node).__name__
@@ -197,9 +223,24 @@ def compile_expression(expression: str) -> ast.Expression:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
+        if is_juel(str(expression)) and "?" in source:
+            raise ExpressionError(
+                f"不支持 JUEL 三元表达式 a ? b : c（表达式：{str(expression).strip()}），请改用排他网关的多个分支"
+            ) from None
         raise ExpressionError(f"表达式语法错误：{source}（{exc.msg}）") from None
-    _check_tree(tree, source)
+    _check_tree(tree, source, str(expression))
     return tree
+
+
+def variable_names(tree: ast.AST) -> list[str]:
+    """Names an expression reads, in order of appearance, without functions and constants."""
+    names: list[str] = []
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS:
+            if node.id not in names:
+                names.append(node.id)
+    return names
 
 
 OPERATORS = {**DEFAULT_OPERATORS, ast.Mult: _mult, ast.Mod: _mod}

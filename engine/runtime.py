@@ -85,8 +85,13 @@ def run_engine(workflow: BpmnWorkflow) -> None:
         raise WorkflowFailed(f"流程执行失败：{message.splitlines()[0] if message else exc}") from None
 
 
-def start(core, username: str, process_key: str, data: dict | None, priority: str | None = None) -> dict:
-    """发起: start an instance of the newest active version of a process."""
+def start(
+    core, username: str, process_key: str, data: dict | None, priority: str | None = None, *, prepare=None
+) -> dict:
+    """发起: start an instance of the newest active version of a process.
+
+    `prepare(workflow)` (optional) acts on the new workflow before it moves on, e.g. a message start event
+    catching its message (engine.external)."""
     priority = priority or "正常"
     if priority not in PRIORITIES:
         raise InvalidData([FieldError("priority", f"紧急程度必须是：{'、'.join(PRIORITIES)}")])
@@ -103,6 +108,9 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
         workflow.task_tree.data.update(cleaned)
         workflow.task_tree.data.update(initiator=user.username, priority=priority)
         run_engine(workflow)
+        if prepare is not None:
+            prepare(workflow)
+            run_engine(workflow)
 
         title = render_title(
             compiled.model.title_template, {**cleaned, "initiator_name": user.display_name, "priority": priority}
@@ -311,7 +319,7 @@ def advance(session: Session, priority: str | None = None) -> None:
     for _round in range(1000):
         moved = False
         for task in session.workflow.get_tasks(state=TaskState.READY, manual=True):
-            node = session.model.nodes.get(task.task_spec.name)
+            node = session.model.nodes.get(bpmn.node_id(task.task_spec))  # multi-instance children too
             if node is None or node.type not in USER_TASK_TYPES:
                 if node is not None and node.cc:
                     create_cc(session, node.id, node.name, node.cc)

@@ -161,7 +161,9 @@ def open_node(session: Session, task, node) -> bool:
         users = session.reassign.pop(node.id)
     else:
         admin = session.model.properties.get("admin")
-        res = assignment.resolve(conn, node.assignee, session.initiator, session.data, admin, fallback=False)
+        # The task's own data too: a multi-instance child's element variable names its signer.
+        data = {**session.data, **task.data}
+        res = assignment.resolve(conn, node.assignee, session.initiator, data, admin, fallback=False)
         for kind, message in res.notes:
             audit.record(
                 conn, kind, instance_id=session.instance_id, node_id=node.id, node_name=node.name, message=message

@@ -2,7 +2,7 @@
 
 SpiffWorkflow evaluates a timer's text as an expression, so it needs `"PT5M"` quoted; designers (and
 Camunda Modeler) write bare ISO-8601 values: `PT5M`, `2026-12-01T09:00`, `R3/PT1H`. Bare values are
-quoted here once, when the spec is compiled; a naive date-time is read in office time (Asia/Shanghai).
+quoted once, in the copy of the file SpiffWorkflow parses (dialect.spiff_view); a naive date-time is read in office time (Asia/Shanghai).
 Anything else is left as the expression it is.
 """
 
@@ -34,22 +34,3 @@ def quote_bare(expression: str | None) -> str | None:
             text += "T00:00:00" + OFFICE_OFFSET
         return f'"{text}"'
     return expression
-
-
-def _timer_definitions(event_definition):
-    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-    if isinstance(event_definition, TimerEventDefinition):
-        yield event_definition
-    elif isinstance(event_definition, MultipleEventDefinition):
-        for child in event_definition.event_definitions:
-            yield from _timer_definitions(child)
-
-
-def quote_spec_timers(spec, subprocess_specs: dict | None = None) -> None:
-    """Quote the bare timer values of every timer event in a compiled spec and its subprocesses."""
-    for process in [spec, *(subprocess_specs or {}).values()]:
-        for task_spec in process.task_specs.values():
-            for definition in _timer_definitions(getattr(task_spec, "event_definition", None)):
-                definition.expression = quote_bare(definition.expression)

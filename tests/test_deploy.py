@@ -224,8 +224,6 @@ REFUSALS = {
     "script_task.bpmn": [('id="Task_script"', "Task_script", "import os")],
     "unknown_assignee.bpmn": [('id="Task_boss"', "Task_boss", "boss:1")],
     "duplicate_ids.bpmn": [(('id="Task_a"', 2), "Task_a", "id 重复")],
-    "flow_without_id.bpmn": [("<bpmn:sequenceFlow ", None, "顺序流缺少 id")],
-    "reserved_ids.bpmn": [('id="Start"', "Start", "Start"), ('id="End"', "End", "End")],
     "not_bpmn.bpmn": [("<html", "html", "不是 BPMN 2.0 文档")],
 }
 
@@ -266,6 +264,33 @@ def test_refused_through_the_api_with_file_line_and_element(api, row_counts, nam
     assert [(e["file"], e["line"], e["element"]) for e in body["errors"]] == [e[:3] for e in expected_problems(name)]
     assert all(set(e) == {"file", "line", "element", "message"} for e in body["errors"])
     assert row_counts() == before
+
+
+def test_flow_without_id_gets_a_stable_generated_id_and_runs(core):
+    """SpiffWorkflow would drop the id-less flow and "complete" without running anything: oaflow names it."""
+    content = data_file("flow_without_id.bpmn")
+    bundle = definitions.read_bundle({"flow_without_id.bpmn": content})
+    assert bundle.problems == []
+    assert [(w.line, w.element, w.severity) for w in bundle.warnings] == [
+        (line_of(content, "<bpmn:sequenceFlow "), "Flow_StartEvent_1_EndEvent_1", "warning")
+    ]
+    assert "顺序流（StartEvent_1 → EndEvent_1）缺少 id" in bundle.warnings[0].message
+    assert 'id="Flow_StartEvent_1_EndEvent_1"' in bundle.texts["flow_without_id.bpmn"]
+    assert [r["version"] for r in deploy(core, {"flow_without_id.bpmn": content})] == [1]
+    assert deploy(core, {"flow_without_id.bpmn": content})[0]["created"] is False  # the generated id is stable
+
+
+def test_reserved_ids_are_renamed_with_every_reference(core):
+    content = data_file("reserved_ids.bpmn")
+    bundle = definitions.read_bundle({"reserved_ids.bpmn": content})
+    assert bundle.problems == []
+    assert [(w.line, w.element) for w in bundle.warnings] == [
+        (line_of(content, 'id="Start"'), "Start_1"),
+        (line_of(content, 'id="End"'), "End_1"),
+    ]
+    stored = bundle.texts["reserved_ids.bpmn"]
+    assert 'sourceRef="Start_1" targetRef="End_1"' in stored and 'id="Start"' not in stored
+    assert set(bundle.models[0].nodes) == {"Start_1", "End_1"}
 
 
 def test_missing_form_is_fine_once_the_form_is_uploaded(core):
@@ -358,7 +383,7 @@ def test_validate_files_collects_problems_of_every_file():
         ("unknown_assignee.bpmn", "Task_boss"),
     ]
     assert all(p.line for p in problems)
-    structural = ("reserved_ids.bpmn", "duplicate_ids.bpmn", "malformed.bpmn")
+    structural = ("not_bpmn.bpmn", "duplicate_ids.bpmn", "malformed.bpmn")
     problems = definitions.validate_files({name: data_file(name) for name in structural})
     assert sorted({p.file for p in problems}) == sorted(structural)
 

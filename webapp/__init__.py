@@ -43,13 +43,15 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
 
-    from . import api, api_operations, auth, i18n, pages, pages_operations
+    from . import api, api_designer, api_operations, auth, i18n, pages, pages_admin, pages_operations
 
     app.register_blueprint(api.bp)
     app.register_blueprint(api_operations.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(pages_operations.bp)
     _register_deadlines(app)
+    app.register_blueprint(api_designer.bp)
+    app.register_blueprint(pages_admin.bp)
     auth.init_app(app)
     i18n.init_app(app)
 

@@ -1,4 +1,4 @@
-"""The `oaflow` command: demo, serve, scheduler, deploy, validate, db upgrade, user create.
+"""The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create.
 
 Messages are in Chinese (the users' language) and say what to do next when something fails.
 """
@@ -16,7 +16,7 @@ import click
 
 from engine import calendar, definitions, demo, migrate, org
 from engine.core import Core
-from engine.errors import DeployFailed, InvalidData
+from engine.errors import DeployFailed, InvalidData, OaflowError
 
 
 def _step(number: int, total: int, text: str) -> float:
@@ -174,16 +174,26 @@ def _print_problems(problems) -> None:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def validate_command(paths) -> None:
-    """校验 BPMN 与表单文件，不写入数据库。出错时按 文件:行: 元素: 说明 输出并返回 1。"""
+@click.option("--data-dir", help="同时按该数据目录中的组织机构（角色、用户）与已部署表单校验")
+def validate_command(paths, data_dir: str | None) -> None:
+    """校验 BPMN 与表单文件，不写入数据库。
+
+    每个问题按 文件:行: 元素: 说明 输出（警告以“警告：”开头）；有错误时返回 1，只有警告时返回 0。"""
     files = definitions.read_paths(paths)
     click.echo(f"校验 {len(files)} 个文件…", err=True)
-    problems = definitions.validate_files(files)
-    if problems:
-        _print_problems(problems)
-        click.echo(f"发现 {len(problems)} 个问题，请修改后重试。", err=True)
+    if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
+        core = _core(data_dir)
+        with core.db.read() as conn:
+            bundle = definitions.check_files(conn, files)
+    else:
+        bundle = definitions.read_bundle(files)
+    _print_problems(bundle.problems)
+    for warning in bundle.warnings:
+        click.echo(f"警告：{warning}", err=True)
+    if bundle.problems:
+        click.echo(f"发现 {len(bundle.problems)} 个问题、{len(bundle.warnings)} 个警告，请修改后重试。", err=True)
         sys.exit(1)
-    click.echo("全部通过。", err=True)
+    click.echo(f"全部通过{f'（{len(bundle.warnings)} 个警告）' if bundle.warnings else ''}。", err=True)
 
 
 @main.command("deploy")
@@ -196,14 +206,63 @@ def deploy_command(paths, data_dir: str | None) -> None:
     click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
     try:
         with core.db.write() as conn:
-            results = definitions.deploy(conn, files, None)
+            results, bundle = definitions.deploy_bundle(conn, files, None)
     except DeployFailed as exc:
         _print_problems(exc.problems)
         click.echo(f"部署失败：{len(exc.problems)} 个问题，未写入任何内容。", err=True)
         sys.exit(1)
+    for warning in bundle.warnings:
+        click.echo(f"警告：{warning}", err=True)
     for item in results:
         state = "新版本" if item["created"] else "内容未变化，版本不变"
         click.echo(f"  {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")
+
+
+@main.command("versions")
+@click.argument("key")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def versions_command(key: str, data_dir: str | None) -> None:
+    """列出流程的全部版本及各状态的实例数。"""
+    from engine import versions
+
+    core = _core(data_dir)
+    with core.db.read() as conn:
+        try:
+            items = versions.list_versions(conn, key)
+        except OaflowError as exc:
+            raise click.ClickException(exc.message) from None
+    for v in items:
+        state = "新实例使用" if v["current"] else ("启用" if v["active"] else "已停用")
+        counts = "，".join(f"{k} {n}" for k, n in v["instances"].items())
+        click.echo(f"  第 {v['version']} 版  {state:<5}  {counts}  部署于 {v['deployed_at']}")
+
+
+@main.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="原版本号")
+@click.option("--to", "to_version", type=int, required=True, help="目标版本号")
+@click.option("--instance", "instance_ids", type=int, multiple=True, help="只迁移这些申请（可重复）")
+@click.option("--dry-run", is_flag=True, help="只判断能否安全迁移，不写入")
+@click.option("--as", "username", default="admin", show_default=True, help="以哪个管理员账号执行（记入流转记录）")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def migrate_command(key, from_version, to_version, instance_ids, dry_run, username, data_dir) -> None:
+    """把审批中的实例迁移到另一个版本：安全的迁移，不安全的列出原因。"""
+    from engine import versions
+
+    core = _core(data_dir)
+    ids = list(instance_ids) or None
+    action = versions.dry_run if dry_run else versions.migrate
+    started = time.perf_counter()
+    try:
+        result = action(core, username, key, from_version, to_version, ids)
+    except OaflowError as exc:
+        raise click.ClickException(exc.message) from None
+    for item in result["items"]:
+        if not item["safe"]:
+            click.echo(f"  #{item['instance_id']} 不安全：{'；'.join(item['reasons'])}")
+    verb = "可安全迁移" if dry_run else "已迁移"
+    elapsed = time.perf_counter() - started
+    click.echo(f"{verb} {result['safe']} 个，不安全 {result['unsafe']} 个（共 {result['total']} 个，{elapsed:.2f} 秒）")
 
 
 @main.group()

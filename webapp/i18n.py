@@ -91,7 +91,10 @@ EN = {
     "待处理": "Waiting",
     "已完成": "Done",
     "办理中": "In progress",
-    "该流程文件没有图形信息": "This process file has no diagram",
+    "该流程文件没有图形信息（BPMN DI），无法绘制流程图": (
+        "This process file carries no diagram interchange (BPMN DI), so no diagram can be drawn"
+    ),
+    "流程管理": "Processes",
     "紧急": "Urgent",
     "重要": "Important",
     "正常": "Normal",

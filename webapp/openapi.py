@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from .openapi_deadlines import paths as deadline_paths
+
+
+def designer_paths() -> dict:
+    from .api_designer import openapi_paths  # imported late: api_designer imports the app's helpers
+
+    return openapi_paths()
+
 
 ERROR = {
     "type": "object",
@@ -35,7 +44,7 @@ def _errors(*codes: int) -> dict:
 def openapi_document() -> dict:
     bearer = [{"bearer": []}]
     item_id = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "oaflow API", "version": "1.0.0", "description": "协同办公审批平台 REST API"},
         "servers": [{"url": "/api/v1"}],
@@ -241,8 +250,25 @@ def openapi_document() -> dict:
             },
             **operation_paths(),
             **deadline_paths(),
+            **designer_paths(),
         },
     }
+    _declare_path_parameters(document["paths"])
+    return document
+
+
+def _declare_path_parameters(paths: dict) -> None:
+    """Every `{name}` in a path is a required path parameter of each of its operations."""
+    for path, operations in paths.items():
+        names = re.findall(r"\{(\w+)\}", path)
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+            for name in names:
+                if name not in declared:
+                    kind = "integer" if name in {"id", "item_id", "version", "instance_id"} else "string"
+                    operation.setdefault("parameters", []).append(
+                        {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+                    )
 
 
 def _json_body(properties: dict, required: list[str] | None = None) -> dict:
