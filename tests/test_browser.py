@@ -2,54 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("OAFLOW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _missing(reason: str):
-    if os.environ.get("OAFLOW_REQUIRE_BROWSER"):
-        pytest.fail(f"OAFLOW_REQUIRE_BROWSER is set but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    if not os.path.exists(CHROMIUM):
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def _login(page, base: str, username: str) -> None:
