@@ -60,7 +60,7 @@ def resolve_rule(conn: Connection, rule: str, initiator: org.User, data: dict, a
         res.user_ids += org.role_members(conn, arg)
     elif kind == "leader":
         level = int(arg) if arg else 1
-        chain = org.leader_chain(conn, initiator.department_id)
+        chain = org.leader_chain(conn, initiator.department_id, limit=level + 1)
         index = level - 1
         if index < len(chain) and chain[index] == initiator.id:
             index += 1

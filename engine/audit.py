@@ -36,6 +36,9 @@ EVENT_LABELS = {
 }
 
 
+_INSERT = insert(event_log)  # built once: see engine/org.py
+
+
 def record(
     conn: Connection,
     type_: str,
@@ -50,18 +53,19 @@ def record(
     message: str | None = None,
 ) -> None:
     conn.execute(
-        insert(event_log).values(
-            instance_id=instance_id,
-            work_item_id=work_item_id,
-            type=type_,
-            actor_id=actor_id,
-            node_id=node_id,
-            node_name=node_name,
-            decision=decision,
-            opinion=opinion,
-            message=message,
-            created_at=utcnow(),
-        )
+        _INSERT,
+        {
+            "instance_id": instance_id,
+            "work_item_id": work_item_id,
+            "type": type_,
+            "actor_id": actor_id,
+            "node_id": node_id,
+            "node_name": node_name,
+            "decision": decision,
+            "opinion": opinion,
+            "message": message,
+            "created_at": utcnow(),
+        },
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from . import audit, bpmn, forms, validation
@@ -61,6 +61,7 @@ class Compiled:
     subprocess_specs: dict
     model: bpmn.ProcessModel
     forms: dict[str, dict]
+    has_timers: bool = True  # any timer event: instances may have an instance_timer row
 
     def form(self, name: str | None) -> dict | None:
         return self.forms.get(name) if name else None
@@ -315,6 +316,22 @@ def _latest_row(conn: Connection, key: str):
     ).first()
 
 
+_LATEST_HEAD = (
+    select(definition.c.id, definition.c.process_key, definition.c.version, definition.c.content_hash)
+    .where(definition.c.process_key == bindparam("key"), definition.c.active.is_(True))
+    .order_by(definition.c.version.desc())
+    .limit(1)
+)
+
+
+def latest_head(conn: Connection, key: str):
+    """The newest active version's id and hash, without its files (the compiled spec is cached by id)."""
+    row = conn.execute(_LATEST_HEAD, {"key": key}).first()
+    if row is None:
+        raise NotFound(f"流程 '{key}' 不存在或未部署")
+    return row
+
+
 def latest(conn: Connection, key: str):
     row = _latest_row(conn, key)
     if row is None:
@@ -386,12 +403,23 @@ class SpecCache:
             subprocess_specs=subprocess_specs,
             model=bpmn.ProcessModel.from_json(orjson.loads(row.meta)),
             forms=stored["forms"],
+            has_timers=_has_timers(spec, subprocess_specs),
         )
         with self._lock:
             self._items[row.content_hash] = compiled
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return compiled
+
+
+def _has_timers(spec, subprocess_specs: dict) -> bool:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    return any(
+        isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+        for process in (spec, *subprocess_specs.values())
+        for task_spec in process.task_specs.values()
+    )
 
 
 # --- the process library shipped with the product ---------------------------------------------

@@ -751,9 +751,10 @@ def available_actions(core, conn, user: org.User, item_id: int) -> list[str]:
     return actions
 
 
-def instance_actions(core, conn, user: org.User, instance_id: int) -> list[str]:
-    """Instance-level operations for this user now: withdraw, cancel, urge, cc."""
-    session, inst = load_session(core, conn, instance_id, lock=False)
+def instance_actions(core, conn, user: org.User, instance_id: int, loaded=None) -> list[str]:
+    """Instance-level operations for this user now: withdraw, cancel, urge, cc.
+    `loaded`: the (session, instance row) the caller already restored without a lock."""
+    session, inst = loaded or load_session(core, conn, instance_id, lock=False)
     actions = []
     if _passes(lambda: check_withdraw(session, inst, user)):
         actions.append("withdraw")

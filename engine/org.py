@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -52,13 +52,24 @@ _USER_COLUMNS = (
 )
 
 
+# Statements on the hot path are built once: building and cache-keying a SQLAlchemy statement costs
+# several times what SQLite takes to run it (benchmarks/, BENCHMARKS.md).
+_USER_BY_ID = select(*_USER_COLUMNS).where(user_account.c.id == bindparam("user_id"))
+_USER_BY_NAME = select(*_USER_COLUMNS).where(user_account.c.username == bindparam("username"))
+_USERS_BY_IDS = select(*_USER_COLUMNS).where(user_account.c.id.in_(bindparam("ids", expanding=True)))
+_DEPARTMENT_LEADER = select(department.c.leader_id).where(department.c.name == bindparam("name"))
+_DEPARTMENT = select(department.c.id, department.c.parent_id, department.c.leader_id, department.c.supervisor_id).where(
+    department.c.id == bindparam("dept_id")
+)
+
+
 def get_user(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(select(*_USER_COLUMNS).where(user_account.c.id == user_id)).first()
+    row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
     return User.from_row(row) if row else None
 
 
 def find_user(conn: Connection, username: str) -> User | None:
-    row = conn.execute(select(*_USER_COLUMNS).where(user_account.c.username == username)).first()
+    row = conn.execute(_USER_BY_NAME, {"username": username}).first()
     return User.from_row(row) if row else None
 
 
@@ -73,7 +84,7 @@ def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    rows = conn.execute(select(*_USER_COLUMNS).where(user_account.c.id.in_(ids)))
+    rows = conn.execute(_USERS_BY_IDS, {"ids": sorted(ids)})
     return {row.id: User.from_row(row) for row in rows}
 
 
@@ -183,7 +194,7 @@ def set_department_leaders(conn: Connection, name: str, leader_id=None, supervis
 
 
 def department_leader(conn: Connection, name: str) -> int | None:
-    return conn.execute(select(department.c.leader_id).where(department.c.name == name)).scalar()
+    return conn.execute(_DEPARTMENT_LEADER, {"name": name}).scalar()
 
 
 def department_name(conn: Connection, dept_id: int | None) -> str | None:
@@ -192,19 +203,20 @@ def department_name(conn: Connection, dept_id: int | None) -> str | None:
     return conn.execute(select(department.c.name).where(department.c.id == dept_id)).scalar()
 
 
-def leader_chain(conn: Connection, dept_id: int | None) -> list[int]:
+def leader_chain(conn: Connection, dept_id: int | None, limit: int | None = None) -> list[int]:
     """The leaders above a department's members, nearest first: its leader, its 分管领导, then the same
-    for each parent department. Consecutive repeats collapse (one person leading two levels)."""
-    rows = {row.id: row for row in conn.execute(select(department))}
+    for each parent department. Consecutive repeats collapse (one person leading two levels).
+    `limit`: stop climbing once that many are known (one small query per department level)."""
     chain: list[int] = []
     seen_depts = set()
-    current = rows.get(dept_id)
-    while current is not None and current.id not in seen_depts:
+    current = conn.execute(_DEPARTMENT, {"dept_id": dept_id}).first() if dept_id is not None else None
+    while current is not None and current.id not in seen_depts and (limit is None or len(chain) < limit):
         seen_depts.add(current.id)
         for person in (current.leader_id, current.supervisor_id):
             if person is not None and (not chain or chain[-1] != person) and person not in chain:
                 chain.append(person)
-        current = rows.get(current.parent_id)
+        parent = current.parent_id
+        current = conn.execute(_DEPARTMENT, {"dept_id": parent}).first() if parent is not None else None
     return chain
 
 

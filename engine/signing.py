@@ -8,7 +8,7 @@ Keeping the signers in our own rows, not in multi-instance children, is what let
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from . import assignment, audit, org
 from .calendar import deadline_for, to_local
@@ -22,22 +22,48 @@ ADDED_ORIGINS = ("add_before", "add_after", "add_parallel")
 ACTIVE = ("open", "waiting")
 ROUND_KEY = "oaflow_round"  # task.internal_data: the newest work item id before the node's current round
 
+# Built once (see engine/runtime.py); b_* parameters filter, the others are values to set or insert.
+_OF_INSTANCE = work_item.c.instance_id == bindparam("b_instance")
+_OF_TASK = work_item.c.task_id == bindparam("b_task")
+_ACTIVE_TASKS = select(work_item.c.task_id).where(
+    _OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status.in_(ACTIVE)
+)
+_HOLDERS = select(work_item.c.assignee_id).where(_OF_INSTANCE, _OF_TASK, work_item.c.status.in_(ACTIVE))
+_NODE_ITEMS = select(work_item).where(_OF_INSTANCE, _OF_TASK).order_by(work_item.c.seq, work_item.c.id)
+_APPROVED_BEFORE = (
+    select(work_item.c.id)
+    .where(
+        _OF_INSTANCE,
+        work_item.c.node_id == bindparam("b_node"),
+        work_item.c.status == "done",
+        work_item.c.decision == "approve",
+    )
+    .limit(1)
+)
+_LAST_DONE = (
+    select(work_item.c.assignee_id, work_item.c.decision)
+    .where(_OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status == "done")
+    .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
+    .limit(1)
+)
+_DELEGATIONS = select(delegation).where(
+    delegation.c.user_id == bindparam("b_user"),
+    delegation.c.active.is_(True),
+    delegation.c.starts_on <= bindparam("b_today"),
+    delegation.c.ends_on >= bindparam("b_today"),
+)
+_NEWEST_ITEM = select(func.max(work_item.c.id)).where(_OF_INSTANCE)
+_INSERT_ITEM = insert(work_item)
+_SET_ITEM = update(work_item).where(work_item.c.id == bindparam("b_id"))
+_SET_ACTIVE_OF_TASK = update(work_item).where(_OF_INSTANCE, _OF_TASK, work_item.c.status.in_(ACTIVE))
+
 
 def policy_for(session: Session, item) -> NodePolicy:
     return policy_of(session.model.nodes.get(item.node_id))
 
 
 def active_task_ids(session: Session) -> set[str]:
-    return {
-        row.task_id
-        for row in session.conn.execute(
-            select(work_item.c.task_id).where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.kind == "approve",
-                work_item.c.status.in_(ACTIVE),
-            )
-        )
-    }
+    return {row.task_id for row in session.conn.execute(_ACTIVE_TASKS, {"b_instance": session.instance_id})}
 
 
 def round_items(session: Session, task) -> list:
@@ -47,72 +73,31 @@ def round_items(session: Session, task) -> list:
 
 
 def _holders(session: Session, task_id: str) -> set[int]:
-    return {
-        row.assignee_id
-        for row in session.conn.execute(
-            select(work_item.c.assignee_id).where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.task_id == task_id,
-                work_item.c.status.in_(ACTIVE),
-            )
-        )
-    }
+    params = {"b_instance": session.instance_id, "b_task": task_id}
+    return {row.assignee_id for row in session.conn.execute(_HOLDERS, params)}
 
 
 def node_items(session: Session, task_id: str) -> list:
-    return list(
-        session.conn.execute(
-            select(work_item)
-            .where(work_item.c.instance_id == session.instance_id, work_item.c.task_id == task_id)
-            .order_by(work_item.c.seq, work_item.c.id)
-        )
-    )
+    return list(session.conn.execute(_NODE_ITEMS, {"b_instance": session.instance_id, "b_task": task_id}))
 
 
 def approved_before(session: Session, node_id: str) -> bool:
     """Whether someone approved this node earlier in the instance (a direct resubmission may skip it)."""
-    return (
-        session.conn.execute(
-            select(work_item.c.id)
-            .where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.node_id == node_id,
-                work_item.c.status == "done",
-                work_item.c.decision == "approve",
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+    params = {"b_instance": session.instance_id, "b_node": node_id}
+    return session.conn.execute(_APPROVED_BEFORE, params).first() is not None
 
 
 def last_approver(session: Session) -> int | None:
     """Who approved the step just before this one (自动去重), or None when the step before was no approval:
     after a 退回 and 重新提交 the corrected application is new to everyone, so nobody's earlier 同意 counts."""
-    last = session.conn.execute(
-        select(work_item.c.assignee_id, work_item.c.decision)
-        .where(
-            work_item.c.instance_id == session.instance_id,
-            work_item.c.kind == "approve",
-            work_item.c.status == "done",
-        )
-        .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
-        .limit(1)
-    ).first()
+    last = session.conn.execute(_LAST_DONE, {"b_instance": session.instance_id}).first()
     return last.assignee_id if last is not None and last.decision == "approve" else None
 
 
 def substitute(session: Session, user_id: int) -> tuple[int, int | None]:
     """代理: the active delegate of this user for this process today, if any → (assignee, proxy_for)."""
     today = to_local(utcnow()).date()
-    rows = session.conn.execute(
-        select(delegation).where(
-            delegation.c.user_id == user_id,
-            delegation.c.active.is_(True),
-            delegation.c.starts_on <= today,
-            delegation.c.ends_on >= today,
-        )
-    )
+    rows = session.conn.execute(_DELEGATIONS, {"b_user": user_id, "b_today": today})
     for row in rows:
         scope = {p.strip() for p in row.processes.split(",") if p.strip()}
         if not scope or session.model.key in scope:
@@ -131,22 +116,23 @@ def create_item(session: Session, task, node, user_id: int, *, status="open", se
         note = f"代理 {org.get_user(conn, proxy_for).display_name}"
     now = utcnow()
     item_id = conn.execute(
-        insert(work_item).values(
-            instance_id=session.instance_id,
-            task_id=task_id,
-            node_id=node.id,
-            node_name=node.name,
-            kind="approve",
-            assignee_id=assignee,
-            status=status,
-            seq=seq,
-            origin=origin,
-            proxy_for_id=proxy_for,
-            note=note,
-            created_at=now,
-            due_at=deadline_for(conn, now, session.priority, node),
+        _INSERT_ITEM,
+        {
+            "instance_id": session.instance_id,
+            "task_id": task_id,
+            "node_id": node.id,
+            "node_name": node.name,
+            "kind": "approve",
+            "assignee_id": assignee,
+            "status": status,
+            "seq": seq,
+            "origin": origin,
+            "proxy_for_id": proxy_for,
+            "note": note,
+            "created_at": now,
+            "due_at": deadline_for(conn, now, session.priority, node),
             **extra,
-        )
+        },
     ).inserted_primary_key[0]
     if status == "open":
         notify(conn, assignee, session.instance_id, "todo", f"您有新的待办：{session.title}（{node.name}）")
@@ -208,8 +194,8 @@ def open_node(session: Session, task, node) -> bool:
             pass_task(session, task)
             return True
     # The node's items from an earlier round (before a 退回 or 撤回 reset it) are history, not votes.
-    newest = select(func.max(work_item.c.id)).where(work_item.c.instance_id == session.instance_id)
-    task.internal_data[ROUND_KEY] = session.conn.execute(newest).scalar() or 0
+    newest = session.conn.execute(_NEWEST_ITEM, {"b_instance": session.instance_id}).scalar()
+    task.internal_data[ROUND_KEY] = newest or 0
     for index, user_id in enumerate(users):
         waiting = policy.sign_mode == "sequential" and index > 0
         create_item(session, task, node, user_id, status="waiting" if waiting else "open", seq=index)
@@ -227,9 +213,15 @@ def decide(session: Session, task, item, user, decision: str, opinion: str, sign
     conn = session.conn
     now = utcnow()
     conn.execute(
-        update(work_item)
-        .where(work_item.c.id == item.id)
-        .values(status="done", decision=decision, opinion=opinion, signature=signature, completed_at=now)
+        _SET_ITEM,
+        {
+            "b_id": item.id,
+            "status": "done",
+            "decision": decision,
+            "opinion": opinion,
+            "signature": signature,
+            "completed_at": now,
+        },
     )
     policy = policy_for(session, item)
     kind = "commented" if policy.sign_mode == "collect" else ("approved" if decision == "approve" else "rejected")
@@ -257,10 +249,11 @@ def settle(session: Session, task, policy: NodePolicy, *, rejected_by=None, opin
         apply_reject_rule(session, task, rejected_by, opinion)
         return
     items = round_items(session, task)
-    _reopen_after_added(session, items)
+    changed = _reopen_after_added(session, items)
     if policy.sign_mode == "sequential":
-        _activate_next(session, items)
-    items = round_items(session, task)
+        changed = _activate_next(session, items) or changed
+    if changed:
+        items = round_items(session, task)
     outcome = outcome_of(policy, items)
     if outcome == "pass":
         _cancel_active(session, str(task.id), "已由他人处理")
@@ -302,15 +295,16 @@ def _ratio_reached(policy: NodePolicy, main) -> bool:
     return sum(1 for i in main if i.decision == "approve") >= policy.required_approvals(len(main))
 
 
-def _activate_next(session: Session, items) -> None:
+def _activate_next(session: Session, items) -> bool:
+    """依次: open the next waiting signer's item; True when one was opened."""
     if any(i.status == "open" and i.origin in MAIN_ORIGINS for i in items):
-        return
+        return False
     waiting = [i for i in items if i.status == "waiting" and i.origin in MAIN_ORIGINS and i.parent_id is None]
     blocked = {i.added_by_id for i in items if i.origin == "add_before" and i.status in ACTIVE}
     waiting = [i for i in waiting if i.assignee_id not in blocked and not _delegated(items, i)]
     if waiting:
         nxt = waiting[0]
-        session.conn.execute(update(work_item).where(work_item.c.id == nxt.id).values(status="open", note=None))
+        session.conn.execute(_SET_ITEM, {"b_id": nxt.id, "status": "open", "note": None})
         notify(
             session.conn,
             nxt.assignee_id,
@@ -318,14 +312,18 @@ def _activate_next(session: Session, items) -> None:
             "todo",
             f"您有新的待办：{session.title}（{nxt.node_name}）",
         )
+        return True
+    return False
 
 
 def _delegated(items, item) -> bool:
     return any(i.parent_id == item.id and i.status in ACTIVE for i in items)
 
 
-def _reopen_after_added(session: Session, items) -> None:
-    """前加签: the adder's item waits until everyone they added before themselves has acted."""
+def _reopen_after_added(session: Session, items) -> bool:
+    """前加签: the adder's item waits until everyone they added before themselves has acted.
+    True when an item was reopened."""
+    reopened = False
     for item in items:
         if item.status != "waiting" or item.note != "等待前加签人处理":
             continue
@@ -333,7 +331,7 @@ def _reopen_after_added(session: Session, items) -> None:
             i for i in items if i.origin == "add_before" and i.added_by_id == item.assignee_id and i.status in ACTIVE
         ]
         if not pending:
-            session.conn.execute(update(work_item).where(work_item.c.id == item.id).values(status="open", note=None))
+            session.conn.execute(_SET_ITEM, {"b_id": item.id, "status": "open", "note": None})
             notify(
                 session.conn,
                 item.assignee_id,
@@ -341,17 +339,20 @@ def _reopen_after_added(session: Session, items) -> None:
                 "todo",
                 f"前加签已处理完毕，请审批：{session.title}",
             )
+            reopened = True
+    return reopened
 
 
 def _cancel_active(session: Session, task_id: str, note: str) -> None:
     session.conn.execute(
-        update(work_item)
-        .where(
-            work_item.c.instance_id == session.instance_id,
-            work_item.c.task_id == task_id,
-            work_item.c.status.in_(ACTIVE),
-        )
-        .values(status="cancelled", note=note, completed_at=utcnow())
+        _SET_ACTIVE_OF_TASK,
+        {
+            "b_instance": session.instance_id,
+            "b_task": task_id,
+            "status": "cancelled",
+            "note": note,
+            "completed_at": utcnow(),
+        },
     )
 
 

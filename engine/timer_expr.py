@@ -2,8 +2,8 @@
 
 SpiffWorkflow evaluates a timer's text as an expression, so it needs `"PT5M"` quoted; designers (and
 Camunda Modeler) write bare ISO-8601 values: `PT5M`, `2026-12-01T09:00`, `R3/PT1H`. Bare values are
-quoted once, in the copy of the file SpiffWorkflow parses (dialect.spiff_view); a naive date-time is read in office time (Asia/Shanghai).
-Anything else is left as the expression it is.
+quoted once, in the copy of the file SpiffWorkflow parses (dialect.spiff_view); a naive date-time is
+read in office time (Asia/Shanghai). Anything else is left as the expression it is.
 """
 
 from __future__ import annotations

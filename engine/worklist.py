@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit, bpmn, operations, org, runtime
+from . import audit, operations, org, runtime
 from .calendar import to_local
 from .db import definition, instance, user_account, utcnow, work_item
 from .errors import FieldError, InvalidData, NotFound
@@ -235,21 +235,26 @@ def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> di
     }
 
 
+_VERSION_NAME = select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id"))
+_INSTANCE_ITEMS = (
+    select(work_item, user_account.c.display_name, user_account.c.username)
+    .join(user_account, user_account.c.id == work_item.c.assignee_id)
+    .where(work_item.c.instance_id == bindparam("b_instance"))
+    .order_by(work_item.c.id)
+)
+
+
 def instance_detail(core, conn: Connection, user: org.User, instance_id: int) -> dict:
-    inst = conn.execute(select(instance).where(instance.c.id == instance_id)).first()
-    if inst is None or not is_participant(conn, instance_id, user):
+    if not is_participant(conn, instance_id, user):
         raise NotFound("申请不存在，或您无权查看")
-    compiled = core.specs.get(conn, inst.definition_id)
-    version = conn.execute(
-        select(definition.c.version, definition.c.name).where(definition.c.id == inst.definition_id)
-    ).first()
-    people = org.users_by_ids(conn, [inst.initiator_id])
-    items = conn.execute(
-        select(work_item, user_account.c.display_name, user_account.c.username)
-        .join(user_account, user_account.c.id == work_item.c.assignee_id)
-        .where(work_item.c.instance_id == instance_id)
-        .order_by(work_item.c.id)
-    )
+    try:
+        loaded = runtime.load_session(core, conn, instance_id, lock=False)
+    except NotFound:
+        raise NotFound("申请不存在，或您无权查看") from None
+    session, inst = loaded
+    compiled = session.compiled
+    version = conn.execute(_VERSION_NAME, {"b_id": inst.definition_id}).first()
+    items = conn.execute(_INSTANCE_ITEMS, {"b_instance": instance_id})
     work_items = [
         {
             "id": row.id,
@@ -271,13 +276,12 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         for row in items
     ]
     history = audit.history(conn, instance_id)
-    workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, None)
     completed = sorted(
-        {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
+        {t.task_spec.name for t in session.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
     )
     for event in history:
         event["at"] = _iso(event["at"])
-    initiator = people.get(inst.initiator_id)
+    initiator = session.initiator
     return {
         "id": inst.id,
         "definition_id": inst.definition_id,
@@ -294,7 +298,7 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         "data": orjson.loads(inst.data),
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "work_items": work_items,
-        "actions": operations.instance_actions(core, conn, user, instance_id),
+        "actions": operations.instance_actions(core, conn, user, instance_id, loaded),
         "completed_nodes": completed,
         "history": history,
         "created_at": _iso(inst.created_at),
