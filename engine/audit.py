@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from .db import event_log, user_account, utcnow, work_item
@@ -69,19 +69,34 @@ def record(
     )
 
 
-def history(conn: Connection, instance_id: int) -> list[dict]:
-    rows = conn.execute(
-        select(
-            event_log,
-            user_account.c.display_name,
-            user_account.c.username,
-            work_item.c.signature.isnot(None).label("signed"),
-        )
-        .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
-        .outerjoin(work_item, work_item.c.id == event_log.c.work_item_id)
-        .where(event_log.c.instance_id == instance_id)
-        .order_by(event_log.c.id)
+_HISTORY = (
+    select(
+        event_log,
+        user_account.c.display_name,
+        user_account.c.username,
+        work_item.c.signature.isnot(None).label("signed"),
     )
+    .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
+    .outerjoin(work_item, work_item.c.id == event_log.c.work_item_id)
+    .where(event_log.c.instance_id == bindparam("b_instance"))
+    .order_by(event_log.c.id)
+)
+
+
+def record_many(conn: Connection, events: list[dict]) -> None:
+    """Several events with one statement: dicts of record()'s arguments (`type_` and keywords)."""
+    if not events:
+        return
+    now = utcnow()
+    columns = ("instance_id", "work_item_id", "actor_id", "node_id", "node_name", "decision", "opinion", "message")
+    conn.execute(
+        _INSERT,
+        [{"type": e["type_"], "created_at": now, **{c: e.get(c) for c in columns}} for e in events],
+    )
+
+
+def history(conn: Connection, instance_id: int) -> list[dict]:
+    rows = conn.execute(_HISTORY, {"b_instance": instance_id})
     return [
         {
             "type": row.type,

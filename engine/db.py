@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    or_,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -147,7 +148,7 @@ work_item = Table(
     Column("proxy_for_id", Integer, ForeignKey("user_account.id")),
     Column("signature", Text),
     Index("ix_work_item_inbox", "assignee_id", "kind", "status", "created_at"),
-    Index("ix_work_item_instance", "instance_id", "status"),
+    Index("ix_work_item_instance_kind", "instance_id", "kind", "status"),
     Index("ix_work_item_due", "status", "due_at"),
 )
 
@@ -247,6 +248,10 @@ work_item.append_column(Column("next_step", String(20)))
 work_item.append_column(Column("next_step_at", DateTime))
 # Working minutes the item's instance spent suspended (挂起): its due time moved out by as much.
 work_item.append_column(Column("paused_minutes", Integer, nullable=False, default=0, server_default="0"))
+# Open or waiting (the item still counts). Spelled as OR, not IN: SQLAlchemy expands a literal IN list on
+# every execution, which costs the command path as much as running the query (BENCHMARKS.md).
+ITEM_ACTIVE = or_(work_item.c.status == "open", work_item.c.status == "waiting")
+
 Index("ix_work_item_step", work_item.c.status, work_item.c.next_step_at)
 Index("ix_work_item_step_new", work_item.c.status, work_item.c.kind, work_item.c.next_step)
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -56,12 +56,24 @@ def remind_minutes(node) -> float:
     return max(0.0, value) * 60
 
 
+# The sweep runs these once per due item: built once (building a statement costs more than running it).
+# RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT DO NOTHING.
+_CLAIM = {
+    "sqlite": sqlite_insert(reminder).on_conflict_do_nothing().returning(reminder.c.step),
+    "postgresql": pg_insert(reminder).on_conflict_do_nothing().returning(reminder.c.step),
+}
+_CLAIM_MANY = {
+    "sqlite": sqlite_insert(reminder).on_conflict_do_nothing().returning(reminder.c.work_item_id, reminder.c.step),
+    "postgresql": pg_insert(reminder).on_conflict_do_nothing().returning(reminder.c.work_item_id, reminder.c.step),
+}
+_SET_STEP = update(work_item).where(work_item.c.id == bindparam("b_id"))
+_DEPARTMENT_OF = select(user_account.c.department_id).where(user_account.c.id == bindparam("b_user"))
+
+
 def _claim(conn: Connection, item_id: int, step: str, now: datetime) -> bool:
     """Record a step; False when it was taken already (by this or another scheduler)."""
-    dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    statement = dialect_insert(reminder).values(work_item_id=item_id, step=step, created_at=now)
-    # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT DO NOTHING.
-    return conn.execute(statement.on_conflict_do_nothing().returning(reminder.c.step)).first() is not None
+    statement = _CLAIM[conn.dialect.name]
+    return conn.execute(statement, {"work_item_id": item_id, "step": step, "created_at": now}).first() is not None
 
 
 def plan(cal: WorkCalendar, due: datetime, node, done: set[str], now: datetime) -> tuple[str, datetime | None]:
@@ -77,7 +89,7 @@ def plan(cal: WorkCalendar, due: datetime, node, done: set[str], now: datetime) 
 
 def _leaders_of(conn: Connection, user_id: int) -> list[int]:
     """The people above a user, nearest first (their department leader, 分管领导, …), never the user."""
-    dept = conn.execute(select(user_account.c.department_id).where(user_account.c.id == user_id)).scalar()
+    dept = conn.execute(_DEPARTMENT_OF, {"b_user": user_id}).scalar()
     return [leader for leader in org.leader_chain(conn, dept) if leader != user_id]
 
 
@@ -135,13 +147,20 @@ def sweep(core, now: datetime | None = None, batch: int = BATCH) -> int:
                     break
                 cal = work_calendar(conn)
                 done = _done_steps(conn, [r.id for r in rows])
-                for row in rows:
-                    try:
-                        with conn.begin_nested():
-                            taken += _advance_item(core, conn, cal, row, done[row.id], now, deferred)
-                    except Exception:  # one broken item must not block the others
-                        log.exception("deadline step failed for work item %s", row.id)
-                        skip.add(row.id)
+                try:
+                    # The whole batch with one statement per kind of write (claims, messages, events, plans).
+                    with conn.begin_nested():
+                        taken += _advance_batch(core, conn, cal, rows, done, now, deferred)
+                except Exception:
+                    log.warning("deadline batch failed; taking its items one by one", exc_info=True)
+                    deferred = [i for i in deferred if i not in {r.id for r in rows}]
+                    for row in rows:
+                        try:
+                            with conn.begin_nested():
+                                taken += _advance_item(core, conn, cal, row, done[row.id], now, deferred)
+                        except Exception:  # one broken item must not block the others
+                            log.exception("deadline step failed for work item %s", row.id)
+                            skip.add(row.id)
                 skip.update(deferred)
     for item_id in deferred:
         try:
@@ -151,53 +170,150 @@ def sweep(core, now: datetime | None = None, batch: int = BATCH) -> int:
     return taken
 
 
+class _Writes:
+    """The messages and events of deadline steps, and the people they name, for one transaction.
+    Written with one statement per table when flushed: a sweep over a thousand due items is a handful
+    of round trips, not thousands (the sweep has a budget of one second for 1,000 due items)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.messages: list[dict] = []
+        self.events: list[dict] = []
+        self.people: dict[int, org.User | None] = {}
+        self.chains: dict[int, list[int]] = {}
+
+    def notify(self, user_id: int, kind: str, title: str, **target) -> None:
+        self.messages.append({"user_id": user_id, "kind": kind, "title": title, **target})
+
+    def record(self, type_: str, **values) -> None:
+        self.events.append({"type_": type_, **values})
+
+    def user(self, user_id: int) -> org.User | None:
+        if user_id not in self.people:
+            self.people[user_id] = org.get_user(self.conn, user_id)
+        return self.people[user_id]
+
+    def load_users(self, ids) -> None:
+        wanted = {i for i in ids if i not in self.people}
+        found = org.users_by_ids(self.conn, wanted)
+        self.people.update({i: found.get(i) for i in wanted})
+
+    def leaders(self, user_id: int) -> list[int]:
+        if user_id not in self.chains:
+            self.chains[user_id] = _leaders_of(self.conn, user_id)
+        return self.chains[user_id]
+
+    def flush(self) -> None:
+        notifications.send_many(self.conn, self.messages)
+        audit.record_many(self.conn, self.events)
+        self.messages, self.events = [], []
+
+
 def _set_step(conn: Connection, item_id: int, step: str, at: datetime | None) -> None:
-    conn.execute(update(work_item).where(work_item.c.id == item_id).values(next_step=step, next_step_at=at))
+    conn.execute(_SET_STEP, {"b_id": item_id, "next_step": step, "next_step_at": at})
+
+
+def _steps_due(cal, row, node, done: set[str], now: datetime) -> tuple[list[str], str, datetime | None, bool]:
+    """(steps to take now, the next step and when, whether the node's automatic action takes over)."""
+    steps, done = [], set(done)
+    while True:
+        step, at = plan(cal, row.due_at, node, done, now)
+        if step == "done" or at > now:
+            return steps, step, at, False
+        if step == "overdue" and policy_of(node) != "remind":
+            return steps, step, at, True
+        steps.append(step)
+        done.add(step)
+
+
+def _advance_batch(core, conn, cal, rows, done, now: datetime, deferred: list[int]) -> int:
+    plans, wanted = [], []
+    for row in rows:
+        if row.instance_status != "running":
+            # 挂起 (or ended without closing the item): the clock stops until resume() plans again.
+            plans.append((row, [], "paused", None))
+        elif row.due_at is None:
+            plans.append((row, [], "done", None))
+        else:
+            node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
+            steps, step, at, automatic = _steps_due(cal, row, node, done[row.id], now)
+            if automatic:
+                deferred.append(row.id)
+            plans.append((row, steps, step, at))
+            for taken_step in steps:
+                wanted.append({"work_item_id": row.id, "step": taken_step, "created_at": now})
+                if taken_step == "overdue":
+                    wanted.append({"work_item_id": row.id, "step": "escalate1", "created_at": now})
+    claimed = _claim_many(conn, wanted)
+    writes = _Writes(conn)
+    writes.load_users({row.assignee_id for row, steps, _s, _a in plans if steps})
+    taken = 0
+    for row, steps, _step, _at in plans:
+        for step in steps:
+            if (row.id, step) in claimed:
+                taken += _take(writes, cal, row, step, now, claimed={s for i, s in claimed if i == row.id})
+    writes.flush()
+    conn.execute(_SET_STEP, [{"b_id": row.id, "next_step": step, "next_step_at": at} for row, _s, step, at in plans])
+    return taken
+
+
+def _claim_many(conn: Connection, wanted: list[dict]) -> set[tuple[int, str]]:
+    """Record many steps at once; the (item, step) pairs this call took (others were taken before)."""
+    if not wanted:
+        return set()
+    rows = conn.execute(_CLAIM_MANY[conn.dialect.name], wanted)
+    return {(row.work_item_id, row.step) for row in rows}
 
 
 def _advance_item(core, conn, cal, row, done: set[str], now: datetime, deferred: list[int]) -> int:
+    """One item in its own savepoint: the way back when a batch failed."""
     if row.instance_status != "running":
-        # 挂起 (or ended without closing the item): the clock stops until resume() plans again.
         _set_step(conn, row.id, "paused", None)
         return 0
     if row.due_at is None:
         _set_step(conn, row.id, "done", None)
         return 0
     node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
+    writes = _Writes(conn)
     taken = 0
     while True:
         step, at = plan(cal, row.due_at, node, done, now)
         if step == "done" or at > now:
             _set_step(conn, row.id, step, at)
-            return taken
+            break
         if step == "overdue" and policy_of(node) != "remind":
             _set_step(conn, row.id, step, at)
             deferred.append(row.id)
-            return taken
+            break
         if _claim(conn, row.id, step, now):
-            taken += _take(conn, cal, row, step, now)
+            taken += _take(writes, cal, row, step, now)
         done.add(step)
+    writes.flush()
+    return taken
 
 
-def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) -> int:
-    """Notify and audit one claimed step; returns the steps taken (the overdue step brings escalate1)."""
-    assignee = org.get_user(conn, row.assignee_id)
+def _take(writes: _Writes, cal: WorkCalendar, row, step: str, now: datetime, claimed: set[str] | None = None) -> int:
+    """Notify and audit one claimed step; returns the steps taken (the overdue step brings escalate1).
+    `claimed`: the item's steps already claimed by the caller (else escalate1 is claimed here)."""
+    assignee = writes.user(row.assignee_id)
     due_text = f"{cal.local(row.due_at):%Y-%m-%d %H:%M}"
     what = f"{row.title}（{row.node_name}）"
     common = dict(instance_id=row.instance_id, work_item_id=row.id, node_id=row.node_id, node_name=row.node_name)
     target = dict(instance_id=row.instance_id, work_item_id=row.id)
     if step == "remind":
-        notifications.send(conn, row.assignee_id, "remind", f"待办即将超时：{what}，请于 {due_text} 前办理", **target)
-        audit.record(conn, "reminded", message=REASON_REMIND, **common)
+        writes.notify(row.assignee_id, "remind", f"待办即将超时：{what}，请于 {due_text} 前办理", **target)
+        writes.record("reminded", message=REASON_REMIND, **common)
         return 1
     if step == "overdue":
-        notifications.send(conn, row.assignee_id, "overdue", f"待办已超时：{what}，请尽快办理", **target)
-        audit.record(conn, "overdue", message=REASON_OVERDUE, **common)
+        writes.notify(row.assignee_id, "overdue", f"待办已超时：{what}，请尽快办理", **target)
+        writes.record("overdue", message=REASON_OVERDUE, **common)
         title = f"{assignee.display_name}的待办已超时：{what}，请督促办理"
-        return 1 + _escalate(conn, row, assignee, 1, "escalate1", title, now)
+        if claimed is not None and "escalate1" not in claimed:
+            return 1
+        return 1 + _escalate(writes, row, assignee, 1, "escalate1", title, now, claimed=claimed is not None)
     if step == "escalate2":
         return _escalate(
-            conn,
+            writes,
             row,
             assignee,
             2,
@@ -209,17 +325,19 @@ def _take(conn: Connection, cal: WorkCalendar, row, step: str, now: datetime) ->
     return 0
 
 
-def _escalate(conn, row, assignee, level: int, step: str, title: str, now: datetime, claimed: bool = False) -> int:
-    if not claimed and not _claim(conn, row.id, step, now):
+def _escalate(
+    writes: _Writes, row, assignee, level: int, step: str, title: str, now: datetime, claimed: bool = False
+) -> int:
+    if not claimed and not _claim(writes.conn, row.id, step, now):
         return 0
-    leaders = _leaders_of(conn, assignee.id)
+    leaders = writes.leaders(assignee.id)
     common = dict(instance_id=row.instance_id, work_item_id=row.id, node_id=row.node_id, node_name=row.node_name)
     if len(leaders) < level:
-        audit.record(conn, "escalated", message=f"审批超时，第 {level} 级督办无上级领导可通知", **common)
+        writes.record("escalated", message=f"审批超时，第 {level} 级督办无上级领导可通知", **common)
         return 1
-    leader = org.get_user(conn, leaders[level - 1])
-    notifications.send(conn, leader.id, "escalated", title, instance_id=row.instance_id, work_item_id=row.id)
-    audit.record(conn, "escalated", message=f"审批超时，已通知{leader.display_name}督办（第 {level} 级）", **common)
+    leader = writes.user(leaders[level - 1])
+    writes.notify(leader.id, "escalated", title, instance_id=row.instance_id, work_item_id=row.id)
+    writes.record("escalated", message=f"审批超时，已通知{leader.display_name}督办（第 {level} 级）", **common)
     return 1
 
 
@@ -254,7 +372,9 @@ def expire(core, item_id: int, now: datetime | None = None) -> int:
             select(*_COLUMNS).join(instance, instance.c.id == work_item.c.instance_id).where(work_item.c.id == item.id)
         ).first()
         cal = work_calendar(conn)
-        taken = _take(conn, cal, row, "overdue", now)
+        writes = _Writes(conn)
+        taken = _take(writes, cal, row, "overdue", now)
+        writes.flush()
         step, at = plan(cal, item.due_at, None, {"remind", "overdue"}, now)
         _set_step(conn, item.id, step, at)
         return taken

@@ -84,6 +84,9 @@ _TEMPLATES = Environment(
 # --- writing (inside the caller's transaction) ----------------------------------------------------
 
 
+_INSERT = insert(notification)  # built once: the sweep sends one per due step
+
+
 def send(
     conn: Connection,
     user_id: int,
@@ -97,17 +100,41 @@ def send(
     """Put one message in the outbox; it is delivered after the caller's transaction commits."""
     now = utcnow()
     return conn.execute(
-        insert(notification).values(
-            user_id=user_id,
-            instance_id=instance_id,
-            work_item_id=work_item_id,
-            kind=kind,
-            title=title[:500],
-            body=body,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        _INSERT,
+        {
+            "user_id": user_id,
+            "instance_id": instance_id,
+            "work_item_id": work_item_id,
+            "kind": kind,
+            "title": title[:500],
+            "body": body,
+            "created_at": now,
+            "next_attempt_at": now,
+        },
     ).inserted_primary_key[0]
+
+
+def send_many(conn: Connection, messages: list[dict]) -> None:
+    """Several messages with one statement: dicts of send()'s arguments."""
+    if not messages:
+        return
+    now = utcnow()
+    conn.execute(
+        _INSERT,
+        [
+            {
+                "user_id": m["user_id"],
+                "instance_id": m.get("instance_id"),
+                "work_item_id": m.get("work_item_id"),
+                "kind": m["kind"],
+                "title": m["title"][:500],
+                "body": m.get("body", ""),
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for m in messages
+        ],
+    )
 
 
 # --- the bell ---------------------------------------------------------------------------------------

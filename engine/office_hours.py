@@ -101,8 +101,11 @@ def load_office_hours(conn: Connection) -> OfficeHours:
     return parse_office_hours(data.get("timezone"), data.get("periods"))
 
 
+_CALENDAR_VERSION = select(setting.c.value).where(setting.c.key == "calendar_version")  # built once: hot path
+
+
 def calendar_version(conn: Connection) -> str:
-    return conn.execute(select(setting.c.value).where(setting.c.key == "calendar_version")).scalar() or "0"
+    return conn.execute(_CALENDAR_VERSION).scalar() or "0"
 
 
 def bump_calendar_version(conn: Connection) -> None:

@@ -12,7 +12,7 @@ import contextlib
 from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from . import audit, forms, org
 from .calendar import to_local
@@ -40,6 +40,32 @@ from .runtime import (
 from .signing import ACTIVE, ADDED_ORIGINS, MAIN_ORIGINS, create_item, node_items, settle
 
 URGE_INTERVAL = timedelta(hours=1)
+
+# The checks behind every task and instance page, built once (see engine/runtime.py).
+_OF_INSTANCE = work_item.c.instance_id == bindparam("b_instance")
+_OF_USER = work_item.c.assignee_id == bindparam("b_user")
+_HUMAN_DECISIONS = select(work_item).where(
+    _OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status == "done", work_item.c.origin != "resubmit"
+)
+_LAST_RESUBMIT = select(func.max(work_item.c.completed_at)).where(
+    _OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "done"
+)
+_OPEN_RESUBMIT = select(work_item.c.id).where(
+    _OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "open"
+)
+_HANDLED_BY = select(work_item.c.id).where(_OF_INSTANCE, _OF_USER, work_item.c.status == "done").limit(1)
+_OPEN_OF_OTHERS = select(work_item).where(
+    _OF_INSTANCE,
+    work_item.c.kind == "approve",
+    work_item.c.status == "open",
+    work_item.c.assignee_id != bindparam("b_user"),
+)
+_LAST_URGED = (
+    select(event_log.c.work_item_id, func.max(event_log.c.created_at).label("at"))
+    .where(event_log.c.work_item_id.in_(bindparam("b_items", expanding=True)), event_log.c.type == "urged")
+    .group_by(event_log.c.work_item_id)
+)
+_MINE = select(work_item).where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve")
 POSITIONS = {
     "before": ("add_before", "前加签"),
     "after": ("add_after", "后加签"),
@@ -312,16 +338,7 @@ def resubmit(session, item, user, data) -> None:
 
 
 def _human_decisions(session):
-    return list(
-        session.conn.execute(
-            select(work_item).where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.kind == "approve",
-                work_item.c.status == "done",
-                work_item.c.origin != "resubmit",
-            )
-        )
-    )
+    return list(session.conn.execute(_HUMAN_DECISIONS, {"b_instance": session.instance_id}))
 
 
 def check_withdraw(session, inst, user) -> None:
@@ -332,25 +349,13 @@ def check_withdraw(session, inst, user) -> None:
     if _open_resubmit(session):
         raise Conflict("申请已在您手中待修改，无需撤回")
     # Only this round counts: after a 退回 and 重新提交 nobody has acted on the corrected application yet.
-    resubmitted = session.conn.execute(
-        select(func.max(work_item.c.completed_at)).where(
-            work_item.c.instance_id == session.instance_id,
-            work_item.c.origin == "resubmit",
-            work_item.c.status == "done",
-        )
-    ).scalar()
+    resubmitted = session.conn.execute(_LAST_RESUBMIT, {"b_instance": session.instance_id}).scalar()
     if any(resubmitted is None or d.completed_at > resubmitted for d in _human_decisions(session)):
         raise Conflict("已有审批人办理，不能撤回：如需放弃请撤销申请")
 
 
 def _open_resubmit(session):
-    return session.conn.execute(
-        select(work_item.c.id).where(
-            work_item.c.instance_id == session.instance_id,
-            work_item.c.origin == "resubmit",
-            work_item.c.status == "open",
-        )
-    ).first()
+    return session.conn.execute(_OPEN_RESUBMIT, {"b_instance": session.instance_id}).first()
 
 
 def withdraw(core, username: str, instance_id: int) -> dict:
@@ -621,15 +626,7 @@ def remove_signers(core, username: str, item_id: int, usernames) -> dict:
 
 
 def check_cc(session, inst, user) -> None:
-    mine = list(
-        session.conn.execute(
-            select(work_item).where(
-                work_item.c.instance_id == inst.id,
-                work_item.c.assignee_id == user.id,
-                work_item.c.kind == "approve",
-            )
-        )
-    )
+    mine = list(session.conn.execute(_MINE, {"b_instance": inst.id, "b_user": user.id}))
     if inst.initiator_id != user.id and not mine and not user.is_admin:
         raise Forbidden("只有发起人和审批人可以知会")
     for item in mine:
@@ -652,29 +649,17 @@ def cc(core, username: str, instance_id: int, usernames, message: str | None) ->
 def check_urge(session, inst, user) -> list:
     if session.status != "running":
         raise Conflict(f"该申请{STATUS_LABELS.get(session.status, session.status)}，无需催办")
-    handled = session.conn.execute(
-        select(work_item.c.id)
-        .where(work_item.c.instance_id == inst.id, work_item.c.assignee_id == user.id, work_item.c.status == "done")
-        .limit(1)
-    ).first()
-    if inst.initiator_id != user.id and handled is None:
+    params = {"b_instance": inst.id, "b_user": user.id}
+    if inst.initiator_id != user.id and session.conn.execute(_HANDLED_BY, params).first() is None:
         raise Forbidden("只有发起人或已办理过的审批人可以催办")
-    items = list(
-        session.conn.execute(
-            select(work_item).where(
-                work_item.c.instance_id == inst.id,
-                work_item.c.kind == "approve",
-                work_item.c.status == "open",
-                work_item.c.assignee_id != user.id,
-            )
-        )
-    )
+    items = list(session.conn.execute(_OPEN_OF_OTHERS, params))
     if not items:
         raise Conflict("当前没有需要催办的待办")
     now = utcnow()
+    urged = {row.work_item_id: row.at for row in session.conn.execute(_LAST_URGED, {"b_items": [i.id for i in items]})}
     ready, next_allowed = [], None
     for item in items:
-        last = _last_urged(session.conn, item.id)
+        last = urged.get(item.id)
         if last is not None and now - last < URGE_INTERVAL:
             allowed = last + URGE_INTERVAL
             next_allowed = allowed if next_allowed is None else min(next_allowed, allowed)
@@ -684,14 +669,6 @@ def check_urge(session, inst, user) -> list:
         when = to_local(next_allowed).strftime("%H:%M")
         raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
     return ready
-
-
-def _last_urged(conn, item_id: int):
-    return conn.execute(
-        select(func.max(event_log.c.created_at)).where(
-            and_(event_log.c.work_item_id == item_id, event_log.c.type == "urged")
-        )
-    ).scalar()
 
 
 def urge(core, username: str, instance_id: int, message: str | None) -> dict:

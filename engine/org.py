@@ -84,6 +84,10 @@ def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
+    if len(ids) == 1:  # the common case: no IN list to expand
+        (only,) = ids
+        user = get_user(conn, only)
+        return {only: user} if user is not None else {}
     rows = conn.execute(_USERS_BY_IDS, {"ids": sorted(ids)})
     return {row.id: User.from_row(row) for row in rows}
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
 from .calendar import PRIORITIES
-from .db import instance, notification, utcnow, work_item
+from .db import ITEM_ACTIVE, instance, notification, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .expressions import ExpressionError, script_engine
 
@@ -46,9 +46,9 @@ _INSTANCE_FOR_UPDATE = _INSTANCE_BY_ID.with_for_update()
 _LIVE = (
     work_item.c.instance_id == bindparam("b_instance"),
     work_item.c.kind == "approve",
-    work_item.c.status.in_(("open", "waiting")),
+    ITEM_ACTIVE,
 )
-_LIVE_TASKS = select(work_item.c.id, work_item.c.task_id).where(*_LIVE, work_item.c.origin != "resubmit")
+_LIVE_TASKS = select(work_item.c.id, work_item.c.task_id, work_item.c.origin).where(*_LIVE)
 _CANCEL_ITEMS = (
     update(work_item)
     .where(work_item.c.id.in_(bindparam("b_ids", expanding=True)))
@@ -356,8 +356,7 @@ def advance(session: Session, priority: str | None = None) -> None:
     """
     from . import signing
 
-    sync_items(session)
-    open_tasks = signing.active_task_ids(session)
+    open_tasks = sync_items(session)
     for _round in range(1000):
         moved = False
         for task in session.workflow.get_tasks(state=TaskState.READY, manual=True):
@@ -399,16 +398,19 @@ def advance(session: Session, priority: str | None = None) -> None:
         session.jump_to = None
 
 
-def sync_items(session: Session) -> None:
-    """Close open items whose SpiffWorkflow task is no longer READY (reset, cancelled, migrated)."""
+def sync_items(session: Session) -> set[str]:
+    """Close open items whose SpiffWorkflow task is no longer READY (reset, cancelled, migrated);
+    return the task ids that still have open or waiting items."""
     ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY, manual=True)}
-    stale = [
-        row.id
-        for row in session.conn.execute(_LIVE_TASKS, {"b_instance": session.instance_id})
-        if row.task_id not in ready
-    ]
+    stale, active = [], set()
+    for row in session.conn.execute(_LIVE_TASKS, {"b_instance": session.instance_id}):
+        if row.task_id in ready or row.origin == "resubmit":
+            active.add(row.task_id)
+        else:
+            stale.append(row.id)
     if stale:
         session.conn.execute(_CANCEL_ITEMS, {"b_ids": stale, "completed_at": utcnow()})
+    return active
 
 
 def create_cc(session: Session, node_id: str, node_name: str, rules: list[str], actor_id=None, message=None):

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from . import assignment, audit, org
 from .calendar import deadline_for, to_local
-from .db import delegation, utcnow, work_item
+from .db import ITEM_ACTIVE, delegation, utcnow, work_item
 from .errors import Conflict
 from .policy import NodePolicy, policy_of
 from .runtime import Session, close_open_items, notify, run_engine
@@ -25,10 +25,7 @@ ROUND_KEY = "oaflow_round"  # task.internal_data: the newest work item id before
 # Built once (see engine/runtime.py); b_* parameters filter, the others are values to set or insert.
 _OF_INSTANCE = work_item.c.instance_id == bindparam("b_instance")
 _OF_TASK = work_item.c.task_id == bindparam("b_task")
-_ACTIVE_TASKS = select(work_item.c.task_id).where(
-    _OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status.in_(ACTIVE)
-)
-_HOLDERS = select(work_item.c.assignee_id).where(_OF_INSTANCE, _OF_TASK, work_item.c.status.in_(ACTIVE))
+_HOLDERS = select(work_item.c.assignee_id).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE)
 _NODE_ITEMS = select(work_item).where(_OF_INSTANCE, _OF_TASK).order_by(work_item.c.seq, work_item.c.id)
 _APPROVED_BEFORE = (
     select(work_item.c.id)
@@ -55,15 +52,11 @@ _DELEGATIONS = select(delegation).where(
 _NEWEST_ITEM = select(func.max(work_item.c.id)).where(_OF_INSTANCE)
 _INSERT_ITEM = insert(work_item)
 _SET_ITEM = update(work_item).where(work_item.c.id == bindparam("b_id"))
-_SET_ACTIVE_OF_TASK = update(work_item).where(_OF_INSTANCE, _OF_TASK, work_item.c.status.in_(ACTIVE))
+_SET_ACTIVE_OF_TASK = update(work_item).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE)
 
 
 def policy_for(session: Session, item) -> NodePolicy:
     return policy_of(session.model.nodes.get(item.node_id))
-
-
-def active_task_ids(session: Session) -> set[str]:
-    return {row.task_id for row in session.conn.execute(_ACTIVE_TASKS, {"b_instance": session.instance_id})}
 
 
 def round_items(session: Session, task) -> list:
@@ -193,12 +186,16 @@ def open_node(session: Session, task, node) -> bool:
             )
             pass_task(session, task)
             return True
-    # The node's items from an earlier round (before a 退回 or 撤回 reset it) are history, not votes.
-    newest = session.conn.execute(_NEWEST_ITEM, {"b_instance": session.instance_id}).scalar()
-    task.internal_data[ROUND_KEY] = newest or 0
+    # The node's items from an earlier round (before a 退回 or 撤回 reset it) are history, not votes:
+    # this round starts just before its first new item (the instance lock orders its items' ids).
+    first = None
     for index, user_id in enumerate(users):
         waiting = policy.sign_mode == "sequential" and index > 0
-        create_item(session, task, node, user_id, status="waiting" if waiting else "open", seq=index)
+        item_id = create_item(session, task, node, user_id, status="waiting" if waiting else "open", seq=index)
+        first = first or item_id
+    if first is None:
+        first = (session.conn.execute(_NEWEST_ITEM, {"b_instance": session.instance_id}).scalar() or 0) + 1
+    task.internal_data[ROUND_KEY] = first - 1
     return False
 
 

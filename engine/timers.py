@@ -59,9 +59,9 @@ def track(session) -> None:
     """Record the instance's next timer (called by runtime.save within the command's transaction)."""
     conn = session.conn
     due = next_timer(session.workflow) if session.status == "running" else None
-    key = instance_timer.c.instance_id == session.instance_id
     if due is None and not session.may_have_timer:
         return  # the instance's version has no timer event, so it has no row here: spare the query
+    key = instance_timer.c.instance_id == session.instance_id
     existing = conn.execute(select(instance_timer.c.due_at).where(key)).first()
     if due is None:
         if existing is not None:

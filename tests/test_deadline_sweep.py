@@ -120,6 +120,38 @@ def test_a_late_sweep_skips_the_early_reminder_but_not_the_escalations(core):
     assert item_of(core, started["id"])[0].next_step == "done"
 
 
+def test_many_due_items_in_one_batch_each_get_their_steps_once(core):
+    with at(2025, 9, 30, 10, 0):
+        ids = [runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(5)]
+        deadlines.sweep(core)
+    before = last_notification_id(core)
+    with at(2025, 10, 9, 17, 31):
+        assert deadlines.sweep(core, batch=3) == 10  # overdue + escalate1 for each of the five
+        assert deadlines.sweep(core, batch=3) == 0
+    got = messages(core, before)
+    assert [kind for _u, kind, _t in got] == ["overdue", "escalated"] * 5
+    for instance_id in ids:
+        kinds = [kind for kind, _message in events(core, instance_id)]
+        assert kinds.count("overdue") == 1 and kinds.count("escalated") == 1
+
+
+def test_a_failing_batch_falls_back_to_one_item_at_a_time(core, monkeypatch):
+    with at(2025, 9, 30, 10, 0):
+        ids = [runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(2)]
+        deadlines.sweep(core)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure in the batch path")
+
+    monkeypatch.setattr(deadlines, "_advance_batch", broken)
+    before = last_notification_id(core)
+    with at(2025, 10, 9, 17, 31):
+        assert deadlines.sweep(core) == 4
+        assert deadlines.sweep(core) == 0
+    assert [kind for _u, kind, _t in messages(core, before)] == ["overdue", "escalated"] * 2
+    assert {item_of(core, i)[0].next_step for i in ids} == {"escalate2"}
+
+
 def test_handled_items_are_not_reminded(core):
     with at(2025, 9, 30, 10, 0):
         started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
