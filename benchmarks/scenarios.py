@@ -436,7 +436,7 @@ def concurrency(tmp, backend, url, *, quick, progress):
 def memory(tmp, backend, url, *, quick, progress):
     core = _prepared(tmp, backend, url, "memory")
     server = Server(str(core.db.engine.url.render_as_string(hide_password=False)))
-    total = 300 if quick else int(os.environ.get("OAFLOW_BENCH_MEMORY_FLOWS", "20000"))
+    total = 300 if quick else int(os.environ.get("OAFLOW_BENCH_MEMORY_FLOWS", "100000"))
     try:
         applicant, leader = server.client("zhangsan"), server.client("sunli")
         readings = []
