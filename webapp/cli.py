@@ -146,7 +146,13 @@ def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
-@click.option("--threads", default=8, show_default=True, type=int, help="处理请求的线程数")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="处理请求的线程数（PostgreSQL 多进程部署：每个 CPU 核一个进程，每个进程 2 个线程）",
+)
 @click.option("--no-scheduler", is_flag=True, help="不在本进程运行定时任务（多进程部署时另起 oaflow scheduler）")
 def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_scheduler: bool) -> None:
     """启动 Web 服务（不创建演示数据）。"""
