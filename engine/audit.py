@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from .db import event_log, user_account, utcnow, work_item
+from .fastsql import Prepared
 
 # How the 流转记录 names each event type for a clerk.
 EVENT_LABELS = {
@@ -36,7 +37,7 @@ EVENT_LABELS = {
 }
 
 
-_INSERT = insert(event_log)  # built once: see engine/org.py
+_INSERT = Prepared(insert(event_log))  # built once: see engine/fastsql.py
 
 
 def record(
@@ -69,7 +70,7 @@ def record(
     )
 
 
-_HISTORY = (
+_HISTORY = Prepared(
     select(
         event_log,
         user_account.c.display_name,

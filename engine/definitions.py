@@ -24,6 +24,7 @@ from . import audit, bpmn, forms, validation
 from .db import definition, role, user_account, utcnow
 from .errors import DeployFailed, DeployProblem, NotFound
 from .expressions import ExpressionError, compile_expression
+from .fastsql import Prepared
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 ASSIGNEE_KINDS = {"role", "leader", "user", "initiator", "field", "dept_leader", "admin"}
@@ -316,7 +317,7 @@ def _latest_row(conn: Connection, key: str):
     ).first()
 
 
-_LATEST_HEAD = (
+_LATEST_HEAD = Prepared(
     select(definition.c.id, definition.c.process_key, definition.c.version, definition.c.content_hash)
     .where(definition.c.process_key == bindparam("key"), definition.c.active.is_(True))
     .order_by(definition.c.version.desc())

@@ -39,6 +39,7 @@ from .db import (
     work_item,
 )
 from .errors import FieldError, InvalidData, NotFound
+from .fastsql import Prepared
 from .office_hours import UTC, work_calendar
 
 log = logging.getLogger("oaflow.notifications")
@@ -84,7 +85,7 @@ _TEMPLATES = Environment(
 # --- writing (inside the caller's transaction) ----------------------------------------------------
 
 
-_INSERT = insert(notification)  # built once: the sweep sends one per due step
+_INSERT = Prepared(insert(notification))  # built once: the sweep sends one per due step
 
 
 def send(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from .db import calendar_day, setting
 from .errors import FieldError, InvalidData
+from .fastsql import Prepared
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_PERIODS = ("08:30-12:00", "13:30-17:30")
@@ -101,7 +102,8 @@ def load_office_hours(conn: Connection) -> OfficeHours:
     return parse_office_hours(data.get("timezone"), data.get("periods"))
 
 
-_CALENDAR_VERSION = select(setting.c.value).where(setting.c.key == "calendar_version")  # built once: hot path
+# built once, run by engine.fastsql: every command reads it
+_CALENDAR_VERSION = Prepared(select(setting.c.value).where(setting.c.key == "calendar_version"))
 
 
 def calendar_version(conn: Connection) -> str:

@@ -18,6 +18,7 @@ from . import audit, forms, org
 from .calendar import to_local
 from .db import event_log, instance, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from .fastsql import Prepared
 from .policy import OPERATIONS, policy_of
 from .runtime import (
     EMPTY_FORM,
@@ -41,31 +42,38 @@ from .signing import ACTIVE, ADDED_ORIGINS, MAIN_ORIGINS, create_item, node_item
 
 URGE_INTERVAL = timedelta(hours=1)
 
-# The checks behind every task and instance page, built once (see engine/runtime.py).
+# The checks behind every task and instance page, built once and run by engine.fastsql (see engine/runtime.py).
 _OF_INSTANCE = work_item.c.instance_id == bindparam("b_instance")
 _OF_USER = work_item.c.assignee_id == bindparam("b_user")
-_HUMAN_DECISIONS = select(work_item).where(
-    _OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status == "done", work_item.c.origin != "resubmit"
+_HUMAN_DECISIONS = Prepared(
+    select(work_item).where(
+        _OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status == "done", work_item.c.origin != "resubmit"
+    )
 )
-_LAST_RESUBMIT = select(func.max(work_item.c.completed_at)).where(
-    _OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "done"
+_LAST_RESUBMIT = Prepared(
+    select(func.max(work_item.c.completed_at)).where(
+        _OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "done"
+    )
 )
-_OPEN_RESUBMIT = select(work_item.c.id).where(
-    _OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "open"
+_OPEN_RESUBMIT = Prepared(
+    select(work_item.c.id).where(_OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "open")
 )
-_HANDLED_BY = select(work_item.c.id).where(_OF_INSTANCE, _OF_USER, work_item.c.status == "done").limit(1)
-_OPEN_OF_OTHERS = select(work_item).where(
+_HANDLED_BY = Prepared(select(work_item.c.id).where(_OF_INSTANCE, _OF_USER, work_item.c.status == "done").limit(1))
+_OPEN_OF_OTHERS_WHERE = (
     _OF_INSTANCE,
     work_item.c.kind == "approve",
     work_item.c.status == "open",
     work_item.c.assignee_id != bindparam("b_user"),
 )
-_LAST_URGED = (
+_OPEN_OF_OTHERS = Prepared(select(work_item).where(*_OPEN_OF_OTHERS_WHERE))
+# When each of those items was last urged (催办 is throttled per item).
+_LAST_URGED = Prepared(
     select(event_log.c.work_item_id, func.max(event_log.c.created_at).label("at"))
-    .where(event_log.c.work_item_id.in_(bindparam("b_items", expanding=True)), event_log.c.type == "urged")
+    .join(work_item, work_item.c.id == event_log.c.work_item_id)
+    .where(*_OPEN_OF_OTHERS_WHERE, event_log.c.type == "urged")
     .group_by(event_log.c.work_item_id)
 )
-_MINE = select(work_item).where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve")
+_MINE = Prepared(select(work_item).where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve"))
 POSITIONS = {
     "before": ("add_before", "前加签"),
     "after": ("add_after", "后加签"),
@@ -656,7 +664,7 @@ def check_urge(session, inst, user) -> list:
     if not items:
         raise Conflict("当前没有需要催办的待办")
     now = utcnow()
-    urged = {row.work_item_id: row.at for row in session.conn.execute(_LAST_URGED, {"b_items": [i.id for i in items]})}
+    urged = {row.work_item_id: row.at for row in session.conn.execute(_LAST_URGED, params)}
     ready, next_allowed = [], None
     for item in items:
         last = urged.get(item.id)

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import department, role, user_account, user_role, utcnow
 from .errors import FieldError, InvalidData, NotFound
+from .fastsql import Prepared
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,16 @@ _USER_COLUMNS = (
 )
 
 
-# Statements on the hot path are built once: building and cache-keying a SQLAlchemy statement costs
-# several times what SQLite takes to run it (benchmarks/, BENCHMARKS.md).
-_USER_BY_ID = select(*_USER_COLUMNS).where(user_account.c.id == bindparam("user_id"))
-_USER_BY_NAME = select(*_USER_COLUMNS).where(user_account.c.username == bindparam("username"))
+# Statements on the hot path are built once and run by engine.fastsql: building, cache-keying and executing
+# a statement through SQLAlchemy costs several times what SQLite takes to run it (BENCHMARKS.md).
+_USER_BY_ID = Prepared(select(*_USER_COLUMNS).where(user_account.c.id == bindparam("user_id")))
+_USER_BY_NAME = Prepared(select(*_USER_COLUMNS).where(user_account.c.username == bindparam("username")))
 _USERS_BY_IDS = select(*_USER_COLUMNS).where(user_account.c.id.in_(bindparam("ids", expanding=True)))
-_DEPARTMENT_LEADER = select(department.c.leader_id).where(department.c.name == bindparam("name"))
-_DEPARTMENT = select(department.c.id, department.c.parent_id, department.c.leader_id, department.c.supervisor_id).where(
-    department.c.id == bindparam("dept_id")
+_DEPARTMENT_LEADER = Prepared(select(department.c.leader_id).where(department.c.name == bindparam("name")))
+_DEPARTMENT = Prepared(
+    select(department.c.id, department.c.parent_id, department.c.leader_id, department.c.supervisor_id).where(
+        department.c.id == bindparam("dept_id")
+    )
 )
 
 

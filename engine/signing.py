@@ -14,6 +14,7 @@ from . import assignment, audit, org
 from .calendar import deadline_for, to_local
 from .db import ITEM_ACTIVE, delegation, utcnow, work_item
 from .errors import Conflict
+from .fastsql import Prepared
 from .policy import NodePolicy, policy_of
 from .runtime import Session, close_open_items, notify, run_engine
 
@@ -22,12 +23,13 @@ ADDED_ORIGINS = ("add_before", "add_after", "add_parallel")
 ACTIVE = ("open", "waiting")
 ROUND_KEY = "oaflow_round"  # task.internal_data: the newest work item id before the node's current round
 
-# Built once (see engine/runtime.py); b_* parameters filter, the others are values to set or insert.
+# Built once and run by engine.fastsql (see engine/runtime.py); b_* parameters filter, the others are values
+# to set or insert.
 _OF_INSTANCE = work_item.c.instance_id == bindparam("b_instance")
 _OF_TASK = work_item.c.task_id == bindparam("b_task")
-_HOLDERS = select(work_item.c.assignee_id).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE)
-_NODE_ITEMS = select(work_item).where(_OF_INSTANCE, _OF_TASK).order_by(work_item.c.seq, work_item.c.id)
-_APPROVED_BEFORE = (
+_HOLDERS = Prepared(select(work_item.c.assignee_id).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE))
+_NODE_ITEMS = Prepared(select(work_item).where(_OF_INSTANCE, _OF_TASK).order_by(work_item.c.seq, work_item.c.id))
+_APPROVED_BEFORE = Prepared(
     select(work_item.c.id)
     .where(
         _OF_INSTANCE,
@@ -37,22 +39,24 @@ _APPROVED_BEFORE = (
     )
     .limit(1)
 )
-_LAST_DONE = (
+_LAST_DONE = Prepared(
     select(work_item.c.assignee_id, work_item.c.decision)
     .where(_OF_INSTANCE, work_item.c.kind == "approve", work_item.c.status == "done")
     .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
     .limit(1)
 )
-_DELEGATIONS = select(delegation).where(
-    delegation.c.user_id == bindparam("b_user"),
-    delegation.c.active.is_(True),
-    delegation.c.starts_on <= bindparam("b_today"),
-    delegation.c.ends_on >= bindparam("b_today"),
+_DELEGATIONS = Prepared(
+    select(delegation).where(
+        delegation.c.user_id == bindparam("b_user"),
+        delegation.c.active.is_(True),
+        delegation.c.starts_on <= bindparam("b_today"),
+        delegation.c.ends_on >= bindparam("b_today"),
+    )
 )
-_NEWEST_ITEM = select(func.max(work_item.c.id)).where(_OF_INSTANCE)
-_INSERT_ITEM = insert(work_item)
-_SET_ITEM = update(work_item).where(work_item.c.id == bindparam("b_id"))
-_SET_ACTIVE_OF_TASK = update(work_item).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE)
+_NEWEST_ITEM = Prepared(select(func.max(work_item.c.id)).where(_OF_INSTANCE))
+_INSERT_ITEM = Prepared(insert(work_item))
+_SET_ITEM = Prepared(update(work_item).where(work_item.c.id == bindparam("b_id")))
+_SET_ACTIVE_OF_TASK = Prepared(update(work_item).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE))
 
 
 def policy_for(session: Session, item) -> NodePolicy:

@@ -14,6 +14,7 @@ from . import audit, operations, org, runtime
 from .calendar import to_local
 from .db import definition, instance, user_account, utcnow, work_item
 from .errors import FieldError, InvalidData, NotFound
+from .fastsql import Prepared
 from .policy import SIGN_MODES, policy_of
 from .runtime import STATUS_LABELS, is_participant
 
@@ -235,8 +236,8 @@ def work_item_detail(core, conn: Connection, user: org.User, item_id: int) -> di
     }
 
 
-_VERSION_NAME = select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id"))
-_INSTANCE_ITEMS = (
+_VERSION_NAME = Prepared(select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id")))
+_INSTANCE_ITEMS = Prepared(
     select(work_item, user_account.c.display_name, user_account.c.username)
     .join(user_account, user_account.c.id == work_item.c.assignee_id)
     .where(work_item.c.instance_id == bindparam("b_instance"))
