@@ -1,12 +1,14 @@
-"""The engine's services bundle: one database and one compiled-spec cache per process."""
+"""The engine's services bundle: one database, one compiled-spec cache and one workflow cache per process."""
 
 from __future__ import annotations
 
 from .db import Database
 from .definitions import SpecCache
+from .workflow_cache import WorkflowCache
 
 
 class Core:
     def __init__(self, db: Database | None = None, *, url: str | None = None):
         self.db = db or Database(url)
         self.specs = SpecCache()
+        self.workflows = WorkflowCache()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exc,
     or_,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -378,6 +380,31 @@ def database_url(url: str | None = None, data_dir: Path | None = None) -> str:
     return f"sqlite:///{directory / 'oaflow.sqlite3'}"
 
 
+# A pooled PostgreSQL connection idle for longer than this is pinged before use.
+IDLE_PING_SECONDS = 5.0
+
+_AFTER_COMMIT = "oaflow_after_commit"
+_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
+
+
+def after_commit(conn: Connection, callback) -> None:
+    """Run `callback()` once the transaction of `conn` (opened by Database.write/read) has committed;
+    never when it rolls back. Callbacks must not touch the database."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@contextlib.contextmanager
+def _running_after_commit(conn: Connection) -> Iterator[None]:
+    conn.info.pop(_AFTER_COMMIT, None)  # the pooled connection's info outlives transactions
+    try:
+        yield
+    except BaseException:
+        conn.info.pop(_AFTER_COMMIT, None)
+        raise
+    for callback in conn.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
 class Database:
     """Owns the SQLAlchemy engine and opens read or write transactions.
 
@@ -393,10 +420,32 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
+        else:
+            self._ping_when_idle(self.engine)
+
+    @staticmethod
+    def _ping_when_idle(engine: Engine) -> None:
+        """Check a pooled connection before use only when it sat idle for a while (a server restart or a
+        dropped idle connection): SQLAlchemy's pool_pre_ping would add a round trip to every transaction.
+        A connection that fails the ping is replaced (the pool retries the checkout)."""
+
+        @event.listens_for(engine, "checkin")
+        def _on_checkin(_dbapi_connection, record):
+            record.info["oaflow_idle_since"] = time.monotonic()
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_connection, record, _proxy):
+            idle_since = record.info.get("oaflow_idle_since")
+            if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+                return
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
 
     @staticmethod
     def _configure_sqlite(engine: Engine) -> None:
@@ -413,7 +462,8 @@ class Database:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # On the driver's connection: SQLAlchemy's execute path costs more than BEGIN itself.
+            conn.connection.driver_connection.execute(_BEGIN[mode])
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -421,13 +471,13 @@ class Database:
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
+            with _running_after_commit(conn), conn.begin():
                 yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
-            with conn.begin():
+            with _running_after_commit(conn), conn.begin():
                 yield conn
 
     def dispose(self) -> None:

@@ -7,6 +7,7 @@ bump `version`, commit. Notifications are written to the outbox in the same tran
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -19,9 +20,10 @@ from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
 from .calendar import PRIORITIES
-from .db import ITEM_ACTIVE, instance, notification, utcnow, work_item
+from .db import ITEM_ACTIVE, after_commit, instance, notification, utcnow, work_item
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, OaflowError
 from .expressions import ExpressionError, script_engine
+from .fastsql import Prepared
 
 USER_TASK_TYPES = {"userTask"}
 DECISIONS = {"approve": "同意", "reject": "不同意"}
@@ -35,39 +37,45 @@ STATUS_LABELS = {
 }
 _ENGINE = script_engine()
 
-# The command path's statements, built once (building and cache-keying a statement per call cost more
-# than running it: see BENCHMARKS.md). Parameters named b_* stand apart from the columns they filter.
-_INSERT_INSTANCE = insert(instance)
-_INSERT_ITEM = insert(work_item)
-_INSERT_NOTIFICATION = insert(notification)
-_ITEM_BY_ID = select(work_item).where(work_item.c.id == bindparam("b_id"))
-_INSTANCE_BY_ID = select(instance).where(instance.c.id == bindparam("b_id"))
-_INSTANCE_FOR_UPDATE = _INSTANCE_BY_ID.with_for_update()
+# The command path's statements, built once and run by engine.fastsql (building, cache-keying and
+# executing a statement through SQLAlchemy per call cost more than running it: see BENCHMARKS.md).
+# Parameters named b_* stand apart from the columns they filter.
+_INSERT_INSTANCE = Prepared(insert(instance))
+_INSERT_ITEM = Prepared(insert(work_item))
+_INSERT_NOTIFICATION = Prepared(insert(notification))
+_ITEM_BY_ID = Prepared(select(work_item).where(work_item.c.id == bindparam("b_id")))
+_INSTANCE_BY_ID_STATEMENT = select(instance).where(instance.c.id == bindparam("b_id"))
+_INSTANCE_BY_ID = Prepared(_INSTANCE_BY_ID_STATEMENT)
+_INSTANCE_FOR_UPDATE = Prepared(_INSTANCE_BY_ID_STATEMENT.with_for_update())
 _LIVE = (
     work_item.c.instance_id == bindparam("b_instance"),
     work_item.c.kind == "approve",
     ITEM_ACTIVE,
 )
-_LIVE_TASKS = select(work_item.c.id, work_item.c.task_id, work_item.c.origin).where(*_LIVE)
+_LIVE_TASKS = Prepared(select(work_item.c.id, work_item.c.task_id, work_item.c.origin).where(*_LIVE))
 _CANCEL_ITEMS = (
     update(work_item)
     .where(work_item.c.id.in_(bindparam("b_ids", expanding=True)))
     .values(status="cancelled", note="流程已变更")
 )
-_CLOSE_LIVE = update(work_item).where(*_LIVE)
-_CURRENT_NODES = select(work_item.c.node_name).where(*_LIVE).distinct()
-_CC_HOLDERS = select(work_item.c.assignee_id).where(
-    work_item.c.instance_id == bindparam("b_instance"),
-    work_item.c.kind == "cc",
-    work_item.c.task_id == bindparam("b_task"),
+_CLOSE_LIVE = Prepared(update(work_item).where(*_LIVE))
+_CURRENT_NODES = Prepared(select(work_item.c.node_name).where(*_LIVE).distinct())
+_CC_HOLDERS = Prepared(
+    select(work_item.c.assignee_id).where(
+        work_item.c.instance_id == bindparam("b_instance"),
+        work_item.c.kind == "cc",
+        work_item.c.task_id == bindparam("b_task"),
+    )
 )
-_INITIATOR = select(instance.c.initiator_id).where(instance.c.id == bindparam("b_id"))
-_TAKES_PART = (
+_INITIATOR = Prepared(select(instance.c.initiator_id).where(instance.c.id == bindparam("b_id")))
+_TAKES_PART = Prepared(
     select(work_item.c.id)
     .where(work_item.c.instance_id == bindparam("b_instance"), work_item.c.assignee_id == bindparam("b_user"))
     .limit(1)
 )
-_SAVE = update(instance).where(instance.c.id == bindparam("b_id"), instance.c.version == bindparam("b_version"))
+_SAVE = Prepared(
+    update(instance).where(instance.c.id == bindparam("b_id"), instance.c.version == bindparam("b_version"))
+)
 
 
 class WorkflowFailed(OaflowError):
@@ -193,6 +201,7 @@ def start(
         )
         advance(session)
         save(session)
+        keep_after_commit(core, session)
         return {"id": instance_id, "title": title, "status": session.status}
 
 
@@ -317,7 +326,11 @@ def load_session(core, conn: Connection, instance_id: int, *, lock: bool = True)
     if inst is None:
         raise NotFound("申请不存在")
     compiled = core.specs.get(conn, inst.definition_id)
-    workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, _ENGINE)
+    workflow = core.workflows.take(inst.id, inst.version, compiled)
+    if workflow is None:
+        workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, _ENGINE)
+    elif os.environ.get("OAFLOW_VERIFY_WORKFLOW_CACHE"):
+        _verify_cached(workflow, inst)
     initiator = org.get_user(conn, inst.initiator_id)
     session = Session(
         conn,
@@ -334,7 +347,26 @@ def load_session(core, conn: Connection, instance_id: int, *, lock: bool = True)
         end_reason=inst.end_reason,
         may_have_timer=compiled.has_timers,
     )
+    keep_after_commit(core, session)
     return session, inst
+
+
+def _verify_cached(workflow: BpmnWorkflow, inst) -> None:
+    """Tests set OAFLOW_VERIFY_WORKFLOW_CACHE: a workflow taken from the cache must equal the stored state."""
+    if orjson.loads(bpmn.dump_state(workflow)) != orjson.loads(inst.state):
+        raise AssertionError(f"cached workflow of instance {inst.id} differs from its stored state (v{inst.version})")
+
+
+def keep_after_commit(core, session: Session) -> None:
+    """Once the command's transaction commits, keep the session's workflow for the instance's next
+    command (engine.workflow_cache). Not inside a savepoint: a rolled-back savepoint would leave a
+    workflow that no longer matches the stored state."""
+    if session.conn.in_nested_transaction():
+        return
+    after_commit(
+        session.conn,
+        lambda: core.workflows.put(session.instance_id, session.version, session.compiled, session.workflow),
+    )
 
 
 def ready_task(workflow: BpmnWorkflow, task_id: str):
