@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -262,15 +263,31 @@ def _compiled(expression: str) -> ast.Expression:
     return tree
 
 
+# Building an evaluator costs more than most evaluations (it wires up its node table): keep idle ones
+# per thread and hand each evaluation its own, so a nested or concurrent evaluation never shares one.
+_IDLE = threading.local()
+
+
+def _evaluator() -> _Evaluator:
+    idle = getattr(_IDLE, "evaluators", None)
+    if idle is None:
+        idle = _IDLE.evaluators = []
+    return idle.pop() if idle else _Evaluator(operators=dict(OPERATORS), functions=dict(FUNCTIONS))
+
+
 def evaluate(expression: str, names: dict):
     tree = _compiled(expression)
-    evaluator = _Evaluator(operators=dict(OPERATORS), names={**CONSTANTS, **names}, functions=dict(FUNCTIONS))
+    evaluator = _evaluator()
+    evaluator.names = {**CONSTANTS, **names}
     try:
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise
     except Exception as exc:  # simpleeval's NameNotDefined, TypeError, ZeroDivisionError ...
         raise ExpressionError(f"表达式求值失败：{normalize(expression)}（{exc}）") from None
+    finally:
+        evaluator.names = {}
+        _IDLE.evaluators.append(evaluator)
 
 
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)\s*=(?!=)\s*(.+?)\s*$")
