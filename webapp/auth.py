@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import time
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -25,13 +26,37 @@ def issue_token(user: org.User) -> str:
     return _serializer().dumps({"u": user.id})
 
 
+_TOKEN_CACHE_SIZE = 4096
+
+
+def _token_user_id(token: str) -> int | None:
+    """The user id a valid, unexpired token names. A token's signature is checked once per process:
+    the same bearer token comes with every call of a client, and the check costs more than the rest
+    of the authentication."""
+    max_age = current_app.config["TOKEN_MAX_AGE"]
+    verified = current_app.extensions.setdefault("oaflow_tokens", {})
+    hit = verified.get(token)
+    if hit is None:
+        try:
+            data, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
+        except (BadSignature, SignatureExpired):
+            return None
+        if len(verified) >= _TOKEN_CACHE_SIZE:
+            verified.clear()
+        hit = verified[token] = (int(data.get("u", 0)), signed_at.timestamp())
+    user_id, signed_at = hit
+    if time.time() - signed_at > max_age:
+        verified.pop(token, None)
+        return None
+    return user_id
+
+
 def _user_from_token(token: str) -> org.User | None:
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE"])
-    except (BadSignature, SignatureExpired):
+    user_id = _token_user_id(token)
+    if not user_id:
         return None
     with _core().db.read() as conn:
-        user = org.get_user(conn, int(data.get("u", 0)))
+        user = org.get_user(conn, user_id)
     return user if user and user.active else None
 
 
