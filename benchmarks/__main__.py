@@ -46,24 +46,30 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
 
+    if {"engine", "rest"} & set(wanted) and "floor" not in wanted:
+        wanted.append("floor")  # their ratio to the floor needs the floor from the same run
+
     results: list[Result] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="oaflow-bench-") as tmp:
         floor = None
-        for name in [n for n in ORDER if n in wanted]:
-            for backend, url in _backends():
-                if name == "floor" and backend != "sqlite":
-                    continue  # no database involved
-                if name == "concurrency" and backend != "postgres":
-                    continue  # several writer processes add nothing on SQLite (DESIGN §8)
-                _progress(f"{name} on {backend}")
-                scenario = getattr(scenarios, name)
-                for result in scenario(Path(tmp), backend, url, quick=args.quick, progress=_progress):
-                    if name == "floor":
-                        floor = result
-                    elif floor is not None and result.metric.endswith("flow"):
-                        result.floor_ratio = result.median / floor.median
-                    results.append(result)
+        try:
+            for name in [n for n in ORDER if n in wanted]:
+                for backend, url in _backends():
+                    if name == "floor" and backend != "sqlite":
+                        continue  # no database involved
+                    if name == "concurrency" and backend != "postgres":
+                        continue  # several writer processes add nothing on SQLite (DESIGN §8)
+                    _progress(f"{name} on {backend}")
+                    scenario = getattr(scenarios, name)
+                    for result in scenario(Path(tmp), backend, url, quick=args.quick, progress=_progress):
+                        if name == "floor":
+                            floor = result
+                        elif floor is not None and result.vs_floor:
+                            result.floor_ratio = result.median / floor.median
+                        results.append(result)
+        finally:
+            scenarios.drop_databases()
 
     print(_table(results))
     print(

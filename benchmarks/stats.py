@@ -15,6 +15,7 @@ class Result:
     goal: str | None = None
     floor_ratio: float | None = None
     note: str | None = None
+    vs_floor: bool = False  # the same flow as the floor scenario: report the ratio to it
 
     @property
     def samples(self) -> int:

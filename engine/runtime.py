@@ -47,6 +47,13 @@ _ITEM_BY_ID = Prepared(select(work_item).where(work_item.c.id == bindparam("b_id
 _INSTANCE_BY_ID_STATEMENT = select(instance).where(instance.c.id == bindparam("b_id"))
 _INSTANCE_BY_ID = Prepared(_INSTANCE_BY_ID_STATEMENT)
 _INSTANCE_FOR_UPDATE = Prepared(_INSTANCE_BY_ID_STATEMENT.with_for_update())
+_INSTANCE_OF_ITEM_FOR_UPDATE = Prepared(
+    select(instance)
+    .where(
+        instance.c.id == select(work_item.c.instance_id).where(work_item.c.id == bindparam("b_item")).scalar_subquery()
+    )
+    .with_for_update()
+)
 _LIVE = (
     work_item.c.instance_id == bindparam("b_instance"),
     work_item.c.kind == "approve",
@@ -276,12 +283,15 @@ def check_opinion(opinion: str | None, *, required: bool, what: str) -> str:
 
 def open_item_session(core, conn: Connection, item_id: int, user: org.User, *, statuses=("open",)):
     """Lock the item's instance and return (session, item) for an item the user may act on now."""
-    item = item_for_actor(conn, item_id, user)
-    session, inst = load_session(core, conn, item.instance_id)
-    if not core.db.is_sqlite:
-        # Read again under the instance lock: a concurrent command may have closed it meanwhile.
-        # (SQLite's BEGIN IMMEDIATE held the write lock before the first read.)
-        item = conn.execute(_ITEM_BY_ID, {"b_id": item.id}).first()
+    if core.db.is_sqlite:  # BEGIN IMMEDIATE already holds the write lock
+        item = item_for_actor(conn, item_id, user)
+        session, inst = load_session(core, conn, item.instance_id)
+    else:
+        # Lock the instance first, then read the item under the lock: a concurrent command may have
+        # closed it a moment ago.
+        inst = conn.execute(_INSTANCE_OF_ITEM_FOR_UPDATE, {"b_item": item_id}).first()
+        item = item_for_actor(conn, item_id, user)
+        session = _session(core, conn, inst)
     if item.assignee_id != user.id:
         raise Conflict("该待办刚刚转给了他人，请刷新")
     if item.kind != "approve":
@@ -325,6 +335,11 @@ def load_session(core, conn: Connection, instance_id: int, *, lock: bool = True)
     inst = conn.execute(query, {"b_id": instance_id}).first()
     if inst is None:
         raise NotFound("申请不存在")
+    return _session(core, conn, inst), inst
+
+
+def _session(core, conn: Connection, inst) -> Session:
+    """The command's session for an instance row read (and locked) by the caller."""
     compiled = core.specs.get(conn, inst.definition_id)
     workflow = core.workflows.take(inst.id, inst.version, compiled)
     if workflow is None:
@@ -348,7 +363,7 @@ def load_session(core, conn: Connection, instance_id: int, *, lock: bool = True)
         may_have_timer=compiled.has_timers,
     )
     keep_after_commit(core, session)
-    return session, inst
+    return session
 
 
 def _verify_cached(workflow: BpmnWorkflow, inst) -> None:
