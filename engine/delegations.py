@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit, org
+from . import audit, org, org_cache
 from .db import delegation, instance, user_account, utcnow, work_item
 from .errors import FieldError, InvalidData, NotFound
 
@@ -69,6 +69,7 @@ def create(
     ).first()
     if overlapping is not None:
         raise InvalidData([FieldError("starts_on", "该时间段已有生效的代理设置，请先结束它")])
+    org_cache.changed(conn)
     new_id = conn.execute(
         insert(delegation).values(
             user_id=user.id,
@@ -156,6 +157,7 @@ def list_for(conn: Connection, user: org.User) -> list[dict]:
 
 def end(conn: Connection, user: org.User, delegation_id: int) -> dict:
     """End a delegation early; items already with the delegate stay with them."""
+    org_cache.changed(conn)
     result = conn.execute(
         update(delegation)
         .where(and_(delegation.c.id == delegation_id, delegation.c.user_id == user.id, delegation.c.active.is_(True)))

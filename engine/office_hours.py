@@ -3,7 +3,7 @@
 `WorkCalendar` holds the working-day calendar (calendar_day: 法定节假日 off, 调休 make-up days on) and the
 office hours (default 08:30–12:00 and 13:30–17:30, Asia/Shanghai). It is loaded once per process and
 reloaded when an administrator changes either (the `calendar_version` setting), so a command pays one
-small query for it. Days outside the known range fall back to Monday–Friday and are *unconfirmed*
+small query for it, shared with the organisation's (engine.stamps). Days outside the known range fall back to Monday–Friday and are *unconfirmed*
 (未确认): a deadline that lands there is shown so until next year's schedule is imported.
 
 Every datetime in and out is naive UTC, as stored in the tables (DESIGN §6).
@@ -21,9 +21,9 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from . import stamps
 from .db import calendar_day, setting
 from .errors import FieldError, InvalidData
-from .fastsql import Prepared
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_PERIODS = ("08:30-12:00", "13:30-17:30")
@@ -102,12 +102,8 @@ def load_office_hours(conn: Connection) -> OfficeHours:
     return parse_office_hours(data.get("timezone"), data.get("periods"))
 
 
-# built once, run by engine.fastsql: every command reads it
-_CALENDAR_VERSION = Prepared(select(setting.c.value).where(setting.c.key == "calendar_version"))
-
-
 def calendar_version(conn: Connection) -> str:
-    return conn.execute(_CALENDAR_VERSION).scalar() or "0"
+    return stamps.read(conn, "calendar_version") or "0"
 
 
 def bump_calendar_version(conn: Connection) -> None:
@@ -119,6 +115,7 @@ def bump_calendar_version(conn: Connection) -> None:
         conn.execute(
             update(setting).where(setting.c.key == "calendar_version").values(value=str(int(current or 0) + 1))
         )
+    stamps.forget(conn)
 
 
 def save_office_hours(conn: Connection, hours: OfficeHours) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import org_cache
 from .db import department, role, user_account, user_role, utcnow
 from .errors import FieldError, InvalidData, NotFound
 from .fastsql import Prepared
@@ -67,13 +68,19 @@ _DEPARTMENT = Prepared(
 
 
 def get_user(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
-    return User.from_row(row) if row else None
+    def load():
+        row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
+        return User.from_row(row) if row else None
+
+    return org_cache.lookup(conn, ("user", user_id), load)
 
 
 def find_user(conn: Connection, username: str) -> User | None:
-    row = conn.execute(_USER_BY_NAME, {"username": username}).first()
-    return User.from_row(row) if row else None
+    def load():
+        row = conn.execute(_USER_BY_NAME, {"username": username}).first()
+        return User.from_row(row) if row else None
+
+    return org_cache.lookup(conn, ("username", username), load)
 
 
 def require_user(conn: Connection, username: str) -> User:
@@ -87,10 +94,9 @@ def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    if len(ids) == 1:  # the common case: no IN list to expand
-        (only,) = ids
-        user = get_user(conn, only)
-        return {only: user} if user is not None else {}
+    if len(ids) <= 20:  # the common case: each one from the organisation cache
+        found = {user_id: get_user(conn, user_id) for user_id in ids}
+        return {user_id: user for user_id, user in found.items() if user is not None}
     rows = conn.execute(_USERS_BY_IDS, {"ids": sorted(ids)})
     return {row.id: User.from_row(row) for row in rows}
 
@@ -129,6 +135,7 @@ def create_user(
             errors.append(FieldError("department", f"部门 '{department_name}' 不存在"))
     if errors:
         raise InvalidData(errors)
+    org_cache.changed(conn)
     user_id = conn.execute(
         insert(user_account).values(
             username=username,
@@ -148,6 +155,7 @@ def create_user(
 
 
 def set_password(conn: Connection, user_id: int, password: str) -> None:
+    org_cache.changed(conn)
     conn.execute(
         update(user_account).where(user_account.c.id == user_id).values(password_hash=generate_password_hash(password))
     )
@@ -156,6 +164,7 @@ def set_password(conn: Connection, user_id: int, password: str) -> None:
 def ensure_role(conn: Connection, name: str) -> int:
     role_id = conn.execute(select(role.c.id).where(role.c.name == name)).scalar()
     if role_id is None:
+        org_cache.changed(conn)
         role_id = conn.execute(insert(role).values(name=name)).inserted_primary_key[0]
     return role_id
 
@@ -166,6 +175,7 @@ def grant_role(conn: Connection, user_id: int, name: str) -> None:
         select(user_role.c.user_id).where(user_role.c.user_id == user_id, user_role.c.role_id == role_id)
     ).first()
     if not exists:
+        org_cache.changed(conn)
         conn.execute(insert(user_role).values(user_id=user_id, role_id=role_id))
 
 
@@ -186,6 +196,7 @@ def create_department(
     parent_id = None
     if parent:
         parent_id = conn.execute(select(department.c.id).where(department.c.name == parent)).scalar_one()
+    org_cache.changed(conn)
     return conn.execute(
         insert(department).values(name=name, parent_id=parent_id, leader_id=leader_id, supervisor_id=supervisor_id)
     ).inserted_primary_key[0]
@@ -197,11 +208,18 @@ def set_department_leaders(conn: Connection, name: str, leader_id=None, supervis
         values["leader_id"] = leader_id
     if supervisor_id is not None:
         values["supervisor_id"] = supervisor_id
+    org_cache.changed(conn)
     conn.execute(update(department).where(department.c.name == name).values(**values))
 
 
 def department_leader(conn: Connection, name: str) -> int | None:
-    return conn.execute(_DEPARTMENT_LEADER, {"name": name}).scalar()
+    load = lambda: conn.execute(_DEPARTMENT_LEADER, {"name": name}).scalar()  # noqa: E731
+    return org_cache.lookup(conn, ("leader of", name), load)
+
+
+def _department(conn: Connection, dept_id: int):
+    load = lambda: conn.execute(_DEPARTMENT, {"dept_id": dept_id}).first()  # noqa: E731
+    return org_cache.lookup(conn, ("department", dept_id), load)
 
 
 def department_name(conn: Connection, dept_id: int | None) -> str | None:
@@ -216,14 +234,14 @@ def leader_chain(conn: Connection, dept_id: int | None, limit: int | None = None
     `limit`: stop climbing once that many are known (one small query per department level)."""
     chain: list[int] = []
     seen_depts = set()
-    current = conn.execute(_DEPARTMENT, {"dept_id": dept_id}).first() if dept_id is not None else None
+    current = _department(conn, dept_id) if dept_id is not None else None
     while current is not None and current.id not in seen_depts and (limit is None or len(chain) < limit):
         seen_depts.add(current.id)
         for person in (current.leader_id, current.supervisor_id):
             if person is not None and (not chain or chain[-1] != person) and person not in chain:
                 chain.append(person)
         parent = current.parent_id
-        current = conn.execute(_DEPARTMENT, {"dept_id": parent}).first() if parent is not None else None
+        current = _department(conn, parent) if parent is not None else None
     return chain
 
 

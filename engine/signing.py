@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from . import assignment, audit, org
+from . import assignment, audit, org, org_cache
 from .calendar import deadline_for, to_local
 from .db import ITEM_ACTIVE, delegation, utcnow, work_item
 from .errors import Conflict
@@ -45,13 +45,8 @@ _LAST_DONE = Prepared(
     .order_by(work_item.c.completed_at.desc(), work_item.c.id.desc())
     .limit(1)
 )
-_DELEGATIONS = Prepared(
-    select(delegation).where(
-        delegation.c.user_id == bindparam("b_user"),
-        delegation.c.active.is_(True),
-        delegation.c.starts_on <= bindparam("b_today"),
-        delegation.c.ends_on >= bindparam("b_today"),
-    )
+_DELEGATIONS = Prepared(  # a user's active delegations, whatever their dates (kept by engine.org_cache)
+    select(delegation).where(delegation.c.user_id == bindparam("b_user"), delegation.c.active.is_(True))
 )
 _NEWEST_ITEM = Prepared(select(func.max(work_item.c.id)).where(_OF_INSTANCE))
 _INSERT_ITEM = Prepared(insert(work_item))
@@ -94,8 +89,10 @@ def last_approver(session: Session) -> int | None:
 def substitute(session: Session, user_id: int) -> tuple[int, int | None]:
     """代理: the active delegate of this user for this process today, if any → (assignee, proxy_for)."""
     today = to_local(utcnow()).date()
-    rows = session.conn.execute(_DELEGATIONS, {"b_user": user_id, "b_today": today})
-    for row in rows:
+    conn = session.conn
+    load = lambda: tuple(conn.execute(_DELEGATIONS, {"b_user": user_id}))  # noqa: E731
+    active = org_cache.lookup(conn, ("delegations", user_id), load)
+    for row in (r for r in active if r.starts_on <= today <= r.ends_on):
         scope = {p.strip() for p in row.processes.split(",") if p.strip()}
         if not scope or session.model.key in scope:
             return row.delegate_id, user_id

@@ -242,14 +242,14 @@ def test_stale_version_is_a_conflict(core, monkeypatch):
     [item] = open_items(core, instance_id)
     with core.db.write() as conn:
         conn.execute(update(instance).where(instance.c.id == instance_id).values(version=instance.c.version + 1))
-    original = runtime.load_session
+    original = runtime._session  # every command builds its session from the locked row here
 
-    def stale_load(core_, conn, instance_id_):
-        session, inst = original(core_, conn, instance_id_)
+    def stale_session(core_, conn, inst):
+        session = original(core_, conn, inst)
         session.version -= 1
-        return session, inst
+        return session
 
-    monkeypatch.setattr(runtime, "load_session", stale_load)
+    monkeypatch.setattr(runtime, "_session", stale_session)
     with pytest.raises(Conflict):
         runtime.complete(core, "sunli", item.id, {}, "approve", "同意")
     # Rolled back: the step is still open and nothing was recorded.
