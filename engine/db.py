@@ -462,8 +462,9 @@ class Database:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            # On the driver's connection: SQLAlchemy's execute path costs more than BEGIN itself.
-            conn.connection.driver_connection.execute(_BEGIN[mode])
+            if mode is not None:  # None: Database.lookup, each statement on its own
+                # On the driver's connection: SQLAlchemy's execute path costs more than BEGIN itself.
+                conn.connection.driver_connection.execute(_BEGIN[mode])
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -477,6 +478,18 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
+            with _running_after_commit(conn), conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """Reads that need no snapshot of their own (one lookup: who is calling), without the BEGIN and
+        COMMIT round trips: each statement sees the latest committed data."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_begin=None)
+            else:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             with _running_after_commit(conn), conn.begin():
                 yield conn
 

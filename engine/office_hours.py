@@ -3,8 +3,9 @@
 `WorkCalendar` holds the working-day calendar (calendar_day: 法定节假日 off, 调休 make-up days on) and the
 office hours (default 08:30–12:00 and 13:30–17:30, Asia/Shanghai). It is loaded once per process and
 reloaded when an administrator changes either (the `calendar_version` setting), so a command pays one
-small query for it, shared with the organisation's (engine.stamps). Days outside the known range fall back to Monday–Friday and are *unconfirmed*
-(未确认): a deadline that lands there is shown so until next year's schedule is imported.
+small query for it, shared with the organisation's (engine.stamps). Days outside the known range fall
+back to Monday–Friday and are *unconfirmed* (未确认): a deadline that lands there is shown so until next
+year's schedule is imported.
 
 Every datetime in and out is naive UTC, as stored in the tables (DESIGN §6).
 """

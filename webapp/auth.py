@@ -55,7 +55,7 @@ def _user_from_token(token: str) -> org.User | None:
     user_id = _token_user_id(token)
     if not user_id:
         return None
-    with _core().db.read() as conn:
+    with _core().db.lookup() as conn:
         user = org.get_user(conn, user_id)
     return user if user and user.active else None
 
@@ -64,7 +64,7 @@ def _user_from_session() -> org.User | None:
     user_id = session.get("uid")
     if not user_id:
         return None
-    with _core().db.read() as conn:
+    with _core().db.lookup() as conn:
         user = org.get_user(conn, int(user_id))
     return user if user and user.active else None
 
