@@ -9,6 +9,7 @@ this user do with this item now" with the same checks the commands use.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
@@ -345,7 +346,24 @@ def resubmit(session, item, user, data) -> None:
 # --- 撤回 / 撤销 -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a page read about an instance already: all its work items and, per item, when it was last
+    urged. The checks below answer from it exactly as their queries would (a self-check compares)."""
+
+    items: tuple
+    last_urged: dict[int, object]
+
+
+def _snapshot_items(session, keep) -> list | None:
+    snapshot = session.snapshot
+    return None if snapshot is None else [i for i in snapshot.items if keep(i)]
+
+
 def _human_decisions(session):
+    rows = _snapshot_items(session, lambda i: i.kind == "approve" and i.status == "done" and i.origin != "resubmit")
+    if rows is not None:
+        return rows
     return list(session.conn.execute(_HUMAN_DECISIONS, {"b_instance": session.instance_id}))
 
 
@@ -357,12 +375,22 @@ def check_withdraw(session, inst, user) -> None:
     if _open_resubmit(session):
         raise Conflict("申请已在您手中待修改，无需撤回")
     # Only this round counts: after a 退回 and 重新提交 nobody has acted on the corrected application yet.
-    resubmitted = session.conn.execute(_LAST_RESUBMIT, {"b_instance": session.instance_id}).scalar()
+    resubmitted = _last_resubmit(session)
     if any(resubmitted is None or d.completed_at > resubmitted for d in _human_decisions(session)):
         raise Conflict("已有审批人办理，不能撤回：如需放弃请撤销申请")
 
 
+def _last_resubmit(session):
+    rows = _snapshot_items(session, lambda i: i.origin == "resubmit" and i.status == "done")
+    if rows is not None:
+        return max((i.completed_at for i in rows if i.completed_at is not None), default=None)
+    return session.conn.execute(_LAST_RESUBMIT, {"b_instance": session.instance_id}).scalar()
+
+
 def _open_resubmit(session):
+    rows = _snapshot_items(session, lambda i: i.origin == "resubmit" and i.status == "open")
+    if rows is not None:
+        return rows[0] if rows else None
     return session.conn.execute(_OPEN_RESUBMIT, {"b_instance": session.instance_id}).first()
 
 
@@ -634,7 +662,9 @@ def remove_signers(core, username: str, item_id: int, usernames) -> dict:
 
 
 def check_cc(session, inst, user) -> None:
-    mine = list(session.conn.execute(_MINE, {"b_instance": inst.id, "b_user": user.id}))
+    mine = _snapshot_items(session, lambda i: i.assignee_id == user.id and i.kind == "approve")
+    if mine is None:
+        mine = list(session.conn.execute(_MINE, {"b_instance": inst.id, "b_user": user.id}))
     if inst.initiator_id != user.id and not mine and not user.is_admin:
         raise Forbidden("只有发起人和审批人可以知会")
     for item in mine:
@@ -658,13 +688,22 @@ def check_urge(session, inst, user) -> list:
     if session.status != "running":
         raise Conflict(f"该申请{STATUS_LABELS.get(session.status, session.status)}，无需催办")
     params = {"b_instance": inst.id, "b_user": user.id}
-    if inst.initiator_id != user.id and session.conn.execute(_HANDLED_BY, params).first() is None:
+    snapshot = session.snapshot
+    if snapshot is not None:
+        handled = any(i.assignee_id == user.id and i.status == "done" for i in snapshot.items)
+        items = [i for i in snapshot.items if i.kind == "approve" and i.status == "open" and i.assignee_id != user.id]
+    else:
+        handled = session.conn.execute(_HANDLED_BY, params).first() is not None
+        items = list(session.conn.execute(_OPEN_OF_OTHERS, params))
+    if inst.initiator_id != user.id and not handled:
         raise Forbidden("只有发起人或已办理过的审批人可以催办")
-    items = list(session.conn.execute(_OPEN_OF_OTHERS, params))
     if not items:
         raise Conflict("当前没有需要催办的待办")
     now = utcnow()
-    urged = {row.work_item_id: row.at for row in session.conn.execute(_LAST_URGED, params)}
+    if snapshot is not None:
+        urged = {i.id: snapshot.last_urged[i.id] for i in items if i.id in snapshot.last_urged}
+    else:
+        urged = {row.work_item_id: row.at for row in session.conn.execute(_LAST_URGED, params)}
     ready, next_allowed = [], None
     for item in items:
         last = urged.get(item.id)

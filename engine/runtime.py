@@ -118,6 +118,9 @@ class Session:
     # node id -> users who get that node's items instead of its rule (退回 and 撤回 give the step back
     # to the people who handled it before).
     reassign: dict[str, list[int]] = field(default_factory=dict)
+    # A view's read-only snapshot of the instance's work items and 催办 times (operations.Snapshot): the
+    # checks behind the page's buttons answer from it instead of asking the database again.
+    snapshot: object | None = None
     # Whether an instance_timer row may exist: the version it was loaded with (or started on) has timers.
     # Taken at load, so a migration away from a version with timers still clears the row.
     may_have_timer: bool = True
@@ -318,10 +321,12 @@ def item_for_actor(conn: Connection, item_id: int, user: org.User):
     return item
 
 
-def is_participant(conn: Connection, instance_id: int, user: org.User) -> bool:
+def is_participant(conn: Connection, instance_id: int, user: org.User, initiator_id: int | None = None) -> bool:
+    """Whether the user may see the instance: its initiator, anyone with a work item on it, administrators.
+    `initiator_id`: the caller read the instance row already."""
     if user.is_admin:
         return True
-    initiator = conn.execute(_INITIATOR, {"b_id": instance_id}).scalar()
+    initiator = initiator_id if initiator_id is not None else conn.execute(_INITIATOR, {"b_id": instance_id}).scalar()
     if initiator is None:
         return False
     if initiator == user.id:
@@ -344,7 +349,7 @@ def _session(core, conn: Connection, inst) -> Session:
     workflow = core.workflows.take(inst.id, inst.version, compiled)
     if workflow is None:
         workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, _ENGINE)
-    elif os.environ.get("OAFLOW_VERIFY_WORKFLOW_CACHE"):
+    elif self_check():
         _verify_cached(workflow, inst)
     initiator = org.get_user(conn, inst.initiator_id)
     session = Session(
@@ -366,8 +371,13 @@ def _session(core, conn: Connection, inst) -> Session:
     return session
 
 
+def self_check() -> bool:
+    """Tests set OAFLOW_SELF_CHECK: what a cache or a snapshot answers is compared with the database's."""
+    return bool(os.environ.get("OAFLOW_SELF_CHECK"))
+
+
 def _verify_cached(workflow: BpmnWorkflow, inst) -> None:
-    """Tests set OAFLOW_VERIFY_WORKFLOW_CACHE: a workflow taken from the cache must equal the stored state."""
+    """Self-check (tests): a workflow taken from the cache must equal the stored state."""
     if orjson.loads(bpmn.dump_state(workflow)) != orjson.loads(inst.state):
         raise AssertionError(f"cached workflow of instance {inst.id} differs from its stored state (v{inst.version})")
 

@@ -246,16 +246,22 @@ _INSTANCE_ITEMS = Prepared(
 
 
 def instance_detail(core, conn: Connection, user: org.User, instance_id: int) -> dict:
-    if not is_participant(conn, instance_id, user):
-        raise NotFound("申请不存在，或您无权查看")
     try:
         loaded = runtime.load_session(core, conn, instance_id, lock=False)
     except NotFound:
         raise NotFound("申请不存在，或您无权查看") from None
     session, inst = loaded
+    if not is_participant(conn, instance_id, user, initiator_id=inst.initiator_id):
+        raise NotFound("申请不存在，或您无权查看")
     compiled = session.compiled
     version = conn.execute(_VERSION_NAME, {"b_id": inst.definition_id}).first()
-    items = conn.execute(_INSTANCE_ITEMS, {"b_instance": instance_id})
+    items = conn.execute(_INSTANCE_ITEMS, {"b_instance": instance_id}).all()
+    history = audit.history(conn, instance_id)
+    session.snapshot = operations.Snapshot(tuple(items), _last_urged(history))
+    actions = operations.instance_actions(core, conn, user, instance_id, loaded)
+    if runtime.self_check():
+        session.snapshot = None
+        assert actions == operations.instance_actions(core, conn, user, instance_id, loaded), "snapshot differs"
     work_items = [
         {
             "id": row.id,
@@ -276,7 +282,6 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         }
         for row in items
     ]
-    history = audit.history(conn, instance_id)
     completed = sorted(
         {t.task_spec.name for t in session.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
     )
@@ -299,12 +304,22 @@ def instance_detail(core, conn: Connection, user: org.User, instance_id: int) ->
         "data": orjson.loads(inst.data),
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "work_items": work_items,
-        "actions": operations.instance_actions(core, conn, user, instance_id, loaded),
+        "actions": actions,
         "completed_nodes": completed,
         "history": history,
         "created_at": _iso(inst.created_at),
         "ended_at": _iso(inst.ended_at),
     }
+
+
+def _last_urged(history: list[dict]) -> dict:
+    """Per work item, when it was last urged (催办), from the instance's events."""
+    last: dict = {}
+    for event in history:
+        if event["type"] == "urged" and event["work_item_id"] is not None:
+            item = event["work_item_id"]
+            last[item] = max(last[item], event["at"]) if item in last else event["at"]
+    return last
 
 
 def mark_cc_read(conn: Connection, user: org.User, instance_id: int) -> None:

@@ -18,8 +18,8 @@ from engine import calendar, definitions, demo, migrate
 from engine.core import Core
 from engine.db import Database
 
-# Every workflow a command takes from the in-process cache is checked against the stored state.
-os.environ.setdefault("OAFLOW_VERIFY_WORKFLOW_CACHE", "1")
+# Caches and snapshots check their answers against the database (engine.runtime.self_check).
+os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = demo.DEMO_PASSWORD
