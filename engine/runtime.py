@@ -15,7 +15,7 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import assignment, audit, bpmn, definitions, forms, org
@@ -66,7 +66,6 @@ _CANCEL_ITEMS = (
     .values(status="cancelled", note="流程已变更")
 )
 _CLOSE_LIVE = Prepared(update(work_item).where(*_LIVE))
-_CURRENT_NODES = Prepared(select(work_item.c.node_name).where(*_LIVE).distinct())
 _CC_HOLDERS = Prepared(
     select(work_item.c.assignee_id).where(
         work_item.c.instance_id == bindparam("b_instance"),
@@ -80,9 +79,24 @@ _TAKES_PART = Prepared(
     .where(work_item.c.instance_id == bindparam("b_instance"), work_item.c.assignee_id == bindparam("b_user"))
     .limit(1)
 )
-_SAVE = Prepared(
-    update(instance).where(instance.c.id == bindparam("b_id"), instance.c.version == bindparam("b_version"))
+_SAVE_STATEMENT = update(instance).where(
+    instance.c.id == bindparam("b_id"), instance.c.version == bindparam("b_version")
 )
+_SAVE = Prepared(_SAVE_STATEMENT)
+
+
+def _save_with_current_nodes(aggregate) -> Prepared:
+    """The save, with `current_nodes` (the names of the nodes with open items, 、-separated) computed in
+    the same statement from the rows this command just wrote."""
+    names = select(work_item.c.node_name).where(*_LIVE).distinct().subquery()
+    joined = select(aggregate(names.c.node_name, "、")).scalar_subquery()
+    return Prepared(_SAVE_STATEMENT.values(current_nodes=func.coalesce(func.substr(joined, 1, 500), "")))
+
+
+_SAVE_RUNNING = {
+    "sqlite": _save_with_current_nodes(func.group_concat),
+    "postgresql": _save_with_current_nodes(func.string_agg),
+}
 
 
 class WorkflowFailed(OaflowError):
@@ -121,6 +135,9 @@ class Session:
     # A view's read-only snapshot of the instance's work items and 催办 times (operations.Snapshot): the
     # checks behind the page's buttons answer from it instead of asking the database again.
     snapshot: object | None = None
+    # (assignee, decision) of the instance's newest decision when this command knows it (it started the
+    # instance, or decided a step itself), so 自动去重 need not ask: None when unknown.
+    last_decision: tuple[int | None, str | None] | None = None
     # Whether an instance_timer row may exist: the version it was loaded with (or started on) has timers.
     # Taken at load, so a migration away from a version with timers still clears the row.
     may_have_timer: bool = True
@@ -208,6 +225,7 @@ def start(
             priority=priority,
             title=title,
             may_have_timer=compiled.has_timers,
+            last_decision=(None, None),  # nobody has decided anything yet
         )
         advance(session)
         save(session)
@@ -540,13 +558,11 @@ def save(session: Session, priority: str | None = None) -> None:
     """Write the new state with an optimistic version check; finish the instance when it ended."""
     conn = session.conn
     now = utcnow()
-    current = [row.node_name for row in conn.execute(_CURRENT_NODES, {"b_instance": session.instance_id})]
     values = {
         "state": bpmn.dump_state(session.workflow),
         "status": session.status,
         "data": orjson.dumps(session.data).decode(),
         "title": session.title,
-        "current_nodes": "、".join(current)[:500],
         "updated_at": now,
         "version": session.version + 1,
         "jump_to": session.jump_to,
@@ -557,7 +573,11 @@ def save(session: Session, priority: str | None = None) -> None:
         values["ended_at"] = now
         values["current_nodes"] = ""
         values["jump_to"] = None
-    result = conn.execute(_SAVE, {"b_id": session.instance_id, "b_version": session.version, **values})
+        statement = _SAVE
+    else:
+        statement = _SAVE_RUNNING[conn.dialect.name]
+        values["b_instance"] = session.instance_id
+    result = conn.execute(statement, {"b_id": session.instance_id, "b_version": session.version, **values})
     if result.rowcount != 1:
         raise Conflict("该申请已被他人同时处理，请刷新后重试")
     session.version += 1

@@ -16,7 +16,7 @@ from .db import ITEM_ACTIVE, delegation, utcnow, work_item
 from .errors import Conflict
 from .fastsql import Prepared
 from .policy import NodePolicy, policy_of
-from .runtime import Session, close_open_items, notify, run_engine
+from .runtime import Session, close_open_items, notify, run_engine, self_check
 
 MAIN_ORIGINS = ("rule", "transfer", "recall", "send_back", "proxy")
 ADDED_ORIGINS = ("add_before", "add_after", "add_parallel")
@@ -58,10 +58,11 @@ def policy_for(session: Session, item) -> NodePolicy:
     return policy_of(session.model.nodes.get(item.node_id))
 
 
-def round_items(session: Session, task) -> list:
-    """The node's items of its current round: a node reopened by 退回 or 撤回 is decided afresh."""
+def round_items(session: Session, task, items: list | None = None) -> list:
+    """The node's items of its current round: a node reopened by 退回 or 撤回 is decided afresh.
+    `items`: all the node's items, when the caller has just read them."""
     since = task.internal_data.get(ROUND_KEY, 0)
-    return [i for i in node_items(session, str(task.id)) if i.id > since]
+    return [i for i in (items if items is not None else node_items(session, str(task.id))) if i.id > since]
 
 
 def _holders(session: Session, task_id: str) -> set[int]:
@@ -82,8 +83,15 @@ def approved_before(session: Session, node_id: str) -> bool:
 def last_approver(session: Session) -> int | None:
     """Who approved the step just before this one (自动去重), or None when the step before was no approval:
     after a 退回 and 重新提交 the corrected application is new to everyone, so nobody's earlier 同意 counts."""
+    if session.last_decision is not None:  # this command knows: it started the instance or decided a step
+        known = session.last_decision[0] if session.last_decision[1] == "approve" else None
+        if not self_check():
+            return known
     last = session.conn.execute(_LAST_DONE, {"b_instance": session.instance_id}).first()
-    return last.assignee_id if last is not None and last.decision == "approve" else None
+    found = last.assignee_id if last is not None and last.decision == "approve" else None
+    if session.last_decision is not None:
+        assert found == known, f"last decision remembered as {session.last_decision}, stored {tuple(last or ())}"
+    return found
 
 
 def substitute(session: Session, user_id: int) -> tuple[int, int | None]:
@@ -210,6 +218,7 @@ def decide(session: Session, task, item, user, decision: str, opinion: str, sign
     """Record one signer's decision, then see whether the node passes, rejects or waits."""
     conn = session.conn
     now = utcnow()
+    session.last_decision = (item.assignee_id, decision)  # the instance's newest decision from here on
     conn.execute(
         _SET_ITEM,
         {
@@ -246,15 +255,18 @@ def settle(session: Session, task, policy: NodePolicy, *, rejected_by=None, opin
         _cancel_active(session, str(task.id), "已由他人处理" if first_wins else "节点已被否决")
         apply_reject_rule(session, task, rejected_by, opinion)
         return
-    items = round_items(session, task)
+    everything = node_items(session, str(task.id))
+    items = round_items(session, task, everything)
     changed = _reopen_after_added(session, items)
     if policy.sign_mode == "sequential":
         changed = _activate_next(session, items) or changed
     if changed:
-        items = round_items(session, task)
+        everything = node_items(session, str(task.id))
+        items = round_items(session, task, everything)
     outcome = outcome_of(policy, items)
     if outcome == "pass":
-        _cancel_active(session, str(task.id), "已由他人处理")
+        if any(i.status in ACTIVE for i in everything):  # most nodes pass with their last item: nothing to close
+            _cancel_active(session, str(task.id), "已由他人处理")
         task.data.update(approved=True, decision="approve")
         task.run()
         run_engine(session.workflow)
