@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import scenarios
+from . import machine, scenarios
 from .stats import Result
 
 ORDER = ["floor", "engine", "rest", "inbox", "sweep", "concurrency", "memory"]
@@ -71,10 +71,12 @@ def main(argv=None) -> int:
         finally:
             scenarios.drop_databases()
 
+    round_trip = machine.loopback_round_trip_us(200 if args.quick else 2000)
     print(_table(results))
     print(
         f"\n{len(results)} measurements in {time.perf_counter() - started:.1f} s on {platform.node()} "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}){' — quick run' if args.quick else ''}"
+        f"({os.cpu_count()} cores, Python {platform.python_version()}){' — quick run' if args.quick else ''}; "
+        f"loopback round trip between two processes {round_trip:.0f} µs"
     )
     if args.json:
         Path(args.json).write_text(
@@ -85,6 +87,7 @@ def main(argv=None) -> int:
                         "cores": os.cpu_count(),
                         "python": platform.python_version(),
                         "platform": platform.platform(),
+                        "loopback_round_trip_us": round(round_trip, 1),
                     },
                     "results": [r.as_dict() for r in results],
                 },
