@@ -383,6 +383,15 @@ def database_url(url: str | None = None, data_dir: Path | None = None) -> str:
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.
 IDLE_PING_SECONDS = 5.0
 
+
+class ReadOnly(RuntimeError):
+    """A statement that writes, on a connection from Database.read() or lookup(): a programming error
+    (on PostgreSQL those connections commit each statement on its own)."""
+
+    def __init__(self, statement: str):
+        super().__init__(f"write on a read-only connection: {statement.split(chr(10))[0][:120]}")
+
+
 _AFTER_COMMIT = "oaflow_after_commit"
 _BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 
@@ -426,6 +435,7 @@ class Database:
             self._configure_sqlite(self.engine)
         else:
             self._ping_when_idle(self.engine)
+        self._refuse_writes_when_reading(self.engine)
 
     @staticmethod
     def _ping_when_idle(engine: Engine) -> None:
@@ -446,6 +456,14 @@ class Database:
                 engine.dialect.do_ping(dbapi_connection)
             except Exception as error:
                 raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
+
+    @staticmethod
+    def _refuse_writes_when_reading(engine: Engine) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _check(conn, _cursor, statement, _parameters, context, _executemany):
+            if conn.get_execution_options().get("oaflow_read_only") and context is not None and context.isddl is False:
+                if context.isinsert or context.isupdate or context.isdelete:
+                    raise ReadOnly(statement)
 
     @staticmethod
     def _configure_sqlite(engine: Engine) -> None:
@@ -477,19 +495,26 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            with _running_after_commit(conn), conn.begin():
-                yield conn
+        """Queries only (writing raises). SQLite: one snapshot for all of them. PostgreSQL: autocommit,
+        which at READ COMMITTED shows each statement what a transaction would, without the BEGIN and
+        COMMIT round trips."""
+        with self._reading(snapshot=True) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def lookup(self) -> Iterator[Connection]:
-        """Reads that need no snapshot of their own (one lookup: who is calling), without the BEGIN and
-        COMMIT round trips: each statement sees the latest committed data."""
+        """Reads that need no snapshot of their own (one lookup: who is calling): each statement sees the
+        latest committed data; no BEGIN on SQLite either."""
+        with self._reading(snapshot=False) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _reading(self, *, snapshot: bool) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             if self.is_sqlite:
-                conn = conn.execution_options(sqlite_begin=None)
+                conn = conn.execution_options(oaflow_read_only=True, sqlite_begin="DEFERRED" if snapshot else None)
             else:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn = conn.execution_options(oaflow_read_only=True, isolation_level="AUTOCOMMIT")
             with _running_after_commit(conn), conn.begin():
                 yield conn
 

@@ -61,10 +61,11 @@ class Prepared:
 
 
 class _Plan:
-    __slots__ = ("sql", "slots", "positional", "row", "converters", "lastrowid", "returns_pk")
+    __slots__ = ("sql", "slots", "positional", "row", "converters", "lastrowid", "returns_pk", "writes")
 
-    def __init__(self, sql, slots, positional, row, converters, lastrowid, returns_pk):
+    def __init__(self, sql, slots, positional, row, converters, lastrowid, returns_pk, writes):
         self.sql = sql
+        self.writes = writes  # INSERT, UPDATE or DELETE
         # (parameter name, constant or _MISSING, bind processor or None, placeholder name)
         self.slots = slots
         self.positional = positional
@@ -97,6 +98,10 @@ class _Plan:
     def run(self, connection: Connection, params: dict) -> _Result:
         if not connection.in_transaction():
             connection.begin()  # as SQLAlchemy's autobegin would: the caller's commit() ends it
+        if self.writes and connection.get_execution_options().get("oaflow_read_only"):
+            from .db import ReadOnly
+
+            raise ReadOnly(self.sql)
         args = self._arguments(params)
         raw = connection.connection.driver_connection
         cursor = raw.cursor()
@@ -263,4 +268,5 @@ def _plan(statement, dialect: Dialect, params: dict) -> _Plan | None:
         converters,
         lastrowid=is_insert and not returns_pk,
         returns_pk=returns_pk,
+        writes=not isinstance(statement, Select),
     )

@@ -45,3 +45,17 @@ def test_a_pooled_connection_killed_while_idle_is_replaced(pg_server, monkeypatc
     finally:
         core.db.dispose()
         pg_server.drop(url)
+
+
+def test_reading_connections_refuse_to_write(core):
+    from engine.db import ReadOnly
+    from engine.fastsql import Prepared
+
+    statement = update(user_account).where(user_account.c.username == "lisi").values(title="专员")
+    for opened in (core.db.read, core.db.lookup):
+        for attempt in (statement, Prepared(statement)):
+            with pytest.raises(ReadOnly, match="UPDATE user_account"):
+                with opened() as conn:
+                    conn.execute(attempt)
+    with core.db.read() as conn:
+        assert conn.execute(select(user_account.c.title).where(user_account.c.username == "lisi")).scalar() != "专员"
