@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from datetime import date
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -117,6 +118,24 @@ def _bad_number(value) -> bool:
     return not math.isfinite(value) or abs(value) > MAX_NUMBER
 
 
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+_VALIDATORS_LOCK = threading.Lock()
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """One validator per schema object: building one costs more than validating a small form. The forms
+    of a compiled definition live as long as it does, and nothing edits them in place."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    with _VALIDATORS_LOCK:
+        if len(_VALIDATORS) >= 1024:
+            _VALIDATORS.clear()
+        _VALIDATORS[id(schema)] = (schema, validator)  # the schema is kept, so its id is not reused
+    return validator
+
+
 def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     """Validate submitted data; return the cleaned data or raise InvalidData naming each bad field."""
     if data is not None and not isinstance(data, dict):
@@ -124,7 +143,7 @@ def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     cleaned = clean(schema, data or {})
     unknown = sorted(set(data or {}) - set(schema.get("properties", {})))
     errors: list[FieldError] = [FieldError(name, "表单中没有这个字段") for name in unknown]
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     seen = set()
     for name in [n for n, v in cleaned.items() if _bad_number(v)]:
         errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
