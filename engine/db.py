@@ -34,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from .sqlite_checkpoint import SAFETY_NET_PAGES, Checkpointer
+
 metadata = MetaData()
 
 department = Table(
@@ -431,8 +433,12 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(self.url, **kwargs)
+        self._checkpointer: Checkpointer | None = None
         if self.is_sqlite:
-            self._configure_sqlite(self.engine)
+            path = self.engine.url.database
+            if path and path != ":memory:" and not path.startswith("file::memory:"):
+                self._checkpointer = Checkpointer(path)
+            self._configure_sqlite(self.engine, own_checkpoints=self._checkpointer is not None)
         else:
             self._ping_when_idle(self.engine)
         self._refuse_writes_when_reading(self.engine)
@@ -466,7 +472,7 @@ class Database:
                     raise ReadOnly(statement)
 
     @staticmethod
-    def _configure_sqlite(engine: Engine) -> None:
+    def _configure_sqlite(engine: Engine, *, own_checkpoints: bool) -> None:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -475,6 +481,8 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if own_checkpoints:  # engine.sqlite_checkpoint does it; SQLite only past the safety net
+                cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -492,6 +500,8 @@ class Database:
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with _running_after_commit(conn), conn.begin():
                 yield conn
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -519,4 +529,6 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()

@@ -59,3 +59,40 @@ def test_reading_connections_refuse_to_write(core):
                     conn.execute(attempt)
     with core.db.read() as conn:
         assert conn.execute(select(user_account.c.title).where(user_account.c.username == "lisi")).scalar() != "专员"
+
+
+def test_sqlite_write_ahead_log_is_copied_back_by_the_background_thread(tmp_path):
+    """Commands no longer pay for checkpoints: a thread copies the log into the database file."""
+    import os
+    import time
+
+    from engine.db import Database, setting
+
+    path = tmp_path / "checkpoint.sqlite3"
+    running = _checkpointers()  # other tests' databases may still have theirs
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.engine.begin() as conn:
+            setting.create(conn)
+        with db.write() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+            conn.execute(setting.insert(), [{"key": f"k{n}", "value": "x" * 4000} for n in range(500)])
+        before = os.path.getsize(path)
+        deadline = time.monotonic() + 5
+        while os.path.getsize(path) < before + 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.getsize(path) >= before + 1_000_000  # ~2 MB of rows reached the database file
+        assert _checkpointers() == running + 1
+    finally:
+        db.dispose()
+    assert _checkpointers() == running
+    with Database(f"sqlite:///{path}").read() as conn:
+        assert conn.execute(select(setting.c.value).where(setting.c.key == "k499")).scalar() == "x" * 4000
+
+
+def _checkpointers() -> int:
+    import threading
+
+    from engine.sqlite_checkpoint import THREAD_NAME
+
+    return sum(1 for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive())
