@@ -99,12 +99,12 @@ def main(argv=None) -> int:
 
 
 def _table(results: list[Result]) -> str:
-    header = f"{'scenario':<34} {'backend':<9} {'median':>10} {'p95':>10} {'n':>6} {'× floor':>8}  goal"
+    header = f"{'scenario':<34} {'backend':<9} {'median':>10} {'p95':>10} {'n':>6} {'× floor':>8}  {'goal':<16} note"
     lines = [header, "-" * len(header)]
     for r in results:
         ratio = f"{r.floor_ratio:.2f}" if r.floor_ratio else ""
         figures = f"{r.fmt(r.median):>10} {r.fmt(r.p95):>10} {r.samples:>6} {ratio:>8}"
-        lines.append(f"{r.metric:<34} {r.backend:<9} {figures}  {r.goal or ''}")
+        lines.append(f"{r.metric:<34} {r.backend:<9} {figures}  {r.goal or '':<16} {r.note or ''}".rstrip())
     return "\n".join(lines)
 
 
