@@ -2,7 +2,7 @@
 
 SQLAlchemy Core spends about 25 µs per execution on its execution context, parameter processing and
 result object, around a primary-key lookup that SQLite itself answers in 2 µs and PostgreSQL in one
-25 µs round trip; a command runs about twenty statements (BENCHMARKS.md). A `Prepared` statement is
+25 µs round trip; a command runs ten to twenty (BENCHMARKS.md). A `Prepared` statement is
 used exactly like the Core statement it wraps — `conn.execute(PREPARED, {...})` inside the same
 transaction — but each (dialect, parameter names) pair is compiled once into SQL text, a parameter
 order and SQLAlchemy's own type conversions, so what reaches the database is byte for byte what
@@ -35,7 +35,7 @@ class _Computed:
 class Prepared:
     """A Core statement built once at import time and executed without SQLAlchemy's per-call work."""
 
-    __slots__ = ("statement", "_plans", "__weakref__")
+    __slots__ = ("statement", "_plans")
 
     def __init__(self, statement):
         self.statement = statement
