@@ -467,8 +467,8 @@ class Database:
     def _refuse_writes_when_reading(engine: Engine) -> None:
         @event.listens_for(engine, "before_cursor_execute")
         def _check(conn, _cursor, statement, _parameters, context, _executemany):
-            if conn.get_execution_options().get("oaflow_read_only") and context is not None and context.isddl is False:
-                if context.isinsert or context.isupdate or context.isdelete:
+            if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+                if conn.get_execution_options().get("oaflow_read_only"):
                     raise ReadOnly(statement)
 
     @staticmethod

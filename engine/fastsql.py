@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Insert, Select
 from sqlalchemy.sql.sqltypes import Numeric
 
+from .db import ReadOnly
+
 _MISSING = object()
 
 
@@ -75,32 +77,22 @@ class _Plan:
         self.returns_pk = returns_pk  # INSERT elsewhere: RETURNING the primary key
 
     def _arguments(self, params: dict):
-        if self.positional:
-            args = []
-            for name, constant, process, _placeholder in self.slots:
-                value = params.get(name, constant)
-                if value is _MISSING:
-                    raise exc.InvalidRequestError(f"A value is required for bind parameter {name!r}")
-                if type(value) is _Computed:
-                    value = value.fn(None)  # SQLAlchemy wraps a default's callable to take a context
-                args.append(process(value) if process is not None else value)
-            return args
-        args = {}
-        for name, constant, process, placeholder in self.slots:
+        values = []
+        for name, constant, process, _placeholder in self.slots:
             value = params.get(name, constant)
             if value is _MISSING:
                 raise exc.InvalidRequestError(f"A value is required for bind parameter {name!r}")
             if type(value) is _Computed:
-                value = value.fn(None)
-            args[placeholder] = process(value) if process is not None else value
-        return args
+                value = value.fn(None)  # SQLAlchemy wraps a default's callable to take a context
+            values.append(process(value) if process is not None else value)
+        if self.positional:
+            return values
+        return {slot[3]: value for slot, value in zip(self.slots, values, strict=True)}
 
     def run(self, connection: Connection, params: dict) -> _Result:
         if not connection.in_transaction():
             connection.begin()  # as SQLAlchemy's autobegin would: the caller's commit() ends it
         if self.writes and connection.get_execution_options().get("oaflow_read_only"):
-            from .db import ReadOnly
-
             raise ReadOnly(self.sql)
         args = self._arguments(params)
         raw = connection.connection.driver_connection

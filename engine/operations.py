@@ -690,8 +690,10 @@ def check_urge(session, inst, user) -> list:
     params = {"b_instance": inst.id, "b_user": user.id}
     snapshot = session.snapshot
     if snapshot is not None:
-        handled = any(i.assignee_id == user.id and i.status == "done" for i in snapshot.items)
-        items = [i for i in snapshot.items if i.kind == "approve" and i.status == "open" and i.assignee_id != user.id]
+        handled = bool(_snapshot_items(session, lambda i: i.assignee_id == user.id and i.status == "done"))
+        items = _snapshot_items(
+            session, lambda i: i.kind == "approve" and i.status == "open" and i.assignee_id != user.id
+        )
     else:
         handled = session.conn.execute(_HANDLED_BY, params).first() is not None
         items = list(session.conn.execute(_OPEN_OF_OTHERS, params))

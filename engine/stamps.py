@@ -19,13 +19,10 @@ _MEMO = "oaflow_stamps"  # conn.info: (transaction, {name: value})
 
 def read(conn: Connection, name: str) -> str | None:
     """This transaction's value of a stamp (None when the row is missing)."""
-    transaction = conn.get_transaction()
     memo = conn.info.get(_MEMO)
-    if memo is None or memo[0] is not transaction:
+    if memo is None or memo[0] is not conn.get_transaction():
         values = {row.key: row.value for row in conn.execute(_STAMPS)}
-        if transaction is None:  # outside a transaction nothing can be remembered
-            return values.get(name)
-        memo = conn.info[_MEMO] = (conn.get_transaction(), values)
+        memo = conn.info[_MEMO] = (conn.get_transaction(), values)  # the query began one if there was none
     return memo[1].get(name)
 
 
