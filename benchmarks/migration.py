@@ -4,7 +4,7 @@
     python -m benchmarks.migration --url postgresql://postgres@127.0.0.1:5432/oaflow_bench --runs 3
 
 The instances wait on 部门负责人审批; version 2 adds 人事部备案 after it, so every instance is safe to move.
-Each run times `versions.migrate` (dry-run checks included: every instance is judged again under its row
+Each run times `migration.migrate` (dry-run checks included: every instance is judged again under its row
 lock), then moves the instances back to version 1 untimed, so every run starts from the same state.
 """
 
@@ -16,9 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import calendar, definitions, demo, migrate, runtime, versions
 from engine.core import Core
-from engine.db import Database
+from engine.org import demo
+from engine.process import definitions, library
+from engine.store import schema
+from engine.store.database import Database
+from engine.time import working_days
+from engine.work import migration, runtime
 
 TO_GW3 = b'<bpmn:sequenceFlow id="Flow_to_gw3" sourceRef="Task_dept_leader" targetRef="Gateway_over3" />'
 HR_STEP = """
@@ -37,17 +41,17 @@ STAFF = ("zhangsan", "lisi")
 
 
 def leave_v2() -> bytes:
-    xml = definitions.library_files()["leave.bpmn"]
+    xml = library.library_files()["leave.bpmn"]
     return xml.replace(TO_GW3, TO_GW3.replace(b'"Gateway_over3"', b'"Task_hr_record"') + HR_STEP)
 
 
 def prepare(url: str, count: int) -> Core:
     db = Database(url)
-    migrate.upgrade(db)
+    schema.upgrade(db)
     with db.write() as conn:
-        calendar.seed_from_chinesecalendar(conn)
+        working_days.seed_from_chinesecalendar(conn)
         demo.seed(conn)
-        definitions.deploy(conn, definitions.library_files(), None)
+        definitions.deploy(conn, library.library_files(), None)
     db.dispose()
     core = Core(url=url)
     started = time.perf_counter()
@@ -70,18 +74,18 @@ def main() -> None:
     core = prepare(url, args.instances)
 
     started = time.perf_counter()
-    dry = versions.dry_run(core, "admin", "leave", 1, 2)
+    dry = migration.dry_run(core, "admin", "leave", 1, 2)
     print(f"dry run: {dry['safe']} safe, {dry['unsafe']} unsafe in {time.perf_counter() - started:.2f} s")
 
     times = []
     for run in range(args.runs):
         started = time.perf_counter()
-        result = versions.migrate(core, "admin", "leave", 1, 2)
+        result = migration.migrate(core, "admin", "leave", 1, 2)
         elapsed = time.perf_counter() - started
         assert len(result["migrated"]) == args.instances, result["unsafe"]
         times.append(elapsed)
         print(f"run {run + 1}: migrated {len(result['migrated'])} instances v1 → v2 in {elapsed:.2f} s")
-        back = versions.migrate(core, "admin", "leave", 2, 1)  # untimed: the next run starts from v1 again
+        back = migration.migrate(core, "admin", "leave", 2, 1)  # untimed: the next run starts from v1 again
         assert len(back["migrated"]) == args.instances
     median = statistics.median(times)
     backend = "SQLite" if core.db.is_sqlite else "PostgreSQL"

@@ -18,9 +18,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, text, update
 
-from engine import bpmn, calendar, deadlines, definitions, demo, migrate, runtime
 from engine.core import Core
-from engine.db import instance, user_account, utcnow, work_item
+from engine.org import demo
+from engine.process import bpmn, definitions, library
+from engine.store import schema
+from engine.store.tables import instance, user_account, utcnow, work_item
+from engine.time import working_days
+from engine.work import deadlines, runtime
 
 from .stats import Result, timed
 
@@ -65,11 +69,11 @@ def drop_databases() -> None:
 
 def _prepared(tmp: Path, backend: str, url: str | None, name: str) -> Core:
     core = Core(url=_fresh_url(tmp, backend, url, name))
-    migrate.upgrade(core.db)
+    schema.upgrade(core.db)
     with core.db.write() as conn:
-        calendar.seed_from_chinesecalendar(conn)
+        working_days.seed_from_chinesecalendar(conn)
         demo.seed(conn)
-        definitions.deploy(conn, definitions.library_files(), None)
+        definitions.deploy(conn, library.library_files(), None)
     return core
 
 
@@ -88,7 +92,7 @@ def _open_items(core: Core, instance_id: int) -> list[tuple[int, str]]:
 
 def floor(tmp, backend, url, *, quick, progress):
     """The leave BPMN, start + two user tasks, state serialized and restored at each step, spec cached."""
-    files = definitions.library_files()
+    files = library.library_files()
     tree = bpmn.parse_xml(files["leave.bpmn"], "leave.bpmn")
     spec, subprocesses = bpmn.spiff_specs({"leave.bpmn": tree}, "leave")
 
@@ -348,11 +352,12 @@ def _dataset(tmp, backend, url, quick, progress) -> tuple[Core, list[int]]:
 
 def inbox(tmp, backend, url, *, quick, progress):
     core, user_ids = _dataset(tmp, backend, url, quick, progress)
-    from engine import org, worklist
+    from engine.org import users
+    from engine.work import worklist
 
     rng = random.Random(11)
     with core.db.read() as conn:
-        people = [org.get_user(conn, uid) for uid in rng.sample(user_ids, 50)]
+        people = [users.get_user(conn, uid) for uid in rng.sample(user_ids, 50)]
 
     def one():
         with core.db.read() as conn:

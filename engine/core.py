@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .db import Database
-from .definitions import SpecCache
-from .workflow_cache import WorkflowCache
+from engine.process.spec_cache import SpecCache
+from engine.store.database import Database
+from engine.work.cache import WorkflowCache
 
 
 class Core:

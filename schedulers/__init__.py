@@ -15,7 +15,9 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import deadlines, notifications, reports, timers
+from engine.notify import delivery
+from engine.reports import monthly
+from engine.work import deadlines, timers
 
 log = logging.getLogger("oaflow.scheduler")
 TZ = "Asia/Shanghai"
@@ -48,7 +50,7 @@ def start_timer_sync(core) -> None:
 
 def deliver_notifications(core) -> None:
     try:
-        stats = notifications.deliver(core)
+        stats = delivery.deliver(core)
         if stats["sent"] or stats["failed"] or stats["retry"]:
             log.info("notifications: %s", stats)
     except Exception:
@@ -57,7 +59,7 @@ def deliver_notifications(core) -> None:
 
 def monthly_snapshot(core, snapshot: str) -> None:
     try:
-        reports.take_snapshot(core, snapshot)
+        monthly.take_snapshot(core, snapshot)
     except Exception:
         log.exception("monthly statistics snapshot failed")
 

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import calendar, definitions, demo, migrate
 from engine.core import Core
-from engine.db import Database
+from engine.org import demo
+from engine.process import definitions, library
+from engine.store import schema
+from engine.store.database import Database
+from engine.time import working_days
 
 # Caches and snapshots check their answers against the database (engine.runtime.self_check).
 os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
@@ -46,11 +49,11 @@ def _with_database(url: str, name: str) -> str:
 
 def _seed(url: str) -> None:
     db = Database(url)
-    migrate.upgrade(db)
+    schema.upgrade(db)
     with db.write() as conn:
-        calendar.seed_from_chinesecalendar(conn)
+        working_days.seed_from_chinesecalendar(conn)
         demo.seed(conn)
-        definitions.deploy(conn, definitions.library_files(), None)
+        definitions.deploy(conn, library.library_files(), None)
     db.dispose()
 
 
@@ -260,7 +263,7 @@ def row_counts(core):
     """row_counts() → {"instance": n, "work_item": n, "event": n, "notification": n, "definition": n}"""
     from sqlalchemy import func, select
 
-    from engine.db import definition, event_log, instance, notification, work_item
+    from engine.store.tables import definition, event_log, instance, notification, work_item
 
     tables = (instance, work_item, event_log, notification, definition)
 
@@ -276,9 +279,9 @@ def _remember_password_checks():
     """Every test logs its users in afresh and scrypt costs ~80 ms per check. The demo accounts carry the
     same hashes in every copy of the template, so remember each (hash, password) verdict for the session:
     the answers are unchanged (a wrong password is still checked, and still refused)."""
-    from engine import org
+    from engine.org import users
 
-    original = org.check_password_hash
+    original = users.check_password_hash
     verdicts: dict[tuple[str, str], bool] = {}
 
     def check(pwhash: str, password: str) -> bool:
@@ -287,9 +290,9 @@ def _remember_password_checks():
             verdicts[key] = original(pwhash, password)
         return verdicts[key]
 
-    org.check_password_hash = check
+    users.check_password_hash = check
     yield
-    org.check_password_hash = original
+    users.check_password_hash = original
 
 
 # --- the browser tests: Debian's chromium driven by Playwright, against a live server ------------------

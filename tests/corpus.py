@@ -16,9 +16,10 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
-from engine import bpmn, definitions, external, runtime, validation
-from engine.db import instance, user_account, work_item
-from engine.expressions import ExpressionError, compile_expression, variable_names
+from engine.process import bpmn, definitions, library, validation
+from engine.process.expressions import ExpressionError, compile_expression, variable_names
+from engine.store.tables import instance, user_account, work_item
+from engine.work import external, runtime
 
 FOLDERS = ("accept", "accept-dialect", "valid-tricky", "reject")
 MAX_STEPS = 200
@@ -42,7 +43,7 @@ def corpus_files() -> list[tuple[str, Path]]:
         for folder in FOLDERS
         if (root / folder).is_dir()
         for path in sorted((root / folder).iterdir())
-        if path.is_file() and definitions._is_bpmn(path.name)
+        if path.is_file() and library.is_bpmn(path.name)
     ]
 
 
@@ -63,7 +64,7 @@ def bundle_for(path: Path) -> dict[str, bytes]:
     files = {path.name: path.read_bytes()}
     wanted = _process_ids(files[path.name])[1]
     for other in sorted(path.parent.iterdir()):
-        if not wanted or other == path or not definitions._is_bpmn(other.name):
+        if not wanted or other == path or not library.is_bpmn(other.name):
             continue
         content = other.read_bytes()
         if _process_ids(content)[0] & wanted:
@@ -167,9 +168,9 @@ def drive(core, instance_id: int, compiled, policy: int = 0, actor: str = "admin
             steps.append(f"work:{item.node_id}")
             continue
         with core.db.read() as conn:
-            from engine import org
+            from engine.org import users
 
-            admin = org.require_user(conn, actor)
+            admin = users.require_user(conn, actor)
             waits = external.waiting_for(core, conn, admin, instance_id)
         by_kind = {kind: [w for w in waits if w["kind"] == kind] for kind in ("external", "message", "signal", "timer")}
         if by_kind["external"]:

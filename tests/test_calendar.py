@@ -12,11 +12,13 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from engine import calendar, calendar_admin, org, runtime
-from engine.calendar import PRIORITIES
-from engine.db import calendar_day, event_log, work_item
 from engine.errors import Forbidden, InvalidData
-from engine.office_hours import work_calendar
+from engine.org import users
+from engine.store.tables import calendar_day, event_log, work_item
+from engine.time import calendar_admin, working_days
+from engine.time.office_hours import work_calendar
+from engine.time.working_days import PRIORITIES
+from engine.work import runtime
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -38,7 +40,7 @@ def by_priority(*month_days) -> dict:
 
 def due(core, created, priority="正常", node=None):
     with core.db.read() as conn:
-        return calendar.deadline(conn, created, priority, node)
+        return working_days.deadline(conn, created, priority, node)
 
 
 # --- deadlines on the statutory calendar ----------------------------------------------------------------
@@ -161,8 +163,8 @@ def test_past_the_known_calendar_is_monday_to_friday_and_unconfirmed(core):
     assert local(result.due_at) == datetime(2027, 1, 4, 17, 30)  # 12-31, (01-01 Fri), 01-04
     assert result.confirmed is False
     with core.db.read() as conn:
-        assert calendar.is_confirmed(conn, result.due_at) is False
-        assert calendar.is_confirmed(conn, utc(2026, 12, 31, 17, 30)) is True
+        assert working_days.is_confirmed(conn, result.due_at) is False
+        assert working_days.is_confirmed(conn, utc(2026, 12, 31, 17, 30)) is True
 
 
 def test_administrators_are_warned_from_1_october_of_the_year_before(core):
@@ -191,7 +193,7 @@ def test_warning_and_unconfirmed_badge_in_the_browser(core, client):
 
 def login(client, core, username: str) -> str:
     with core.db.read() as conn:
-        user_id = org.find_user(conn, username).id
+        user_id = users.find_user(conn, username).id
     with client.session_transaction() as session:
         session["uid"] = user_id
         session["csrf"] = "test-csrf"
@@ -225,7 +227,7 @@ def test_editing_a_day_is_audited_and_recomputes_open_deadlines(core, api):
     [event] = _events(core, "calendar_changed")
     assert "2025-10-11" in event.message and "由工作日改为休息日" in event.message
     with core.db.read() as conn:
-        assert event.actor_id == org.find_user(conn, "admin").id
+        assert event.actor_id == users.find_user(conn, "admin").id
 
 
 def test_editing_a_day_checks_permission_and_input(core, api):

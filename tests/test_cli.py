@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import definitions
+from engine.process import library
 from webapp.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -25,7 +25,7 @@ def run(tmp_path, monkeypatch):
 
 
 def test_validate_reports_file_line_element_and_exit_code(run):
-    bpmn_dir, forms_dir = definitions.library_dirs()
+    bpmn_dir, forms_dir = library.library_dirs()
     ok = run("validate", str(bpmn_dir), str(forms_dir))
     assert ok.exit_code == 0 and "全部通过" in ok.output
 
@@ -48,7 +48,7 @@ def test_demo_prepare_deploy_and_user_create(run, tmp_path):
     upgrade = run("db", "upgrade")
     assert upgrade.exit_code == 0 and "当前版本" in upgrade.output
 
-    bpmn_dir, forms_dir = definitions.library_dirs()
+    bpmn_dir, forms_dir = library.library_dirs()
     same = run("deploy", str(bpmn_dir / "leave.bpmn"), str(forms_dir))
     assert same.exit_code == 0 and "内容未变化，版本不变" in same.output
 

@@ -10,10 +10,12 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
-from engine import bpmn, org, runtime
-from engine.db import event_log, instance, user_account, work_item
 from engine.errors import Conflict
-from engine.expressions import script_engine
+from engine.org import users
+from engine.process import bpmn
+from engine.process.expressions import script_engine
+from engine.store.tables import event_log, instance, user_account, work_item
+from engine.work import runtime
 
 ROUNDS = 30
 LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "days": 5, "reason": "探亲"}
@@ -157,7 +159,7 @@ def test_concurrent_completion_through_the_api(app, core):
 def two_general_managers(core):
     """wangfang joins zhengqiang in the role 总经理, so 总经理审批 goes to both."""
     with core.db.write() as conn:
-        org.grant_role(conn, org.find_user(conn, "wangfang").id, "总经理")
+        users.grant_role(conn, users.find_user(conn, "wangfang").id, "总经理")
 
 
 def at_general_manager_step(core) -> int:

@@ -11,9 +11,9 @@ import pytest
 from corpus import bundle_for, corpus_files, corpus_root, executable_keys, start_and_drive
 from sqlalchemy import select
 
-from engine import definitions, diagram
-from engine.db import definition, work_item
 from engine.errors import DeployFailed
+from engine.process import definitions, diagram
+from engine.store.tables import definition, work_item
 
 FILES = corpus_files()
 RUNNABLE = [(folder, path) for folder, path in FILES if folder != "reject"]

@@ -11,9 +11,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select, text
 
-from engine import deadlines, definitions, runtime, suspension
-from engine.db import event_log, instance, notification, reminder, user_account, work_item
 from engine.errors import Conflict, Forbidden, InvalidData
+from engine.process import definitions
+from engine.store.tables import event_log, instance, notification, reminder, user_account, work_item
+from engine.work import deadlines, runtime, suspension
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import definitions
-from engine.db import definition
 from engine.errors import DeployFailed
+from engine.process import definitions, library
+from engine.store.tables import definition
 
 DATA = Path(__file__).parent / "data"
 PASSWD = Path("/etc/passwd")
@@ -65,7 +65,7 @@ def versions(core, key: str) -> list[int]:
 
 def test_redeploying_identical_files_changes_nothing(core, row_counts):
     before = row_counts()
-    assert deploy(core, definitions.library_files()) == [
+    assert deploy(core, library.library_files()) == [
         {"process": "contract_countersign", "name": "合同会签", "version": 1, "created": False},
         {"process": "leave", "name": "请假申请", "version": 1, "created": False},
     ]
@@ -74,7 +74,7 @@ def test_redeploying_identical_files_changes_nothing(core, row_counts):
 
 def test_redeploying_identical_files_through_the_api(api, row_counts):
     before = row_counts()
-    response = upload(api, definitions.library_files())
+    response = upload(api, library.library_files())
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {
         "processes": [
@@ -98,7 +98,7 @@ def test_changed_bpmn_is_version_two_and_running_instances_keep_version_one(api,
     running = leave.start(days=5)["id"]
 
     # Version 2 sends everything up to 30 days to the department leader only.
-    changed = definitions.library_files()["leave.bpmn"].replace(b"days &gt; 3", b"days &gt; 30")
+    changed = library.library_files()["leave.bpmn"].replace(b"days &gt; 3", b"days &gt; 30")
     response = upload(api, {"leave.bpmn": changed})  # the forms come from version 1
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["processes"][0]["version"] == 2
@@ -124,7 +124,7 @@ def test_changed_bpmn_is_version_two_and_running_instances_keep_version_one(api,
 
 def test_changed_form_is_a_new_version(api, leave, core):
     running = leave.start()["id"]
-    files = definitions.library_files()
+    files = library.library_files()
     form = files["leave_apply.json"].replace('"调休"'.encode(), '"调休", "探亲假"'.encode())
     result = deploy(core, {"leave.bpmn": files["leave.bpmn"], "leave_apply.json": form})
     assert [(r["version"], r["created"]) for r in result] == [(2, True)]
@@ -133,7 +133,7 @@ def test_changed_form_is_a_new_version(api, leave, core):
 
 
 def test_deploy_is_recorded_in_the_audit_log(api, core):
-    from engine.db import event_log
+    from engine.store.tables import event_log
 
     assert upload(api, simple_bundle()).status_code == 201
     with core.db.read() as conn:
@@ -389,5 +389,5 @@ def test_validate_files_collects_problems_of_every_file():
 
 
 def test_validate_files_accepts_the_library_and_the_test_bundle():
-    assert definitions.validate_files(definitions.library_files()) == []
+    assert definitions.validate_files(library.library_files()) == []
     assert definitions.validate_files(simple_bundle()) == []

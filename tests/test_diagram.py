@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.bpmn import ProblemError, parse_xml
-from engine.diagram import render_svg
+from engine.process.bpmn import ProblemError, parse_xml
+from engine.process.diagram import render_svg
 
 REPO = Path(__file__).resolve().parents[1]
 LEAVE = (REPO / "bpmn" / "leave.bpmn").read_bytes()

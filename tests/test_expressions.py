@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions, org, runtime, worklist
-from engine.expressions import (
+from engine.org import users
+from engine.process import definitions, library
+from engine.process.expressions import (
     ExpressionError,
     SafeEnvironment,
     compile_expression,
@@ -20,6 +21,7 @@ from engine.expressions import (
     normalize,
     run_script,
 )
+from engine.work import runtime, worklist
 
 DATA = Path(__file__).parent / "data"
 
@@ -237,7 +239,7 @@ def test_refusal_names_what_is_wrong():
 
 
 def test_juel_condition_routes_the_leave_process(core, leave):
-    files = definitions.library_files()
+    files = library.library_files()
     camunda = (
         files["leave.bpmn"]
         .replace(b"<bpmn:conditionExpression>days &gt; 3<", b"<bpmn:conditionExpression>${days &gt; 3}<")
@@ -265,7 +267,7 @@ def test_script_task_and_juel_condition_run_in_the_engine(core, amount, approver
     deploy_scripted(core)
     result = runtime.start(core, "zhangsan", "scripted", {"subject": "采购", "amount": amount})
     with core.db.read() as conn:
-        detail = worklist.instance_detail(core, conn, org.find_user(conn, "admin"), result["id"])
+        detail = worklist.instance_detail(core, conn, users.find_user(conn, "admin"), result["id"])
     assert [(w["node"], w["assignee"]) for w in detail["work_items"]] == [
         ("Task_gm" if amount > 1000 else "Task_leader", approver)
     ]

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import definitions, external, services, timers
-from engine.db import event_log, instance, work_item
+from engine.process import definitions, service_tasks
+from engine.store.tables import event_log, instance, work_item
+from engine.work import external, timers
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -157,11 +158,11 @@ def test_external_data_must_be_an_object(api, core):
 
 def test_a_registered_handler_runs_the_service_task_in_place(api, core):
     deploy(core, svc=SERVICE)
-    services.register("org.example.CreditCheck", lambda data: {"score": 90})
+    service_tasks.register("org.example.CreditCheck", lambda data: {"score": 90})
     try:
         started = start(api, "svc")
     finally:
-        services.unregister("org.example.CreditCheck")
+        service_tasks.unregister("org.example.CreditCheck")
     assert started["status"] == "approved"  # score 90: no review needed, the instance ended
 
 
@@ -174,14 +175,14 @@ def test_handlers_come_from_the_entry_point_group(api, core, tmp_path, monkeypat
     )
     (tmp_path / "oaflow_test_handlers.py").write_text("def credit_check(data):\n    return {'score': 10}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    services.reload_entry_points()
+    service_tasks.reload_entry_points()
     try:
-        assert "org.example.CreditCheck" in services.handler_keys()
+        assert "org.example.CreditCheck" in service_tasks.handler_keys()
         deploy(core, svc=SERVICE)
         started = start(api, "svc")
     finally:
         monkeypatch.undo()
-        services.reload_entry_points()
+        service_tasks.reload_entry_points()
     assert open_nodes(core, started["id"]) == ["review"]  # score 10 from the installed handler
 
 
@@ -192,11 +193,11 @@ def test_a_failing_handler_stores_nothing(api, core, row_counts):
     def broken(data):
         raise RuntimeError("信用系统不可用")
 
-    services.register("org.example.CreditCheck", broken)
+    service_tasks.register("org.example.CreditCheck", broken)
     try:
         response = api("admin").post("/api/v1/instances", json={"process": "svc", "data": {}})
     finally:
-        services.unregister("org.example.CreditCheck")
+        service_tasks.unregister("org.example.CreditCheck")
     assert response.status_code == 422
     assert "信用系统不可用" in response.get_json()["error"]
     assert row_counts() == before

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import bindparam, exc, func, insert, select, update
 
-from engine.db import calendar_day, delegation, notification, user_account, utcnow, work_item
-from engine.fastsql import Prepared
+from engine.store.fastsql import Prepared
+from engine.store.tables import calendar_day, delegation, notification, user_account, utcnow, work_item
 
 _ITEM = select(work_item).where(work_item.c.id == bindparam("b_id"))
 _ITEMS_OF = (
@@ -38,7 +38,7 @@ def _item_values(**overrides):
 
 @pytest.fixture
 def instance_id(core):
-    from engine import runtime
+    from engine.work import runtime
 
     return runtime.start(core, "zhangsan", "leave", {**_LEAVE})["id"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import forms
 from engine.errors import InvalidData
+from engine.process import forms
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 LEAVE_FORM = json.loads((FORMS / "leave_apply.json").read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.db import notification, user_account
+from engine.store.tables import notification, user_account
 
 DEPT = ("Task_dept_leader", "部门负责人审批", "sunli")
 VP = ("Task_vp", "分管领导审批", "huangwei")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select, text
 
-from engine import migrate
-from engine.db import Database
+from engine.store import schema
+from engine.store.database import Database
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def empty_url(backend, tmp_path, request):
 def test_upgrade_keeps_old_messages_out_of_the_outbox(empty_url):
     db = Database(empty_url)
     try:
-        migrate.upgrade(db, "0003")
+        schema.upgrade(db, "0003")
         with db.write() as conn:
             conn.execute(
                 text(
@@ -41,18 +41,18 @@ def test_upgrade_keeps_old_messages_out_of_the_outbox(empty_url):
                     "VALUES (1, 'todo', '旧消息', '', '2026-01-01 00:00:00')"
                 )
             )
-        migrate.upgrade(db)
-        assert migrate.current_revision(db) == migrate.head_revision()
+        schema.upgrade(db)
+        assert schema.current_revision(db) == schema.head_revision()
         with db.read() as conn:
             row = conn.execute(text("SELECT delivery_status, attempts FROM notification")).one()
         assert tuple(row) == ("done", 0)
         tables = set(inspect(db.engine).get_table_names())
         assert {"notification_delivery", "notification_pref", "suspension", "instance_timer", "monthly_stat"} <= tables
-        migrate.upgrade(db, "0004")
+        schema.upgrade(db, "0004")
         from alembic import command
 
         with db.engine.begin() as connection:
-            command.downgrade(migrate._config(connection), "0003")
+            command.downgrade(schema._config(connection), "0003")
         tables = set(inspect(db.engine).get_table_names())
         assert "monthly_stat" not in tables and "notification_delivery" not in tables
         columns = {c["name"] for c in inspect(db.engine).get_columns("work_item")}

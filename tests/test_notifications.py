@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from test_calendar import login
 
-from engine import notifications
-from engine.db import notification, notification_delivery, utcnow
+from engine.notify import delivery, settings
+from engine.store.tables import notification, notification_delivery, utcnow
 
 
 class _Inbox:
@@ -74,7 +74,7 @@ def webhook():
 
 def configure(core, **values):
     with core.db.write() as conn:
-        notifications.set_config(conn, values)
+        settings.set_config(conn, values)
 
 
 def choose(api, user: str, **settings):
@@ -95,7 +95,7 @@ def test_email_is_received_by_a_real_smtp_server(core, api, leave, smtp_server):
     configure(core, smtp_host=host, smtp_port=str(port), smtp_from="oa@example.cn", base_url="http://oa.example.cn")
     choose(api, "sunli", channels={"email": True}, email="sunli@example.cn")
     started = leave.start()
-    stats = notifications.deliver(core)
+    stats = delivery.deliver(core)
     assert stats["sent"] == 1
     assert len(inbox.messages) == 1
     recipients, message = inbox.messages[0]
@@ -107,7 +107,7 @@ def test_email_is_received_by_a_real_smtp_server(core, api, leave, smtp_server):
     item = leave.my_item("sunli", started["id"])
     assert f"http://oa.example.cn/work-items/{item['id']}" in text
     # Delivered once: the next run has nothing to send.
-    assert notifications.deliver(core) == {"sent": 0, "retry": 0, "failed": 0, "web_only": 0}
+    assert delivery.deliver(core) == {"sent": 0, "retry": 0, "failed": 0, "web_only": 0}
     assert len(inbox.messages) == 1
     # Users who chose no external channel are done at once (the browser already shows it).
     assert all(row.delivery_status == "done" for row in outbox(core))
@@ -117,7 +117,7 @@ def test_sms_goes_to_the_webhook(core, api, leave, webhook):
     configure(core, sms_webhook_url=f"http://127.0.0.1:{webhook.server_port}/sms")
     choose(api, "sunli", channels={"sms": True}, phone="138-0000-0000")
     leave.start()
-    assert notifications.deliver(core)["sent"] == 1
+    assert delivery.deliver(core)["sent"] == 1
     assert len(webhook.received) == 1
     assert webhook.received[0]["to"] == "138-0000-0000"
     text = webhook.received[0]["text"]
@@ -131,16 +131,16 @@ def test_failures_are_retried_with_back_off_then_shown_to_administrators(core, a
     webhook.status = 500
     leave.start()
     now = utcnow()
-    stats = notifications.deliver(core, now=now)
+    stats = delivery.deliver(core, now=now)
     assert stats["retry"] == 1
     [row] = [r for r in outbox(core) if r.delivery_status != "done"]
     assert row.attempts == 1 and "HTTP 500" in row.last_error
     assert row.next_attempt_at == now + timedelta(seconds=60)
-    assert notifications.deliver(core, now=now + timedelta(seconds=30))["retry"] == 0  # not due yet
+    assert delivery.deliver(core, now=now + timedelta(seconds=30))["retry"] == 0  # not due yet
     later = now
     for attempt, wait in enumerate((60, 300, 900, 3600), start=2):
         later += timedelta(seconds=wait)
-        stats = notifications.deliver(core, now=later)
+        stats = delivery.deliver(core, now=later)
         assert stats == {
             "sent": 0,
             "retry": 0 if attempt == 5 else 1,
@@ -164,7 +164,7 @@ def test_failures_are_retried_with_back_off_then_shown_to_administrators(core, a
     webhook.status = 200
     response = api("admin").post(f"/api/v1/admin/notifications/{failures[0]['id']}/retry")
     assert response.status_code == 200
-    assert notifications.deliver(core)["sent"] == 1
+    assert delivery.deliver(core)["sent"] == 1
     assert len(webhook.received) == 6 and len(inbox.messages) == 1
     assert api("admin").get("/api/v1/admin/notifications/failures").get_json()["items"] == []
 

@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import consistency, definitions, operations, org, worklist
-from engine.calendar import to_local
-from engine.db import event_log, instance, notification, user_account, utcnow, work_item
+from engine.org import users
+from engine.process import definitions
+from engine.store.tables import event_log, instance, notification, user_account, utcnow, work_item
+from engine.time.working_days import to_local
+from engine.work import consistency, operations, worklist
 
 DATA = Path(__file__).parent / "data"
 
@@ -986,7 +988,7 @@ def test_cc_ad_hoc_by_an_approver(ops, core):
     ops.refused("liuyang", f"/instances/{instance_id}/cc", {"users": ["lisi"]}, 403, "只有发起人和审批人可以知会")
     # Reading marks it read (已读).
     with core.db.write() as conn:  # what opening the application's page does (the REST API has no call)
-        worklist.mark_cc_read(conn, org.find_user(conn, "liuyang"), instance_id)
+        worklist.mark_cc_read(conn, users.find_user(conn, "liuyang"), instance_id)
     assert cc_box(ops, "liuyang") == [(instance_id, "知会", True, "请人事部知悉")]
     assert ops.api("liuyang").get("/api/v1/me").get_json()["counts"]["cc"] == 0
     # The approval goes on regardless.

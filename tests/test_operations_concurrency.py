@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import consistency, definitions, runtime
-from engine.db import event_log, instance, user_account, work_item
 from engine.errors import Conflict
+from engine.process import definitions
+from engine.store.tables import event_log, instance, user_account, work_item
+from engine.work import consistency, runtime
 
 ROUNDS = 200
 API_ROUNDS = 20
@@ -135,7 +136,6 @@ def race_threads(core, items: dict[str, int], racers: list[str], decisions: dict
 
 def _signer_process(url: str, user: str, jobs, results, barriers) -> None:
     """One signer in its own process with its own Core: for each job, wait for the others, then decide."""
-    from engine import runtime as process_runtime
     from engine.core import Core
     from engine.errors import Conflict as ProcessConflict
 
@@ -148,7 +148,7 @@ def _signer_process(url: str, user: str, jobs, results, barriers) -> None:
             item_id, decision, parties = job
             barriers[parties].wait(timeout=60)
             try:
-                process_runtime.complete(core, user, item_id, {}, decision, f"{user}的意见")
+                runtime.complete(core, user, item_id, {}, decision, f"{user}的意见")
                 results.put((user, "ok", None))
             except ProcessConflict as exc:
                 results.put((user, "conflict" if exc.status == 409 else "error", exc.message))

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
-from engine import org, runtime
-from engine.db import delegation, department, role, setting, user_account, user_role, utcnow, work_item
 from engine.errors import NotFound
+from engine.org import users
+from engine.store.tables import delegation, department, role, setting, user_account, user_role, utcnow, work_item
+from engine.work import runtime
 
 LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
 
@@ -73,12 +74,12 @@ def test_a_delegation_inserted_in_the_table_takes_the_next_item(core):
 
 def test_inside_one_transaction_its_own_changes_are_seen(core):
     with core.db.write() as conn:
-        assert org.find_user(conn, "zhangsan").display_name == "张三"  # cached from here on
-        org.create_user(conn, "wuming", "吴明", "a-long-password", "业务部")
-        assert org.find_user(conn, "wuming").display_name == "吴明"
-        org.set_department_leaders(conn, "业务部", leader_id=org.find_user(conn, "wuming").id)
-        dept = org.find_user(conn, "zhangsan").department_id
-        assert org.leader_chain(conn, dept)[0] == org.find_user(conn, "wuming").id
+        assert users.find_user(conn, "zhangsan").display_name == "张三"  # cached from here on
+        users.create_user(conn, "wuming", "吴明", "a-long-password", "业务部")
+        assert users.find_user(conn, "wuming").display_name == "吴明"
+        users.set_department_leaders(conn, "业务部", leader_id=users.find_user(conn, "wuming").id)
+        dept = users.find_user(conn, "zhangsan").department_id
+        assert users.leader_chain(conn, dept)[0] == users.find_user(conn, "wuming").id
 
 
 @pytest.mark.parametrize(
@@ -112,14 +113,14 @@ def test_every_organisation_table_moves_the_token_and_a_rollback_does_not(core, 
 def test_migration_0007_down_and_up_again(core):
     from alembic import command
 
-    from engine import migrate
+    from engine.store import schema
 
     with core.db.engine.begin() as connection:
-        command.downgrade(migrate._config(connection), "0006")
+        command.downgrade(schema._config(connection), "0006")
     assert _token(core) is None
     with core.db.read() as conn:  # without the token every lookup goes to the database
-        assert org.find_user(conn, "lisi").display_name == "李四"
-    migrate.upgrade(core.db)
+        assert users.find_user(conn, "lisi").display_name == "李四"
+    schema.upgrade(core.db)
     before = _token(core)
     with core.db.engine.begin() as conn:
         conn.execute(update(user_account).where(user_account.c.username == "lisi").values(title="专员"))

@@ -12,8 +12,10 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine import audit, reports, runtime
-from engine.db import work_item
+from engine.reports import monthly
+from engine.store import audit
+from engine.store.tables import work_item
+from engine.work import runtime
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -89,7 +91,7 @@ def figures(entry: dict) -> dict:
 def test_statistics_match_the_hand_computed_figures(november):
     with at(2025, 12, 15, 9, 0):
         with november.db.read() as conn:
-            report = reports.compute(conn, "2025-11")
+            report = monthly.compute(conn, "2025-11")
     assert report["complete"] is True and report["as_of"] == "2025-12-01T00:00:00+08:00"
     people = {e["key"]: e for e in report["person"]}
     assert set(people) == {"sunli", "huangwei"}
@@ -113,7 +115,7 @@ def test_statistics_match_the_hand_computed_figures(november):
 def test_the_current_month_counts_up_to_now(november):
     with at(2025, 11, 21, 12, 0):
         with november.db.read() as conn:
-            report = reports.compute(conn, "2025-11")
+            report = monthly.compute(conn, "2025-11")
     sunli = {e["key"]: e for e in report["person"]}["sunli"]
     # D is open and not yet overdue at 11-21 12:00: 7 + 3.5 h so far.
     assert (sunli["handled"], sunli["open_at_end"], sunli["overdue"]) == (2, 1, 1)
@@ -123,10 +125,10 @@ def test_the_current_month_counts_up_to_now(november):
 
 def test_snapshot_on_the_28th_is_taken_once(november):
     with at(2025, 11, 28, 18, 0):
-        assert reports.take_snapshot(november, "day28") == 5  # 2 people, 2 departments, 1 process
-        assert reports.take_snapshot(november, "day28") == 0  # a second scheduler adds nothing
+        assert monthly.take_snapshot(november, "day28") == 5  # 2 people, 2 departments, 1 process
+        assert monthly.take_snapshot(november, "day28") == 0  # a second scheduler adds nothing
     with november.db.read() as conn:
-        stored = reports.load_snapshot(conn, "2025-11", "day28")
+        stored = monthly.load_snapshot(conn, "2025-11", "day28")
     assert figures({e["key"]: e for e in stored["person"]}["sunli"]) == SUNLI
 
 

@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from engine import runtime
 from engine.core import Core
-from engine.db import event_log, instance, notification, reminder, user_account, utcnow, work_item
+from engine.store.tables import event_log, instance, notification, reminder, user_account, utcnow, work_item
+from engine.work import runtime
 
 ITEMS = 1000
 # Each of these has two leaders above them, so every item takes three steps: overdue (and its first

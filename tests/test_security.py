@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from engine.db import instance, user_account
+from engine.store.tables import instance, user_account
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -222,9 +222,9 @@ def test_open_item_of_a_withdrawn_instance_is_409(leave, core, row_counts):
 def test_only_admins_may_deploy(api, row_counts, user):
     import io
 
-    from engine import definitions
+    from engine.process import library
 
-    files = definitions.library_files()
+    files = library.library_files()
     changed = files["leave.bpmn"].replace(b"days &gt; 3", b"days &gt; 0")
     before = row_counts()
     response = api(user).post(

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import audit, consistency, definitions, operations, org, runtime
-from engine.db import user_account, work_item
 from engine.errors import Conflict
+from engine.org import users
+from engine.process import definitions
+from engine.store import audit
+from engine.store.tables import user_account, work_item
+from engine.work import consistency, operations, runtime
 
 DATA = Path(__file__).parent / "data"
 FILES = ("sign_form.json", "sign_modes.bpmn", "sign_reject.bpmn")
@@ -93,7 +96,7 @@ class Signing:
         return [(e["type"], e["actor"], e["node"], e["decision"]) for e in self.history(instance_id)]
 
     def status(self, instance_id: int) -> str:
-        from engine.db import instance
+        from engine.store.tables import instance
 
         with self.core.db.read() as conn:
             return conn.execute(select(instance.c.status).where(instance.c.id == instance_id)).scalar()
@@ -119,7 +122,7 @@ def two_cashiers(core):
     """The role 出纳 has two members: lisi and wangfang."""
     with core.db.write() as conn:
         for name in ("lisi", "wangfang"):
-            org.grant_role(conn, org.find_user(conn, name).id, "出纳")
+            users.grant_role(conn, users.find_user(conn, name).id, "出纳")
 
 
 def test_single_with_a_role_of_two_members_first_one_decides(signing, two_cashiers):

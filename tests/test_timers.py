@@ -11,9 +11,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from engine import definitions, runtime, timers
-from engine.db import event_log, instance, instance_timer, timer_start, user_account, work_item
-from engine.timer_expr import quote_bare
+from engine.process import definitions
+from engine.process.timer_values import quote_bare
+from engine.store.tables import event_log, instance, instance_timer, timer_start, user_account, work_item
+from engine.work import runtime, timers
 
 SH = ZoneInfo("Asia/Shanghai")
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -163,7 +164,7 @@ def test_intermediate_timer_waits_then_continues(core):
 
 
 def test_suspended_instances_do_not_fire(core):
-    from engine import suspension
+    from engine.work import suspension
 
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1H"))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)

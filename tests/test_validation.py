@@ -9,8 +9,8 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from engine import bpmn, definitions, dialect
-from engine.expressions import ExpressionError, compile_expression
+from engine.process import bpmn, definitions, dialect, library
+from engine.process.expressions import ExpressionError, compile_expression
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -131,7 +131,7 @@ def test_juel_method_calls_and_beans_are_refused_clearly():
     ],
 )
 def test_the_juel_subset_designers_write(text, names, expected):
-    from engine.expressions import evaluate
+    from engine.process.expressions import evaluate
 
     assert evaluate(text, names) is expected
 
@@ -289,7 +289,7 @@ def test_vendor_assignees_map_to_rules():
 def test_files_from_other_tools_do_not_deduplicate_approvers():
     model = bpmn.read_models(bpmn.parse_xml(bpmn_file(SIMPLE), "t.bpmn"), "t.bpmn")[0][0]
     assert model.dedupe_approver is False
-    leave = definitions.library_files()["leave.bpmn"]
+    leave = library.library_files()["leave.bpmn"]
     assert bpmn.read_models(bpmn.parse_xml(leave, "leave.bpmn"), "leave.bpmn")[0][0].dedupe_approver is True
 
 

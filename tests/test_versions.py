@@ -7,9 +7,10 @@ import io
 import pytest
 from sqlalchemy import select
 
-from engine import definitions, runtime, versions
-from engine.db import definition, event_log, instance, work_item
 from engine.errors import NotFound
+from engine.process import definitions, library, versions
+from engine.store.tables import definition, event_log, instance, work_item
+from engine.work import migration, runtime
 
 HR_STEP = """    <bpmn:userTask id="Task_hr_record" name="人事部备案">
       <bpmn:extensionElements>
@@ -26,14 +27,14 @@ TO_GW3 = b'<bpmn:sequenceFlow id="Flow_to_gw3" sourceRef="Task_dept_leader" targ
 
 def leave_with_hr_step() -> bytes:
     """Version 2 of 请假: a 人事部备案 step after the department leader."""
-    xml = definitions.library_files()["leave.bpmn"]
+    xml = library.library_files()["leave.bpmn"]
     assert TO_GW3 in xml
     return xml.replace(TO_GW3, TO_GW3.replace(b'"Gateway_over3"', b'"Task_hr_record"') + b"\n" + HR_STEP)
 
 
 def leave_without_dept_leader() -> bytes:
     """A version that removes the step instances wait on."""
-    xml = definitions.library_files()["leave.bpmn"]
+    xml = library.library_files()["leave.bpmn"]
     xml = xml.replace(b'targetRef="Task_dept_leader"', b'targetRef="Gateway_over3"')
     start = xml.index(b'<bpmn:userTask id="Task_dept_leader"')
     end = xml.index(b"</bpmn:userTask>", start) + len(b"</bpmn:userTask>")
@@ -175,7 +176,7 @@ def test_dry_run_says_which_instances_are_safe_and_why_not(api, leave, core, row
 def test_removing_the_node_an_instance_waits_on_is_unsafe(leave, core):
     waiting = leave.start()["id"]
     deploy_v2(core, leave_without_dept_leader())
-    result = versions.dry_run(core, "admin", "leave", 1, 2, [waiting])
+    result = migration.dry_run(core, "admin", "leave", 1, 2, [waiting])
     assert result["items"][0]["safe"] is False
     assert result["items"][0]["reasons"][0] == "实例正在等待的节点“部门负责人审批”（Task_dept_leader）在新版本中已删除"
 
@@ -217,11 +218,11 @@ def test_migration_moves_the_safe_instances_and_their_work_items_follow(api, lea
 def test_migrating_one_instance_by_id(leave, core):
     first, second = leave.start()["id"], leave.start()["id"]
     deploy_v2(core)
-    result = versions.migrate(core, "admin", "leave", 1, 2, [second])
+    result = migration.migrate(core, "admin", "leave", 1, 2, [second])
     assert result["migrated"] == [second]
     assert (definition_version(core, first), definition_version(core, second)) == (1, 2)
     with pytest.raises(NotFound):  # it is no longer on version 1
-        versions.migrate(core, "admin", "leave", 1, 2, [second])
+        migration.migrate(core, "admin", "leave", 1, 2, [second])
 
 
 def test_migration_refuses_bad_requests(api, core):
@@ -238,7 +239,7 @@ def test_migrated_instance_state_is_unchanged_for_ended_instances(leave, core):
     done = leave.start(days=1)["id"]
     leave.decide("sunli", done)
     deploy_v2(core)
-    result = versions.migrate(core, "admin", "leave", 1, 2, [done])
+    result = migration.migrate(core, "admin", "leave", 1, 2, [done])
     assert result["migrated"] == [] and "无需迁移" in result["items"][0]["reasons"][0]
     with core.db.read() as conn:
         version = conn.execute(

@@ -9,8 +9,8 @@ from flask import Flask, g, jsonify, request
 from sqlalchemy import insert, select
 
 from engine.core import Core
-from engine.db import setting
 from engine.errors import DeployFailed, InvalidData, OaflowError
+from engine.store.tables import setting
 
 
 def _secret_key(core: Core) -> str:

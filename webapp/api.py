@@ -6,8 +6,10 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import definitions, org, runtime, worklist
 from engine.errors import FieldError, InvalidData, Unauthorized
+from engine.org import users
+from engine.process import definitions
+from engine.work import runtime, worklist
 
 from . import auth
 from .openapi import openapi_document
@@ -35,7 +37,7 @@ def openapi():
 def token():
     body = request.get_json(silent=True) or {}
     with _core().db.read() as conn:
-        user = org.authenticate(conn, str(body.get("username", "")), str(body.get("password", "")))
+        user = users.authenticate(conn, str(body.get("username", "")), str(body.get("password", "")))
     if user is None:
         raise Unauthorized("用户名或密码错误")
     return jsonify({"token": auth.issue_token(user), "token_type": "Bearer", "user": user.as_dict()})

@@ -6,9 +6,10 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import calendar_admin, suspension
 from engine.errors import FieldError, InvalidData
-from engine.office_hours import load_office_hours
+from engine.time import calendar_admin
+from engine.time.office_hours import load_office_hours
+from engine.work import suspension
 
 from . import auth
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import definitions, diagram, external, versions
 from engine.errors import DeployFailed, FieldError, InvalidData, NotFound
+from engine.process import definitions, diagram, versions
+from engine.work import external
+from engine.work import migration as instance_migration
 
 from . import auth
 
@@ -114,7 +116,7 @@ def diff(key):
 @auth.api_login_required
 def migration_dry_run(key):
     body = _body()
-    result = versions.dry_run(
+    result = instance_migration.dry_run(
         _core(), g.user.username, key, _int(body, "from_version"), _int(body, "to_version"), _instance_ids(body)
     )
     return jsonify(result)
@@ -124,7 +126,7 @@ def migration_dry_run(key):
 @auth.api_login_required
 def migration(key):
     body = _body()
-    result = versions.migrate(
+    result = instance_migration.migrate(
         _core(), g.user.username, key, _int(body, "from_version"), _int(body, "to_version"), _instance_ids(body)
     )
     return jsonify(result)

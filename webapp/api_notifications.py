@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import notifications
 from engine.errors import FieldError, InvalidData
+from engine.notify import delivery, messages
+from engine.notify import settings as notify_settings
 
 from . import auth
 
@@ -28,7 +29,7 @@ def _int(name: str, default: int) -> int:
 def inbox():
     unread = request.args.get("unread", "").lower() in {"1", "true", "yes"}
     with _core().db.read() as conn:
-        result = notifications.inbox(conn, g.user.id, unread, _int("page", 1), _int("per_page", 20))
+        result = messages.inbox(conn, g.user.id, unread, _int("page", 1), _int("per_page", 20))
     return jsonify(result)
 
 
@@ -43,8 +44,8 @@ def mark_read():
     elif not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidData([FieldError("ids", 'ids 必须是整数列表，或传 {"all": true}')])
     with _core().db.write() as conn:
-        count = notifications.mark_read(conn, g.user.id, ids)
-        unread = notifications.unread_count(conn, g.user.id)
+        count = messages.mark_read(conn, g.user.id, ids)
+        unread = messages.unread_count(conn, g.user.id)
     return jsonify({"marked": count, "unread": unread})
 
 
@@ -52,7 +53,7 @@ def mark_read():
 @auth.api_login_required
 def settings():
     with _core().db.read() as conn:
-        return jsonify(notifications.preferences(conn, g.user.id))
+        return jsonify(notify_settings.preferences(conn, g.user.id))
 
 
 @bp.put("/me/notification-settings")
@@ -60,7 +61,7 @@ def settings():
 def set_settings():
     body = request.get_json(silent=True)
     with _core().db.write() as conn:
-        return jsonify(notifications.set_preferences(conn, g.user.id, body))
+        return jsonify(notify_settings.set_preferences(conn, g.user.id, body))
 
 
 @bp.get("/admin/notifications/failures")
@@ -68,7 +69,7 @@ def set_settings():
 def failures():
     auth.require_admin()
     with _core().db.read() as conn:
-        return jsonify({"items": notifications.failures(conn)})
+        return jsonify({"items": delivery.failures(conn)})
 
 
 @bp.post("/admin/notifications/<int:notification_id>/retry")
@@ -76,7 +77,7 @@ def failures():
 def retry(notification_id):
     auth.require_admin()
     with _core().db.write() as conn:
-        notifications.retry(conn, g.user.id, notification_id)
+        delivery.retry(conn, g.user.id, notification_id)
     return jsonify({"id": notification_id, "status": "pending"})
 
 
@@ -85,7 +86,7 @@ def retry(notification_id):
 def get_config():
     auth.require_admin()
     with _core().db.read() as conn:
-        cfg = notifications.config(conn)
+        cfg = notify_settings.config(conn)
     cfg["smtp_password"] = "******" if cfg.get("smtp_password") else ""
     return jsonify(cfg)
 
@@ -98,5 +99,5 @@ def set_config():
     if not isinstance(body, dict):
         raise InvalidData([FieldError("body", "请求体必须是 JSON 对象")])
     with _core().db.write() as conn:
-        notifications.set_config(conn, body)
+        notify_settings.set_config(conn, body)
     return get_config()

@@ -7,9 +7,10 @@ import base64
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from engine import delegations, operations, opinions, runtime, worklist
-from engine.db import work_item
 from engine.errors import NotFound
+from engine.org import delegations
+from engine.store.tables import work_item
+from engine.work import operations, opinions, runtime, worklist
 
 from . import auth
 from .api import _json_body

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from engine import reports
 from engine.errors import NotFound
+from engine.reports import export
+from engine.reports import monthly as monthly_stats
 
 from . import auth
 
@@ -20,14 +21,14 @@ def _core():
 def monthly_report(conn, month: str, source: str) -> dict:
     """`source`: live (computed now, the default) or a stored snapshot (day28 | month_end)."""
     if source in ("", "live"):
-        report = reports.compute(conn, month)
+        report = monthly_stats.compute(conn, month)
         report["source"] = "live"
     else:
-        report = reports.load_snapshot(conn, month, source)
+        report = monthly_stats.load_snapshot(conn, month, source)
         if report is None:
-            raise NotFound(f"{month} 尚无{reports.SNAPSHOTS[source]}")
+            raise NotFound(f"{month} 尚无{monthly_stats.SNAPSHOTS[source]}")
         report["source"] = source
-    report["snapshots"] = reports.snapshots_of(conn, month)
+    report["snapshots"] = monthly_stats.snapshots_of(conn, month)
     return report
 
 
@@ -36,7 +37,7 @@ def monthly_report(conn, month: str, source: str) -> dict:
 def monthly():
     auth.require_admin()
     with _core().db.read() as conn:
-        month = request.args.get("month") or reports.default_month(conn)
+        month = request.args.get("month") or monthly_stats.default_month(conn)
         report = monthly_report(conn, month, request.args.get("source", "live"))
     return jsonify(report)
 
@@ -46,9 +47,9 @@ def monthly():
 def monthly_xlsx():
     auth.require_admin()
     with _core().db.read() as conn:
-        month = request.args.get("month") or reports.default_month(conn)
+        month = request.args.get("month") or monthly_stats.default_month(conn)
         report = monthly_report(conn, month, request.args.get("source", "live"))
-    response = current_app.response_class(reports.to_xlsx(report), mimetype=XLSX)
+    response = current_app.response_class(export.to_xlsx(report), mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="oaflow-monthly-{report["month"]}.xlsx"'
     return response
 
@@ -59,5 +60,5 @@ def snapshot():
     """Take the current month's snapshot now (normally the scheduler does, on the 28th and at month end)."""
     auth.require_admin()
     body = request.get_json(silent=True) or {}
-    added = reports.take_snapshot(_core(), body.get("snapshot", "day28"))
+    added = monthly_stats.take_snapshot(_core(), body.get("snapshot", "day28"))
     return jsonify({"added": added}), 201

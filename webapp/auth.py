@@ -10,8 +10,8 @@ import time
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from engine import org
 from engine.errors import Unauthorized
+from engine.org import users
 
 
 def _core():
@@ -22,7 +22,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="oaflow-api-token")
 
 
-def issue_token(user: org.User) -> str:
+def issue_token(user: users.User) -> str:
     return _serializer().dumps({"u": user.id})
 
 
@@ -51,21 +51,21 @@ def _token_user_id(token: str) -> int | None:
     return user_id
 
 
-def _user_from_token(token: str) -> org.User | None:
+def _user_from_token(token: str) -> users.User | None:
     user_id = _token_user_id(token)
     if not user_id:
         return None
     with _core().db.lookup() as conn:
-        user = org.get_user(conn, user_id)
+        user = users.get_user(conn, user_id)
     return user if user and user.active else None
 
 
-def _user_from_session() -> org.User | None:
+def _user_from_session() -> users.User | None:
     user_id = session.get("uid")
     if not user_id:
         return None
     with _core().db.lookup() as conn:
-        user = org.get_user(conn, int(user_id))
+        user = users.get_user(conn, int(user_id))
     return user if user and user.active else None
 
 
@@ -94,7 +94,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
-def login_user(user: org.User) -> None:
+def login_user(user: users.User) -> None:
     session.clear()
     session["uid"] = user.id
     csrf_token()

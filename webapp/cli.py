@@ -14,9 +14,12 @@ from pathlib import Path
 
 import click
 
-from engine import calendar, definitions, demo, migrate, org
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError
+from engine.org import demo, users
+from engine.process import definitions, library
+from engine.store import schema
+from engine.time import working_days
 
 
 def _step(number: int, total: int, text: str) -> float:
@@ -66,19 +69,19 @@ def db_upgrade(data_dir: str | None) -> None:
     """把数据库升级到最新结构（Alembic 迁移）。"""
     core = _core(data_dir)
     started = _step(1, 1, f"升级数据库 {_describe_db(core)}")
-    migrate.upgrade(core.db)
-    _done(started, f"当前版本 {migrate.current_revision(core.db)}")
+    schema.upgrade(core.db)
+    _done(started, f"当前版本 {schema.current_revision(core.db)}")
 
 
 def _prepare(core: Core, *, with_demo: bool) -> None:
     total = 4 if with_demo else 2
     started = _step(1, total, f"创建或升级数据库 {_describe_db(core)}")
-    migrate.upgrade(core.db)
+    schema.upgrade(core.db)
     _done(started)
     started = _step(2, total, "载入工作日历（法定节假日与调休）")
     with core.db.write() as conn:
-        added = calendar.seed_from_chinesecalendar(conn)
-        first, last = calendar.known_range(conn)
+        added = working_days.seed_from_chinesecalendar(conn)
+        first, last = working_days.known_range(conn)
     _done(started, f"新增 {added} 天，覆盖 {first} 至 {last}")
     if not with_demo:
         return
@@ -88,7 +91,7 @@ def _prepare(core: Core, *, with_demo: bool) -> None:
     _done(started, "" if created else "（已存在，未改动）")
     started = _step(4, total, "部署流程库 bpmn/ 与表单 forms/")
     with core.db.write() as conn:
-        results = definitions.deploy(conn, definitions.library_files(), None)
+        results = definitions.deploy(conn, library.library_files(), None)
     _done(started)
     for item in results:
         state = "新版本" if item["created"] else "未变化"
@@ -157,7 +160,7 @@ def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool)
 def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_scheduler: bool) -> None:
     """启动 Web 服务（不创建演示数据）。"""
     core = _core(data_dir)
-    if migrate.current_revision(core.db) != migrate.head_revision():
+    if schema.current_revision(core.db) != schema.head_revision():
         raise click.ClickException("数据库结构不是最新：请先运行 oaflow db upgrade")
     _serve(core, host, port, scheduler=not no_scheduler, threads=threads)
 
@@ -185,7 +188,7 @@ def validate_command(paths, data_dir: str | None) -> None:
     """校验 BPMN 与表单文件，不写入数据库。
 
     每个问题按 文件:行: 元素: 说明 输出（警告以“警告：”开头）；有错误时返回 1，只有警告时返回 0。"""
-    files = definitions.read_paths(paths)
+    files = library.read_paths(paths)
     click.echo(f"校验 {len(files)} 个文件…", err=True)
     if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
         core = _core(data_dir)
@@ -208,7 +211,7 @@ def validate_command(paths, data_dir: str | None) -> None:
 def deploy_command(paths, data_dir: str | None) -> None:
     """部署 BPMN 与表单文件（内容未变的流程不会产生新版本）。"""
     core = _core(data_dir)
-    files = definitions.read_paths(paths)
+    files = library.read_paths(paths)
     click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
     try:
         with core.db.write() as conn:
@@ -229,7 +232,7 @@ def deploy_command(paths, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def versions_command(key: str, data_dir: str | None) -> None:
     """列出流程的全部版本及各状态的实例数。"""
-    from engine import versions
+    from engine.process import versions
 
     core = _core(data_dir)
     with core.db.read() as conn:
@@ -253,11 +256,11 @@ def versions_command(key: str, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def migrate_command(key, from_version, to_version, instance_ids, dry_run, username, data_dir) -> None:
     """把审批中的实例迁移到另一个版本：安全的迁移，不安全的列出原因。"""
-    from engine import versions
+    from engine.work import migration
 
     core = _core(data_dir)
     ids = list(instance_ids) or None
-    action = versions.dry_run if dry_run else versions.migrate
+    action = migration.dry_run if dry_run else migration.migrate
     started = time.perf_counter()
     try:
         result = action(core, username, key, from_version, to_version, ids)
@@ -290,7 +293,7 @@ def user_create(username, display_name, department, roles, admin, email, data_di
     core = _core(data_dir)
     try:
         with core.db.write() as conn:
-            created = org.create_user(
+            created = users.create_user(
                 conn,
                 username,
                 display_name or username,

@@ -20,10 +20,12 @@ from flask import (
 )
 from sqlalchemy import select
 
-from engine import definitions, operations, opinions, org, runtime, worklist
-from engine.calendar import PRIORITIES, to_local
-from engine.db import definition, department, instance, user_account
 from engine.errors import Forbidden, InvalidData, OaflowError
+from engine.org import users
+from engine.process import definitions
+from engine.store.tables import definition, department, instance, user_account
+from engine.time.working_days import PRIORITIES, to_local
+from engine.work import operations, opinions, runtime, worklist
 
 from . import auth
 
@@ -149,7 +151,7 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         with _core().db.read() as conn:
-            user = org.authenticate(conn, username, request.form.get("password", ""))
+            user = users.authenticate(conn, username, request.form.get("password", ""))
         if user is not None:
             auth.login_user(user)
             return redirect(next_url or _home())
@@ -567,7 +569,7 @@ def _diagram(conn, detail: dict) -> str | None:
             waiting.setdefault(w["node"], []).append(w["assignee_name"])
     labels = {node: "、".join(names) for node, names in waiting.items()}
     try:
-        from engine import diagram
+        from engine.process import diagram
 
         return diagram.render_svg(bpmn_xml, detail["process"], done=done, current=current, labels=labels)
     except Exception:  # a diagram is a convenience: the page must still open without it

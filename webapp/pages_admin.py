@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from engine import definitions, diagram, versions
-from engine.db import definition
 from engine.errors import DeployFailed, Forbidden, InvalidData, OaflowError
+from engine.process import definitions, diagram, versions
+from engine.store.tables import definition
+from engine.work import migration as instance_migration
 
 from . import i18n
 from .api_designer import uploaded_files
@@ -223,10 +224,10 @@ def migration(key):
     if error is None:
         try:
             if form.get("action") == "migrate":
-                result = versions.migrate(core, g.user.username, key, old, new, ids)
+                result = instance_migration.migrate(core, g.user.username, key, old, new, ids)
                 flash(f"已迁移 {len(result['migrated'])} 个实例，{result['unsafe']} 个未迁移", "success")
             else:
-                result = versions.dry_run(core, g.user.username, key, old, new, ids)
+                result = instance_migration.dry_run(core, g.user.username, key, old, new, ids)
         except (InvalidData, OaflowError) as exc:
             if exc.status not in (404, 409, 422):
                 raise

@@ -8,9 +8,14 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import calendar_admin, notifications, reports, suspension
 from engine.errors import InvalidData, NotFound, OaflowError
-from engine.office_hours import load_office_hours, work_calendar
+from engine.notify import delivery, messages
+from engine.notify import settings as notify_settings
+from engine.reports import export
+from engine.reports import monthly as monthly_stats
+from engine.time import calendar_admin
+from engine.time.office_hours import load_office_hours, work_calendar
+from engine.work import suspension
 
 from . import auth
 
@@ -31,7 +36,7 @@ def _bell_context():
         return context
     try:
         with _core().db.read() as conn:
-            context["nav_unread"] = notifications.unread_count(conn, user.id)
+            context["nav_unread"] = messages.unread_count(conn, user.id)
             if user.is_admin:
                 context["calendar_warning"] = calendar_admin.warning(conn, date.today())
     except Exception:  # the bell must not take a page down with it
@@ -64,7 +69,7 @@ def inbox():
     unread = request.args.get("unread") == "1"
     page = max(1, request.args.get("page", 1, type=int))
     with _core().db.read() as conn:
-        result = notifications.inbox(conn, g.user.id, unread, page, PER_PAGE)
+        result = messages.inbox(conn, g.user.id, unread, page, PER_PAGE)
     pages = max(1, math.ceil(result["total"] / PER_PAGE))
     return render_template("notifications.html", result=result, pages=pages, unread=unread)
 
@@ -74,9 +79,9 @@ def inbox():
 def open_message(notification_id):
     """Mark one of the user's own messages read and go to what it is about."""
     with _core().db.write() as conn:
-        row = notifications.get(conn, g.user.id, notification_id)
-        item_id = notifications.work_item_of(conn, row)
-        notifications.mark_read(conn, g.user.id, [notification_id])
+        row = messages.get(conn, g.user.id, notification_id)
+        item_id = messages.work_item_of(conn, row)
+        messages.mark_read(conn, g.user.id, [notification_id])
     if item_id:
         return redirect(url_for("pages.work_item", item_id=item_id))
     if row.instance_id:
@@ -88,7 +93,7 @@ def open_message(notification_id):
 @auth.page_login_required
 def read_all():
     with _core().db.write() as conn:
-        count = notifications.mark_read(conn, g.user.id)
+        count = messages.mark_read(conn, g.user.id)
     flash(f"已将 {count} 条消息标为已读", "success")
     return redirect(url_for("pages_deadlines.inbox"))
 
@@ -98,7 +103,7 @@ def read_all():
 def settings():
     errors = {}
     with _core().db.read() as conn:
-        prefs = notifications.preferences(conn, g.user.id)
+        prefs = notify_settings.preferences(conn, g.user.id)
     if request.method == "POST":
         data = {
             "channels": {"email": request.form.get("email_enabled") is not None, "sms": "sms_enabled" in request.form},
@@ -107,7 +112,7 @@ def settings():
         }
         try:
             with _core().db.write() as conn:
-                notifications.set_preferences(conn, g.user.id, data)
+                notify_settings.set_preferences(conn, g.user.id, data)
         except InvalidData as exc:
             errors = {e.field: e.message for e in exc.errors}
             channels = {"web": True, **data["channels"]}
@@ -207,8 +212,8 @@ def office_hours():
 def failures():
     auth.require_admin()
     with _core().db.read() as conn:
-        items = notifications.failures(conn)
-        cfg = notifications.config(conn)
+        items = delivery.failures(conn)
+        cfg = notify_settings.config(conn)
     return render_template("admin_notifications.html", items=items, cfg=cfg)
 
 
@@ -217,7 +222,7 @@ def failures():
 def retry(notification_id):
     auth.require_admin()
     with _core().db.write() as conn:
-        notifications.retry(conn, g.user.id, notification_id)
+        delivery.retry(conn, g.user.id, notification_id)
     flash("已安排重新发送", "success")
     return redirect(url_for("pages_deadlines.failures"))
 
@@ -234,13 +239,18 @@ def monthly():
     source = request.args.get("source", "live")
     error = None
     with _core().db.read() as conn:
-        month = request.args.get("month") or reports.default_month(conn)
+        month = request.args.get("month") or monthly_stats.default_month(conn)
         try:
             report = monthly_report(conn, month, source)
         except (InvalidData, NotFound) as exc:
             error, report = exc.message if not isinstance(exc, InvalidData) else _errors(exc), None
     return render_template(
-        "reports_monthly.html", report=report, month=month, source=source, error=error, scopes=reports.SCOPE_LABELS
+        "reports_monthly.html",
+        report=report,
+        month=month,
+        source=source,
+        error=error,
+        scopes=monthly_stats.SCOPE_LABELS,
     ), (200 if error is None else 422)
 
 
@@ -251,9 +261,9 @@ def monthly_xlsx():
     from .api_reports import XLSX, monthly_report
 
     with _core().db.read() as conn:
-        month = request.args.get("month") or reports.default_month(conn)
+        month = request.args.get("month") or monthly_stats.default_month(conn)
         report = monthly_report(conn, month, request.args.get("source", "live"))
-    response = current_app.response_class(reports.to_xlsx(report), mimetype=XLSX)
+    response = current_app.response_class(export.to_xlsx(report), mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="oaflow-monthly-{report["month"]}.xlsx"'
     return response
 

@@ -8,10 +8,12 @@ from datetime import date, timedelta
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import definitions, delegations, operations, opinions, org, runtime
-from engine.calendar import to_local
-from engine.db import utcnow
 from engine.errors import FieldError, InvalidData, OaflowError
+from engine.org import delegations, users
+from engine.process import definitions
+from engine.store.tables import utcnow
+from engine.time.working_days import to_local
+from engine.work import operations, opinions, runtime
 
 from . import auth
 from .api_operations import signature_response
@@ -29,7 +31,7 @@ def _names(usernames) -> str:
     if not usernames:
         return ""
     with _core().db.read() as conn:
-        found = {name: org.find_user(conn, name) for name in usernames}
+        found = {name: users.find_user(conn, name) for name in usernames}
     return "、".join(found[name].display_name if found[name] else name for name in usernames)
 
 

@@ -1,0 +1,122 @@
+"""站内消息 (the bell): a user's messages, unread counts, marking them read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import NotFound
+from engine.store.tables import (
+    notification,
+    utcnow,
+    work_item,
+)
+from engine.time.office_hours import work_calendar
+
+KIND_LABELS = {
+    "todo": "新待办",
+    "cc": "知会",
+    "result": "审批结果",
+    "remind": "即将超时",
+    "overdue": "已超时",
+    "escalated": "超时督办",
+    "auto_approved": "超时自动通过",
+    "transferred": "超时转交",
+    "suspended": "挂起",
+    "resumed": "恢复",
+    "timer": "定时事件",
+}
+
+
+def unread_count(conn: Connection, user_id: int) -> int:
+    return conn.execute(
+        select(func.count())
+        .select_from(notification)
+        .where(notification.c.user_id == user_id, notification.c.read_at.is_(None))
+    ).scalar()
+
+
+def local_iso(conn: Connection, value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return work_calendar(conn).local(value).isoformat(timespec="seconds")
+
+
+def inbox(conn: Connection, user_id: int, unread_only: bool = False, page: int = 1, per_page: int = 20) -> dict:
+    page = max(1, int(page or 1))
+    per_page = max(1, min(100, int(per_page or 20)))
+    where = [notification.c.user_id == user_id]
+    if unread_only:
+        where.append(notification.c.read_at.is_(None))
+    total = conn.execute(select(func.count()).select_from(notification).where(*where)).scalar()
+    rows = conn.execute(
+        select(notification)
+        .where(*where)
+        .order_by(notification.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "kind_label": KIND_LABELS.get(row.kind, "通知"),
+            "title": row.title,
+            "body": row.body,
+            "instance_id": row.instance_id,
+            "work_item_id": work_item_of(conn, row) if row.read_at is None else row.work_item_id,
+            "created_at": local_iso(conn, row.created_at),
+            "read": row.read_at is not None,
+        }
+        for row in rows
+    ]
+    return {
+        "items": items,
+        "total": total,
+        "unread": unread_count(conn, user_id),
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+def get(conn: Connection, user_id: int, notification_id: int):
+    """One of the user's own messages (another user's is "not found")."""
+    row = conn.execute(
+        select(notification).where(notification.c.id == notification_id, notification.c.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("消息不存在")
+    return row
+
+
+def mark_read(conn: Connection, user_id: int, ids: list[int] | None = None) -> int:
+    """Mark the user's own messages read (all of them when `ids` is None); others' ids are ignored."""
+    query = update(notification).where(notification.c.user_id == user_id, notification.c.read_at.is_(None))
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(notification.c.id.in_(ids))
+    return conn.execute(query.values(read_at=utcnow())).rowcount
+
+
+def work_item_of(conn: Connection, row) -> int | None:
+    """The work item a 待办-type message is about: named on the row, or (messages written by
+    runtime.notify carry only the instance) the user's newest open item of that instance."""
+    if row.kind not in {"todo", "remind", "overdue"}:
+        return None
+    if row.work_item_id:
+        return row.work_item_id
+    if row.instance_id is None:
+        return None
+    return conn.execute(
+        select(work_item.c.id)
+        .where(
+            work_item.c.instance_id == row.instance_id,
+            work_item.c.assignee_id == row.user_id,
+            work_item.c.status == "open",
+        )
+        .order_by(work_item.c.id.desc())
+        .limit(1)
+    ).scalar()

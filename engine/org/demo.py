@@ -1,0 +1,52 @@
+"""The demo organisation 示例单位 and its accounts (only `oaflow demo` creates them)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from engine.org import users
+
+DEMO_PASSWORD = "oaflow-demo"
+
+# (username, name, department, title, roles)
+DEMO_USERS = [
+    ("zhengqiang", "郑强", "示例单位", "总经理", ("总经理",)),
+    ("huangwei", "黄伟", "示例单位", "副总经理（分管业务部、财务部、法务部）", ("分管领导",)),
+    ("wangfang", "王芳", "办公室", "办公室主任", ()),
+    ("zhouwen", "周文", "办公室", "文书", ("文书",)),
+    ("liuyang", "刘洋", "人事部", "人事部经理", ()),
+    ("chenjing", "陈静", "财务部", "财务部经理", ()),
+    ("zhaolei", "赵磊", "法务部", "法务部经理", ()),
+    ("sunli", "孙丽", "业务部", "业务部经理", ()),
+    ("zhangsan", "张三", "业务部", "业务员", ()),
+    ("lisi", "李四", "业务部", "业务员", ()),
+]
+
+# department: (parent, leader, 分管领导)
+DEMO_DEPARTMENTS = {
+    "示例单位": (None, "zhengqiang", None),
+    "办公室": ("示例单位", "wangfang", None),
+    "人事部": ("示例单位", "liuyang", None),
+    "财务部": ("示例单位", "chenjing", "huangwei"),
+    "法务部": ("示例单位", "zhaolei", "huangwei"),
+    "业务部": ("示例单位", "sunli", "huangwei"),
+}
+
+
+def seed(conn: Connection) -> bool:
+    """Create the demo organisation once; return False when it already exists."""
+    if users.find_user(conn, "admin") is not None:
+        return False
+    for name, (parent, _leader, _supervisor) in DEMO_DEPARTMENTS.items():
+        users.create_department(conn, name, parent)
+    ids = {}
+    for username, display, dept, title, roles in DEMO_USERS:
+        ids[username] = users.create_user(conn, username, display, DEMO_PASSWORD, dept, roles=roles, title=title).id
+    users.create_user(conn, "admin", "系统管理员", DEMO_PASSWORD, "办公室", is_admin=True, title="系统管理员")
+    for name, (_parent, leader, supervisor) in DEMO_DEPARTMENTS.items():
+        users.set_department_leaders(conn, name, ids[leader], ids[supervisor] if supervisor else None)
+    return True
+
+
+def accounts() -> list[tuple[str, str, str]]:
+    return [(u, n, t) for u, n, _d, t, _r in DEMO_USERS] + [("admin", "系统管理员", "系统管理员")]

@@ -1,0 +1,175 @@
+"""JSON Schema forms: checked at deploy, used as the server-side validator, and rendered by the web layer.
+
+A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea, user), `x-placeholder`,
+`x-not-before` (a date field that must not precede another). Property order in the file is field order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from datetime import date
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import FieldError, InvalidData
+
+SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array"}
+MAX_STRING = 20000
+# Numbers beyond ±2**53 (and NaN/Infinity, which Python's JSON reader accepts) cannot be checked by
+# jsonschema's multipleOf nor stored as JSON: refuse them as a field error instead of failing later.
+MAX_NUMBER = 2**53
+
+
+class FormProblem(Exception):
+    pass
+
+
+def check_schema(schema: dict) -> None:
+    """Raise FormProblem when the form is not a usable JSON Schema object form."""
+    if not isinstance(schema, dict):
+        raise FormProblem("表单必须是 JSON 对象")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(根)"
+        raise FormProblem(f"不是有效的 JSON Schema：{path}: {exc.message}") from None
+    if schema.get("type", "object") != "object":
+        raise FormProblem("表单的 type 必须是 object")
+    props = schema.get("properties", {})
+    for name, prop in props.items():
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name.startswith("_"):
+            raise FormProblem(f"字段名 '{name}' 无效：只能使用字母、数字和下划线，且不能以下划线开头")
+        kind = prop.get("type", "string")
+        if kind not in SUPPORTED_TYPES:
+            raise FormProblem(f"字段 '{name}' 的类型 '{kind}' 不受支持（可用：{', '.join(sorted(SUPPORTED_TYPES))}）")
+        other = prop.get("x-not-before")
+        if other and other not in props:
+            raise FormProblem(f"字段 '{name}' 的 x-not-before 引用了不存在的字段 '{other}'")
+    for name in schema.get("required", []):
+        if name not in props:
+            raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
+
+
+def field_title(schema: dict, name: str) -> str:
+    return schema.get("properties", {}).get(name, {}).get("title") or name
+
+
+def _message(error, schema: dict) -> tuple[str, str]:
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        missing = re.match(r"'(.+?)' is a required property", error.message)
+        name = missing.group(1) if missing else ""
+        return name, f"请填写{field_title(schema, name)}"
+    name = str(path[0]) if path else ""
+    title = field_title(schema, name)
+    value = error.validator_value
+    messages = {
+        "type": f"{title}的格式不正确",
+        "enum": f"{title}必须是以下之一：{'、'.join(map(str, value)) if isinstance(value, list) else value}",
+        "exclusiveMinimum": f"{title}必须大于 {value}",
+        "minimum": f"{title}不能小于 {value}",
+        "exclusiveMaximum": f"{title}必须小于 {value}",
+        "maximum": f"{title}不能大于 {value}",
+        "multipleOf": f"{title}必须是 {value} 的整数倍",
+        "minLength": f"请填写{title}" if value == 1 else f"{title}至少 {value} 个字符",
+        "maxLength": f"{title}最多 {value} 个字符",
+        "format": f"{title}不是有效的{'日期（YYYY-MM-DD）' if value == 'date' else value}",
+        "pattern": f"{title}的格式不正确",
+        "additionalProperties": "表单含有未定义的字段",
+    }
+    return name, messages.get(error.validator, f"{title}：{error.message}")
+
+
+def clean(schema: dict, data: dict | None) -> dict:
+    """Keep the schema's own fields, trim strings, drop empty optional values."""
+    result = {}
+    for name, prop in schema.get("properties", {}).items():
+        if data is None or data.get(name) is None:
+            continue  # null is "not filled in": a required field then says 请填写…
+        value = data[name]
+        if isinstance(value, str):
+            value = value.strip()
+            kind = prop.get("type", "string")
+            if value == "" and name not in schema.get("required", []):
+                continue
+            if kind in {"number", "integer"} and value != "":
+                try:
+                    value = int(value) if kind == "integer" else float(value)
+                except ValueError:
+                    pass  # the validator names the field
+            elif kind == "boolean":
+                value = value.lower() in {"1", "true", "on", "yes", "是"}
+        if value is None and name not in schema.get("required", []):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        result[name] = value
+    return result
+
+
+def _bad_number(value) -> bool:
+    if isinstance(value, list):
+        return any(_bad_number(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not math.isfinite(value) or abs(value) > MAX_NUMBER
+
+
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+_VALIDATORS_LOCK = threading.Lock()
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """One validator per schema object: building one costs more than validating a small form. The forms
+    of a compiled definition live as long as it does, and nothing edits them in place."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    with _VALIDATORS_LOCK:
+        if len(_VALIDATORS) >= 1024:
+            _VALIDATORS.clear()
+        _VALIDATORS[id(schema)] = (schema, validator)  # the schema is kept, so its id is not reused
+    return validator
+
+
+def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
+    """Validate submitted data; return the cleaned data or raise InvalidData naming each bad field."""
+    if data is not None and not isinstance(data, dict):
+        raise InvalidData([FieldError("data", "表单数据必须是 JSON 对象")])
+    cleaned = clean(schema, data or {})
+    unknown = sorted(set(data or {}) - set(schema.get("properties", {})))
+    errors: list[FieldError] = [FieldError(name, "表单中没有这个字段") for name in unknown]
+    validator = _validator(schema)
+    seen = set()
+    for name in [n for n, v in cleaned.items() if _bad_number(v)]:
+        errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
+        seen.add(name)
+    checkable = {n: v for n, v in cleaned.items() if n not in seen}
+    for error in sorted(validator.iter_errors(checkable), key=lambda e: list(e.absolute_path)):
+        name, message = _message(error, schema)
+        if name in seen:
+            continue
+        seen.add(name)
+        errors.append(FieldError(name, message))
+    for name, prop in schema.get("properties", {}).items():
+        value = cleaned.get(name)
+        if value is None or name in seen:
+            continue
+        if isinstance(value, str) and len(value) > MAX_STRING:
+            errors.append(FieldError(name, f"{field_title(schema, name)}过长"))
+        other = prop.get("x-not-before")
+        if other and other not in seen and isinstance(cleaned.get(other), str):
+            try:
+                if date.fromisoformat(value) < date.fromisoformat(cleaned[other]):
+                    errors.append(FieldError(name, f"{field_title(schema, name)}不能早于{field_title(schema, other)}"))
+            except ValueError:
+                pass
+        if prop.get("x-widget") == "user" and user_exists is not None and not user_exists(value):
+            errors.append(FieldError(name, f"{field_title(schema, name)}：用户 '{value}' 不存在"))
+    if errors:
+        raise InvalidData(errors)
+    return cleaned

@@ -1,0 +1,113 @@
+"""Per-node approval policy, read from a user task's extension properties.
+
+sign_mode        single | all (会签) | any (或签) | sequential (依次) | ratio (比例) | collect (意见征集)
+ratio            for sign_mode=ratio: "2/3" or "0.6"
+reject_rule      end (default: the instance ends as 不通过) | initiator (back to the drafter) | node:<id>
+resubmit         rewalk (default: walk the route again) | direct (straight back to the node that 退回'd)
+opinion_required true | false (不同意 and 退回 always need one)
+empty_assignee   admin (default: the process administrator) | skip | refuse
+operations       the operations allowed here (default: all), e.g. "send_back, transfer, cc"
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from engine.process.bpmn import Node
+
+SIGN_MODES = {
+    "single": "单人审批",
+    "all": "会签",
+    "any": "或签",
+    "sequential": "依次审批",
+    "ratio": "比例通过",
+    "collect": "意见征集",
+}
+OPERATIONS = {
+    "send_back": "退回",
+    "transfer": "转办",
+    "delegate": "委派",
+    "add_signers": "加签",
+    "remove_signers": "减签",
+    "cc": "知会",
+    "recall": "撤回",
+}
+EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
+RESUBMIT = {"rewalk", "direct"}
+
+
+@dataclass(frozen=True)
+class NodePolicy:
+    sign_mode: str = "single"
+    ratio: Fraction = Fraction(1)
+    reject_rule: str = "end"
+    resubmit: str = "rewalk"
+    opinion_required: bool = False
+    empty_assignee: str = "admin"
+    operations: frozenset[str] = frozenset(OPERATIONS)
+
+    @property
+    def vetoes(self) -> bool:
+        """Whether one 不同意 applies the reject rule (not in opinion collection or ratio voting)."""
+        return self.sign_mode not in {"collect", "ratio"}
+
+    def required_approvals(self, signers: int) -> int:
+        return max(1, math.ceil(self.ratio * signers))
+
+
+def _ratio(text: str) -> Fraction:
+    value = Fraction(text.strip()).limit_denominator(1000)
+    if not 0 < value <= 1:
+        raise ValueError(text)
+    return value
+
+
+def policy_of(node: Node | None) -> NodePolicy:
+    if node is None:
+        return NodePolicy()
+    props = node.properties
+    ops = props.get("operations")
+    return NodePolicy(
+        sign_mode=props.get("sign_mode", "single"),
+        ratio=_ratio(props["ratio"]) if props.get("ratio") else Fraction(1),
+        reject_rule=props.get("reject_rule", "end").strip(),
+        resubmit=props.get("resubmit", "rewalk"),
+        opinion_required=props.get("opinion_required", "false").lower() in {"true", "1", "yes"},
+        empty_assignee=props.get("empty_assignee", "admin"),
+        operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
+        if ops is not None
+        else frozenset(OPERATIONS),
+    )
+
+
+def problems(node: Node, node_ids: set[str]) -> list[str]:
+    """What is wrong with a node's policy properties, for deploy-time validation."""
+    props = node.properties
+    found = []
+    mode = props.get("sign_mode", "single")
+    if mode not in SIGN_MODES:
+        found.append(f"sign_mode '{mode}' 无效（可用：{', '.join(SIGN_MODES)}）")
+    if props.get("ratio"):
+        try:
+            _ratio(props["ratio"])
+        except (ValueError, ZeroDivisionError):
+            found.append(f"ratio '{props['ratio']}' 无效：应为 0 到 1 之间的比例，例如 2/3")
+    elif mode == "ratio":
+        found.append("sign_mode=ratio 需要设置 ratio，例如 2/3")
+    rule = props.get("reject_rule", "end").strip()
+    if rule not in {"end", "initiator"}:
+        kind, _, target = rule.partition(":")
+        if kind != "node" or not target:
+            found.append(f"reject_rule '{rule}' 无效（可用：end、initiator、node:<节点id>）")
+        elif target not in node_ids:
+            found.append(f"reject_rule 指向的节点 '{target}' 不存在")
+    if props.get("resubmit", "rewalk") not in RESUBMIT:
+        found.append(f"resubmit '{props['resubmit']}' 无效（可用：rewalk、direct）")
+    if props.get("empty_assignee", "admin") not in EMPTY_ASSIGNEE:
+        found.append(f"empty_assignee '{props['empty_assignee']}' 无效（可用：admin、skip、refuse）")
+    for op in (props.get("operations") or "").replace("，", ",").split(","):
+        if op.strip() and op.strip() not in OPERATIONS:
+            found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
+    return found

@@ -1,0 +1,25 @@
+"""Alembic environment: the connection is handed in by engine.store.schema (no alembic.ini needed)."""
+
+from alembic import context
+
+from engine.store.tables import metadata
+
+config = context.config
+target_metadata = metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("oaflow migrations run online only: use `oaflow db upgrade`")
+run_migrations_online()

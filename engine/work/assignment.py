@@ -1,0 +1,107 @@
+"""Who gets a work item: assignment rules resolved against the org model.
+
+Rules (one per line of the `assignee` property, or from Camunda attributes):
+  role:<名称>        every active member of the role
+  leader / leader:N  the initiator's department leader, N levels up (2 = 分管领导 …)
+  user:<username>    a fixed user
+  initiator          the initiator
+  field:<字段>       the user(s) chosen in a form field
+  dept_leader:<部门>  the leader of a named department
+  admin              the process administrator
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.org import users
+from engine.process.expressions import evaluate
+from engine.store.tables import user_account
+
+
+@dataclass
+class Resolution:
+    user_ids: list[int] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (event type, message)
+
+
+def process_admins(conn: Connection, admin_username: str | None) -> list[int]:
+    if admin_username:
+        user = users.find_user(conn, admin_username)
+        if user and user.active:
+            return [user.id]
+    rows = conn.execute(
+        select(user_account.c.id)
+        .where(user_account.c.is_admin.is_(True), user_account.c.active.is_(True))
+        .order_by(user_account.c.id)
+        .limit(1)
+    )
+    return [row.id for row in rows]
+
+
+def _users_from_value(conn: Connection, value) -> list[int]:
+    names = value if isinstance(value, list) else [value]
+    ids = []
+    for name in names:
+        if isinstance(name, str) and name.strip():
+            user = users.find_user(conn, name.strip())
+            if user and user.active:
+                ids.append(user.id)
+    return ids
+
+
+def resolve_rule(conn: Connection, rule: str, initiator: users.User, data: dict, admin: str | None, res: Resolution):
+    kind, _, arg = rule.partition(":")
+    arg = arg.strip()
+    if kind == "role":
+        res.user_ids += users.role_members(conn, arg)
+    elif kind == "leader":
+        level = int(arg) if arg else 1
+        chain = users.leader_chain(conn, initiator.department_id, limit=level + 1)
+        index = level - 1
+        if index < len(chain) and chain[index] == initiator.id:
+            index += 1
+            if index < len(chain):
+                above = users.get_user(conn, chain[index])
+                res.notes.append(
+                    ("skipped", f"申请人是本级负责人，不能审批自己的申请，本节点由上一级领导{above.display_name}审批")
+                )
+        if index < len(chain):
+            res.user_ids.append(chain[index])
+    elif kind == "user":
+        res.user_ids += _users_from_value(conn, arg)
+    elif kind == "initiator":
+        res.user_ids.append(initiator.id)
+    elif kind == "field":
+        res.user_ids += _users_from_value(conn, data.get(arg))
+    elif kind == "dept_leader":
+        leader = users.department_leader(conn, arg)
+        if leader is not None:
+            res.user_ids.append(leader)
+    elif kind == "admin":
+        res.user_ids += process_admins(conn, admin)
+
+
+def resolve(
+    conn: Connection, rules: list[str], initiator: users.User, data: dict, admin: str | None, *, fallback: bool = True
+) -> Resolution:
+    res = Resolution()
+    for rule in rules:
+        rule, _, condition = rule.partition(" if ")
+        if condition and not evaluate(condition, data):
+            continue
+        resolve_rule(conn, rule.strip(), initiator, data, admin, res)
+    unique = []
+    for user_id in res.user_ids:
+        if user_id not in unique:
+            unique.append(user_id)
+    active = users.users_by_ids(conn, unique)
+    res.user_ids = [u for u in unique if u in active and active[u].active]
+    if not res.user_ids and fallback:
+        res.user_ids = process_admins(conn, admin)
+        described = "、".join(rules) if rules else "未配置审批人"
+        res.notes.append(("no_assignee", f"按规则（{described}）未找到审批人，已转交流程管理员"))
+    return res

@@ -1,0 +1,320 @@
+"""What moves an instance from outside: external work, messages, signals and timers.
+
+Each command is one transaction built from runtime's public helpers (load_session → act on the workflow →
+run_engine → advance → save), like the approval commands. Only administrators (the accounts integrations
+use) may complete external work, send messages or broadcast signals.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import orjson
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+
+from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.org import users
+from engine.process import bpmn, definitions
+from engine.process.service_tasks import ExternalTask
+from engine.store import audit
+from engine.store.tables import definition, instance, utcnow, work_item
+from engine.work import runtime
+
+log = logging.getLogger("oaflow.external")
+MAX_PAYLOAD = 256 * 1024
+# A timer "fired" by fire_timers is moved to this instant, long past, so SpiffWorkflow sees it as due.
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class Waiting:
+    """One thing an instance waits for that no work item stands for."""
+
+    kind: str  # external | message | signal | timer
+    element: str
+    name: str
+    detail: str | None = None  # handler key, message/signal name, or the timer's due time (ISO, UTC)
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "element": self.element, "name": self.name, "detail": self.detail}
+
+
+def waiting(workflow, model: bpmn.ProcessModel) -> list[Waiting]:
+    """External work (STARTED), message/signal catches and timers the workflow waits on."""
+    result: list[Waiting] = []
+    for task in workflow.get_tasks(state=TaskState.STARTED):
+        if isinstance(task.task_spec, ExternalTask):
+            element = bpmn.node_id(task.task_spec)
+            node = model.nodes.get(element)
+            result.append(Waiting("external", element, node.name if node else element, task.task_spec.handler))
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition_ = getattr(task.task_spec, "event_definition", None)
+        if definition_ is None:
+            continue
+        element = bpmn.node_id(task.task_spec)
+        node = model.nodes.get(element)
+        name = node.name if node else element
+        if isinstance(definition_, MessageEventDefinition):
+            result.append(Waiting("message", element, name, definition_.name))
+        elif isinstance(definition_, SignalEventDefinition):
+            result.append(Waiting("signal", element, name, definition_.name))
+        elif isinstance(definition_, TimerEventDefinition):
+            due = _due(task)
+            result.append(Waiting("timer", element, name, due.isoformat() if due else None))
+    return result
+
+
+def _require_admin(conn, username: str) -> users.User:
+    user = users.require_user(conn, username)
+    if not user.is_admin:
+        raise Forbidden("只有管理员（或集成账号）可以执行此操作")
+    return user
+
+
+def _payload(value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidData([FieldError("data", "数据必须是 JSON 对象")])
+    if any(not isinstance(key, str) or not key or key.startswith("_") for key in value):
+        raise InvalidData([FieldError("data", "变量名必须是非空字符串，且不能以下划线开头")])
+    if len(orjson.dumps(value)) > MAX_PAYLOAD:
+        raise InvalidData([FieldError("data", "数据过大（上限 256 KB）")])
+    return value
+
+
+def _running_session(core, conn, instance_id: int):
+    session, inst = runtime.load_session(core, conn, instance_id)
+    if inst.status != "running":
+        raise Conflict(f"该申请{runtime.STATUS_LABELS.get(inst.status, inst.status)}，不能再继续")
+    return session, inst
+
+
+def _finish(session, inst) -> dict:
+    runtime.run_engine(session.workflow)
+    close_passed_items(session, "流程已越过该节点（事件触发）")
+    runtime.advance(session, inst.priority)
+    runtime.save(session, inst.priority)
+    return {"id": session.instance_id, "status": session.status}
+
+
+def close_passed_items(session, note: str) -> int:
+    """Close open work items whose task is no longer waiting: an interrupting boundary event (timer,
+    message, signal) or a migration moved the instance past it. Returns how many were closed."""
+    ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY)}
+    stale = [
+        row.id
+        for row in session.conn.execute(
+            select(work_item.c.id, work_item.c.task_id).where(
+                work_item.c.instance_id == session.instance_id,
+                work_item.c.status == "open",
+                work_item.c.kind == "approve",
+            )
+        )
+        if row.task_id not in ready
+    ]
+    if stale:
+        session.conn.execute(
+            update(work_item)
+            .where(work_item.c.id.in_(stale))
+            .values(status="cancelled", note=note, completed_at=utcnow())
+        )
+    return len(stale)
+
+
+def complete_external(core, username: str, instance_id: int, element: str, data: dict | None) -> dict:
+    """外部任务完成: the external work waiting at `element` is done; its data becomes process variables."""
+    data = _payload(data)
+    with core.db.write() as conn:
+        user = _require_admin(conn, username)
+        session, inst = _running_session(core, conn, instance_id)
+        tasks = [
+            t
+            for t in session.workflow.get_tasks(state=TaskState.STARTED)
+            if isinstance(t.task_spec, ExternalTask) and bpmn.node_id(t.task_spec) == element
+        ]
+        if not tasks:
+            raise Conflict(f"该申请没有在节点 {element} 等待的外部任务")
+        task = tasks[0]
+        task.data.update(data)
+        session.data.update({k: v for k, v in data.items() if k in session.data})
+        task.complete()
+        node = session.model.nodes.get(element)
+        audit.record(
+            conn,
+            "external_completed",
+            instance_id=instance_id,
+            actor_id=user.id,
+            node_id=element,
+            node_name=node.name if node else element,
+            message=f"外部任务已完成（{task.task_spec.handler or '未指定处理程序'}）",
+        )
+        return _finish(session, inst)
+
+
+def _catch(workflow, event_class, name: str, payload: dict) -> int:
+    """Deliver a message/signal to one workflow; the payload lands in the catching task's data."""
+    targets = [
+        t
+        for t in workflow.get_tasks(state=TaskState.WAITING)
+        if isinstance(getattr(t.task_spec, "event_definition", None), event_class)
+        and t.task_spec.event_definition.name == name
+    ]
+    for task in targets:
+        task.data.update(payload)
+    if targets:
+        workflow.catch(BpmnEvent(event_class(name), payload))
+    return len(targets)
+
+
+def send_message(core, username: str, instance_id: int, name: str, payload: dict | None) -> dict:
+    """消息: deliver a BPMN message to one instance (receive tasks, message catch and boundary events)."""
+    payload = _payload(payload)
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidData([FieldError("name", "请指定消息名称（name）")])
+    with core.db.write() as conn:
+        user = _require_admin(conn, username)
+        session, inst = _running_session(core, conn, instance_id)
+        if not _catch(session.workflow, MessageEventDefinition, name, payload):
+            raise Conflict(f"该申请当前没有等待消息“{name}”")
+        audit.record(conn, "message", instance_id=instance_id, actor_id=user.id, message=f"收到消息“{name}”")
+        return _finish(session, inst)
+
+
+def broadcast_signal(core, username: str, name: str, payload: dict | None) -> dict:
+    """信号: every running instance waiting for the signal catches it; signal start events start new ones."""
+    payload = _payload(payload)
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidData([FieldError("name", "请指定信号名称（name）")])
+    with core.db.read() as conn:
+        _require_admin(conn, username)
+        candidates = _instances_mentioning(conn, "signalEventDefinition")
+    caught = []
+    for instance_id in candidates:
+        with core.db.write() as conn:
+            session, inst = runtime.load_session(core, conn, instance_id)
+            if inst.status != "running" or not _catch(session.workflow, SignalEventDefinition, name, payload):
+                continue
+            user = users.require_user(conn, username)
+            audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
+            _finish(session, inst)
+            caught.append(instance_id)
+    started = _start_by_event(core, username, name, payload, SignalEventDefinition)
+    return {"caught": caught, "started": started}
+
+
+def start_by_message(core, username: str, name: str, payload: dict | None) -> dict:
+    """Message start event: start an instance of each process whose start event catches `name`."""
+    payload = _payload(payload)
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidData([FieldError("name", "请指定消息名称（name）")])
+    started = _start_by_event(core, username, name, payload, MessageEventDefinition)
+    if not started:
+        raise NotFound(f"没有由消息“{name}”启动的流程")
+    return {"started": started}
+
+
+def _start_by_event(core, username: str, name: str, payload: dict, event_class) -> list[int]:
+    kind = "messages" if event_class is MessageEventDefinition else "signals"
+    with core.db.read() as conn:
+        targets = []
+        for row in definitions.list_latest(conn):
+            compiled = core.specs.from_row(row)
+            if name in getattr(compiled.model, kind):
+                fields = (compiled.form(compiled.model.start_form) or {}).get("properties", {})
+                targets.append((row.process_key, {k: v for k, v in payload.items() if k in fields}))
+    started = []
+    for key, data in targets:
+
+        def catch(workflow, _name=name):
+            _catch(workflow, event_class, _name, payload)
+
+        # The start form (if any) checks what it knows of the payload; all of it reaches the instance.
+        result = runtime.start(core, username, key, data, None, prepare=catch)
+        started.append(result["id"])
+    return started
+
+
+def _instances_mentioning(conn, marker: str) -> list[int]:
+    """Running instances whose definition files contain `marker`: the only ones worth loading."""
+    rows = conn.execute(
+        select(instance.c.id)
+        .join(definition, definition.c.id == instance.c.definition_id)
+        .where(instance.c.status == "running", definition.c.bundle.contains(marker))
+        .order_by(instance.c.id)
+    )
+    return [row.id for row in rows]
+
+
+# --- timers ------------------------------------------------------------------------------------------------
+
+
+def _due(task) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    try:
+        if isinstance(value, dict):  # cycle timer
+            return datetime.fromisoformat(value["next"]) if value.get("cycles") != 0 else None
+        return TimerEventDefinition.get_datetime(value)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def fire_timers(core, instance_id: int, now: datetime | None = None) -> int:
+    """Fire the instance's timers that are due at `now` (default: the real time); return how many fired.
+
+    `now` lets an administrator (or a test) run a timer early: every timer due by then fires now."""
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    with core.db.write() as conn:
+        session, inst = runtime.load_session(core, conn, instance_id)
+        if inst.status != "running":
+            return 0
+        fired = 0
+        for task in session.workflow.get_tasks(state=TaskState.WAITING):
+            definition_ = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition_, TimerEventDefinition):
+                continue
+            due = _due(task)
+            if due is None or due > now:
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(definition_, CycleTimerEventDefinition):
+                task._set_internal_data(event_value={**value, "next": _LONG_AGO.isoformat()})
+            else:
+                task._set_internal_data(event_value=_LONG_AGO.isoformat())
+            fired += 1
+        if not fired:
+            return 0
+        session.workflow.refresh_timers()
+        audit.record(conn, "timer", instance_id=instance_id, message=f"定时器到期（{fired} 个）")
+        _finish(session, inst)
+        return fired
+
+
+def later(minutes: float) -> datetime:
+    """Now plus some minutes, for fire_timers(now=…)."""
+    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
+
+
+def waiting_for(core, conn, user: users.User, instance_id: int) -> list[dict]:
+    """What an instance waits on besides work items (for the API and the admin pages)."""
+    if not runtime.is_participant(conn, instance_id, user):
+        raise NotFound("申请不存在，或您无权查看")
+    inst = conn.execute(select(instance).where(instance.c.id == instance_id)).first()
+    compiled = core.specs.get(conn, inst.definition_id)
+    if inst.status != "running":
+        return []
+    workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, None)
+    return [w.as_dict() for w in waiting(workflow, compiled.model)]

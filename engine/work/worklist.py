@@ -1,0 +1,339 @@
+"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
+
+These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import orjson
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import FieldError, InvalidData, NotFound
+from engine.org import users
+from engine.process.policy import SIGN_MODES, policy_of
+from engine.store import audit
+from engine.store.fastsql import Prepared
+from engine.store.tables import definition, instance, user_account, utcnow, work_item
+from engine.time.working_days import to_local
+from engine.work import operations, runtime
+from engine.work.runtime import STATUS_LABELS, is_participant
+
+BOXES = ("todo", "done", "started", "cc")
+BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
+MAX_PER_PAGE = 100
+
+
+def _iso(value):
+    local = to_local(value)
+    return local.isoformat(timespec="seconds") if local else None
+
+
+def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    if box not in BOXES:
+        raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
+    page = max(1, int(page or 1))
+    per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
+    initiator = user_account.alias("initiator")
+    text = (q or "").strip()
+    if box == "started":
+        where = [instance.c.initiator_id == user.id]
+        if text:
+            where.append(instance.c.title.contains(text, autoescape=True))
+        total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
+        rows = conn.execute(
+            select(instance, definition.c.name.label("process_name"))
+            .join(definition, definition.c.id == instance.c.definition_id)
+            .where(*where)
+            .order_by(instance.c.created_at.desc(), instance.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        items = [
+            {
+                "instance_id": row.id,
+                "title": row.title,
+                "process": row.process_key,
+                "process_name": row.process_name,
+                "status": row.status,
+                "status_label": STATUS_LABELS.get(row.status, row.status),
+                "current_nodes": row.current_nodes,
+                "priority": row.priority,
+                "created_at": _iso(row.created_at),
+                "ended_at": _iso(row.ended_at),
+            }
+            for row in rows
+        ]
+        return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+    kind = "cc" if box == "cc" else "approve"
+    status = {"todo": ["open"], "done": ["done"], "cc": ["open", "done"]}[box]
+    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
+    base = select(func.count()).select_from(work_item)
+    if text:
+        base = base.join(instance, instance.c.id == work_item.c.instance_id)
+        where.append(instance.c.title.contains(text, autoescape=True))
+    total = conn.execute(base.where(*where)).scalar()
+    order = work_item.c.completed_at.desc() if box == "done" else work_item.c.created_at.desc()
+    rows = conn.execute(
+        select(
+            work_item,
+            instance.c.title,
+            instance.c.status.label("instance_status"),
+            instance.c.priority,
+            instance.c.process_key,
+            definition.c.name.label("process_name"),
+            initiator.c.display_name.label("initiator_name"),
+        )
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .join(definition, definition.c.id == instance.c.definition_id)
+        .join(initiator, initiator.c.id == instance.c.initiator_id)
+        .where(*where)
+        .order_by(order, work_item.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    now = utcnow()
+    items = []
+    for row in rows:
+        items.append(
+            {
+                "id": row.id,
+                "instance_id": row.instance_id,
+                "title": row.title,
+                "process": row.process_key,
+                "process_name": row.process_name,
+                "node": row.node_id,
+                "node_name": row.node_name,
+                "initiator_name": row.initiator_name,
+                "priority": row.priority,
+                "status": row.status,
+                "decision": row.decision,
+                "opinion": row.opinion,
+                "instance_status": row.instance_status,
+                "instance_status_label": STATUS_LABELS.get(row.instance_status, row.instance_status),
+                "created_at": _iso(row.created_at),
+                "completed_at": _iso(row.completed_at),
+                "due_at": _iso(row.due_at),
+                "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
+                "read": row.read_at is not None if kind == "cc" else None,
+                "note": row.note,
+                "origin": row.origin,
+            }
+        )
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def waiting(conn: Connection, user: users.User) -> list[dict]:
+    """My items that wait for someone else (前加签, 委派, 依次 before my turn): not in 待办, not yet 已办."""
+    rows = conn.execute(
+        select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name, work_item.c.note, instance.c.title)
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .where(
+            work_item.c.assignee_id == user.id,
+            work_item.c.kind == "approve",
+            work_item.c.status == "waiting",
+            instance.c.status == "running",
+        )
+        .order_by(work_item.c.created_at.desc())
+        .limit(50)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def counts(conn: Connection, user: users.User) -> dict:
+    by_kind = {
+        f"{kind}:{status}": count
+        for kind, status, count in conn.execute(
+            select(work_item.c.kind, work_item.c.status, func.count())
+            .where(work_item.c.assignee_id == user.id)
+            .group_by(work_item.c.kind, work_item.c.status)
+        )
+    }
+    unread_cc = conn.execute(
+        select(func.count())
+        .select_from(work_item)
+        .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
+    ).scalar()
+    started = conn.execute(
+        select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)
+    ).scalar()
+    return {
+        "todo": by_kind.get("approve:open", 0),
+        "done": by_kind.get("approve:done", 0),
+        "started": started,
+        "cc": unread_cc,
+    }
+
+
+def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
+    row = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
+    if row is None or (row.assignee_id != user.id and not is_participant(conn, row.instance_id, user)):
+        raise NotFound("待办不存在")
+    inst = conn.execute(select(instance).where(instance.c.id == row.instance_id)).first()
+    compiled = core.specs.get(conn, inst.definition_id)
+    node = compiled.model.nodes.get(row.node_id)
+    form = compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
+    mine = row.assignee_id == user.id
+    actions = operations.available_actions(core, conn, user, item_id) if mine else []
+    start_form = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
+    if row.origin == "resubmit":
+        form = start_form  # the drafter corrects the application itself
+    node_policy = policy_of(node)
+    signers = [
+        {
+            "assignee": s.username,
+            "assignee_name": s.display_name,
+            "status": s.status,
+            "decision": s.decision,
+            "opinion": s.opinion,
+            "origin": s.origin,
+            "note": s.note,
+            "added_by_me": s.added_by_id == user.id,
+        }
+        for s in conn.execute(
+            select(work_item, user_account.c.username, user_account.c.display_name)
+            .join(user_account, user_account.c.id == work_item.c.assignee_id)
+            .where(work_item.c.instance_id == row.instance_id, work_item.c.task_id == row.task_id)
+            .order_by(work_item.c.seq, work_item.c.id)
+        )
+    ]
+    targets = []
+    if "send_back" in actions:
+        session, _ = runtime.load_session(core, conn, row.instance_id, lock=False)
+        targets = operations.send_back_targets(session, row)
+    delegator = None
+    if row.origin == "delegate" and row.parent_id:
+        parent = conn.execute(select(work_item.c.assignee_id).where(work_item.c.id == row.parent_id)).scalar()
+        delegator = users.get_user(conn, parent).display_name if parent else None
+    return {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "instance_status": inst.status,
+        "definition_id": inst.definition_id,
+        "title": inst.title,
+        "node": row.node_id,
+        "node_name": row.node_name,
+        "kind": row.kind,
+        "status": row.status,
+        "mine": mine,
+        "decision": row.decision,
+        "opinion": row.opinion,
+        "form": form,
+        "data": orjson.loads(inst.data),
+        "start_form": start_form,
+        "actions": actions,
+        "origin": row.origin,
+        "note": row.note,
+        "sign_mode": node_policy.sign_mode,
+        "sign_mode_label": SIGN_MODES.get(node_policy.sign_mode, node_policy.sign_mode),
+        "opinion_required": node_policy.opinion_required,
+        "signers": signers,
+        "send_back_targets": targets,
+        "delegator": delegator,
+        "due_at": _iso(row.due_at),
+        "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
+        "created_at": _iso(row.created_at),
+    }
+
+
+_VERSION_NAME = Prepared(select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id")))
+_INSTANCE_ITEMS = Prepared(
+    select(work_item, user_account.c.display_name, user_account.c.username)
+    .join(user_account, user_account.c.id == work_item.c.assignee_id)
+    .where(work_item.c.instance_id == bindparam("b_instance"))
+    .order_by(work_item.c.id)
+)
+
+
+def instance_detail(core, conn: Connection, user: users.User, instance_id: int) -> dict:
+    try:
+        loaded = runtime.load_session(core, conn, instance_id, lock=False)
+    except NotFound:
+        raise NotFound("申请不存在，或您无权查看") from None
+    session, inst = loaded
+    if not is_participant(conn, instance_id, user, initiator_id=inst.initiator_id):
+        raise NotFound("申请不存在，或您无权查看")
+    compiled = session.compiled
+    version = conn.execute(_VERSION_NAME, {"b_id": inst.definition_id}).first()
+    items = conn.execute(_INSTANCE_ITEMS, {"b_instance": instance_id}).all()
+    history = audit.history(conn, instance_id)
+    session.snapshot = operations.Snapshot(tuple(items), _last_urged(history))
+    actions = operations.instance_actions(core, conn, user, instance_id, loaded)
+    if runtime.self_check():
+        session.snapshot = None
+        assert actions == operations.instance_actions(core, conn, user, instance_id, loaded), "snapshot differs"
+    work_items = [
+        {
+            "id": row.id,
+            "node": row.node_id,
+            "node_name": row.node_name,
+            "kind": row.kind,
+            "assignee": row.username,
+            "assignee_name": row.display_name,
+            "status": row.status,
+            "decision": row.decision,
+            "opinion": row.opinion,
+            "note": row.note,
+            "origin": row.origin,
+            "read": row.read_at is not None if row.kind == "cc" else None,
+            "created_at": _iso(row.created_at),
+            "completed_at": _iso(row.completed_at),
+            "due_at": _iso(row.due_at),
+        }
+        for row in items
+    ]
+    completed = sorted(
+        {t.task_spec.name for t in session.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
+    )
+    for event in history:
+        event["at"] = _iso(event["at"])
+    initiator = session.initiator
+    return {
+        "id": inst.id,
+        "definition_id": inst.definition_id,
+        "title": inst.title,
+        "process": inst.process_key,
+        "process_name": version.name,
+        "version": version.version,
+        "status": inst.status,
+        "status_label": STATUS_LABELS.get(inst.status, inst.status),
+        "priority": inst.priority,
+        "initiator": initiator.username,
+        "initiator_name": initiator.display_name,
+        "current_nodes": [w["node_name"] for w in work_items if w["status"] == "open" and w["kind"] == "approve"],
+        "data": orjson.loads(inst.data),
+        "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
+        "work_items": work_items,
+        "actions": actions,
+        "completed_nodes": completed,
+        "history": history,
+        "created_at": _iso(inst.created_at),
+        "ended_at": _iso(inst.ended_at),
+    }
+
+
+def _last_urged(history: list[dict]) -> dict:
+    """Per work item, when it was last urged (催办), from the instance's events."""
+    last: dict = {}
+    for event in history:
+        if event["type"] == "urged" and event["work_item_id"] is not None:
+            item = event["work_item_id"]
+            last[item] = max(last[item], event["at"]) if item in last else event["at"]
+    return last
+
+
+def mark_cc_read(conn: Connection, user: users.User, instance_id: int) -> None:
+    conn.execute(
+        update(work_item)
+        .where(
+            and_(
+                work_item.c.instance_id == instance_id,
+                work_item.c.assignee_id == user.id,
+                work_item.c.kind == "cc",
+                work_item.c.read_at.is_(None),
+            )
+        )
+        .values(read_at=utcnow(), status="done")
+    )
