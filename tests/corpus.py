@@ -16,8 +16,9 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
-from engine.process import bpmn, definitions, library, validation
+from engine.process import bpmn, definitions, library
 from engine.process.expressions import ExpressionError, compile_expression, variable_names
+from engine.process.validation import missing_variables
 from engine.store.tables import instance, user_account, work_item
 from engine.work import external, runtime
 
@@ -120,10 +121,10 @@ def condition_variables(model: bpmn.ProcessModel, policy: int) -> dict:
             tree = compile_expression(text)
         except ExpressionError:
             continue
-        hints = validation._type_hints(tree)
+        hints = missing_variables._type_hints(tree)
         for name in variable_names(tree):
             hint = hints.get(name)
-            values.setdefault(name, value_for(validation._field_for(name, [hint] if hint else []), policy))
+            values.setdefault(name, value_for(missing_variables._field_for(name, [hint] if hint else []), policy))
     return values
 
 

@@ -18,32 +18,15 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import DeployFailed, DeployProblem, NotFound
-from engine.process import bpmn, forms, validation
-from engine.process.expressions import ExpressionError, compile_expression
+from engine.process import bpmn, forms
 from engine.process.library import is_bpmn
+from engine.process.validation.model import check_model
+from engine.process.validation.report import Report
+from engine.process.validation.spiff_messages import spiff_message
+from engine.process.validation.structure import check_document, check_structure
 from engine.store import audit
 from engine.store.fastsql import Prepared
 from engine.store.tables import definition, role, user_account, utcnow
-
-ASSIGNEE_KINDS = {"role", "leader", "user", "initiator", "field", "dept_leader", "admin"}
-
-
-def check_rule(rule: str) -> str | None:
-    """None when the assignment rule is well formed, else the reason."""
-    rule, _, condition = rule.partition(" if ")
-    if condition:
-        try:
-            compile_expression(condition)
-        except ExpressionError as exc:
-            return f"审批人规则的条件无效：{exc}"
-    kind, _, arg = rule.strip().partition(":")
-    if kind not in ASSIGNEE_KINDS:
-        return f"未知的审批人规则 '{rule}'（可用：{', '.join(sorted(ASSIGNEE_KINDS))}）"
-    if kind in {"role", "user", "field", "dept_leader"} and not arg.strip():
-        return f"审批人规则 '{rule}' 缺少参数，例如 {kind}:名称"
-    if kind == "leader" and arg and not (arg.isdigit() and 1 <= int(arg) <= 10):
-        return f"审批人规则 '{rule}' 的层级必须是 1 到 10 的整数"
-    return None
 
 
 @dataclass
@@ -65,7 +48,7 @@ def read_bundle(
 
     `org` is (role names, usernames) when a database is at hand, so unknown roles and users are named.
     """
-    report = validation.Report()
+    report = Report()
     trees: dict[str, etree._ElementTree] = {}
     texts: dict[str, str] = {}
     form_schemas: dict[str, dict] = dict(fallback_forms or {})
@@ -83,12 +66,12 @@ def read_bundle(
             except bpmn.ProblemError as exc:
                 report.problems.append(exc.problem)
                 continue
-            if not validation.check_document(tree, name, report):
+            if not check_document(tree, name, report):
                 continue
             changes = bpmn.normalize_ids(tree, name)
             report.warnings.extend(changes)
             before = len(report.problems)
-            validation.check_structure(tree, name, report)
+            check_structure(tree, name, report)
             file_models, file_problems = bpmn.read_models(tree, name)
             report.problems.extend(file_problems)
             if len(report.problems) > before:
@@ -102,7 +85,7 @@ def read_bundle(
     for model in models:
         form_schemas.update(model.forms)
     for model in models:
-        validation.check_model(model, trees[model.file], form_schemas, report, org)
+        check_model(model, trees[model.file], form_schemas, report, org)
     healthy = {name: tree for name, tree in trees.items() if name not in broken}
     for model in models:
         if not model.executable or model.file in broken:
@@ -111,10 +94,10 @@ def read_bundle(
             bpmn.spiff_specs(healthy, model.key)
         except ValidationException as exc:
             problem = bpmn.validation_problem(exc, trees, model.file)
-            problem.message = "BPMN 校验失败：" + validation.spiff_message(problem.message.split("：", 1)[-1])
+            problem.message = "BPMN 校验失败：" + spiff_message(problem.message.split("：", 1)[-1])
             report.problems.append(problem)
         except Exception as exc:  # the library raises plain errors on some malformed models
-            message = validation.spiff_message(str(exc))
+            message = spiff_message(str(exc))
             report.error(model.file, model.line, model.key, f"BPMN 解析失败：{message}")
     if trees and not report.problems and not any(m.executable for m in models):
         first = next(iter(trees))
@@ -122,7 +105,7 @@ def read_bundle(
     return Bundle(models, trees, texts, form_schemas, report.problems, report.warnings)
 
 
-def _read_form(name: str, content: bytes, form_schemas: dict[str, dict], report: validation.Report) -> None:
+def _read_form(name: str, content: bytes, form_schemas: dict[str, dict], report: Report) -> None:
     form_name = Path(name).stem
     if len(content) > bpmn.MAX_FILE_BYTES:
         report.error(name, None, None, "表单文件过大，上限为 2 MB")

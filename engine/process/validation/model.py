@@ -1,0 +1,130 @@
+"""One process's node model: what SpiffWorkflow would only find when a step is reached.
+
+Expressions and scripts must pass the safe evaluator, timers must be ISO-8601 values or expressions, named
+forms must exist, assignee rules must parse (and name existing roles and users when the organisation is at
+hand), approval policies must be coherent. Last, variables that conditions read but nothing provides get
+form fields (missing_variables), which is why this check runs after the forms are known.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.process import dialect, policy
+from engine.process.bpmn import BPMN_NS, ProcessModel
+from engine.process.expressions import ExpressionError, compile_expression, compile_script
+from engine.process.validation.assignees import check_against_org, check_rule
+from engine.process.validation.elements import process_element
+from engine.process.validation.missing_variables import check_variables
+from engine.process.validation.report import Report
+
+
+def check_model(
+    model: ProcessModel,
+    tree: etree._ElementTree,
+    form_schemas: dict[str, dict],
+    report: Report,
+    org: tuple[set[str], set[str]] | None = None,
+) -> None:
+    """Expressions compile, forms exist, assignee rules resolve; generate fields for variables no step
+    provides. `org` is (role names, usernames) when a database is at hand; without it roles go unchecked."""
+    compiled: list[tuple[str, int | None, str, str, ast.Expression]] = []
+    for element, line, kind, text in model.expressions:
+        try:
+            if kind == "script":
+                compile_script(text)
+            else:
+                compiled.append((element, line, kind, text, compile_expression(text)))
+        except ExpressionError as exc:
+            what = {
+                "script": "脚本任务不符合安全求值器",
+                "condition": "条件表达式不安全或无法解析",
+                "collection": "多实例的集合（collection / loopDataInputRef）必须是变量名",
+            }.get(kind, f"多实例 {kind} 表达式无法解析")
+            report.error(model.file, line, element, f"{what}：{exc}")
+    _check_timers(model, tree, report)
+    _check_forms(model, form_schemas, report)
+    for node in model.nodes.values():
+        for rule in node.assignee + node.cc:
+            reason = check_rule(rule)
+            if reason:
+                report.error(model.file, node.line, node.id, reason)
+            elif org is not None:
+                check_against_org(model, node, rule, org, report)
+        if node.type == "userTask":
+            for reason in policy.problems(node, set(model.nodes)):
+                report.error(model.file, node.line, node.id, reason)
+    check_variables(model, tree, form_schemas, compiled, report)
+
+
+def _check_timers(model: ProcessModel, tree, report: Report) -> None:
+    process = process_element(tree, model.key)
+    if process is None:
+        return
+    for tag in dialect.TIMER_TAGS:
+        for element in process.iter(f"{{{BPMN_NS}}}{tag}"):
+            owner = element.getparent().getparent()
+            text = (element.text or "").strip()
+            if not text:
+                report.error(model.file, element.sourceline, owner.get("id"), f"计时器 {tag} 为空")
+                continue
+            literal = dialect.timer_literal(text)
+            try:
+                if literal.startswith("'"):
+                    _parse_timer(tag, literal.strip("'"))
+                elif _LOOKS_ISO.match(literal):
+                    raise ValueError("不是有效的 ISO-8601 值")
+                else:
+                    compile_expression(literal)
+            except (ExpressionError, ValueError, TypeError, AttributeError) as exc:
+                report.error(
+                    model.file,
+                    element.sourceline,
+                    owner.get("id"),
+                    f"计时器 {tag} 的值 '{text}' 无法识别（应为 ISO-8601，如 PT5M、R3/PT10M、2026-01-01T09:00）：{exc}",
+                )
+
+
+# A bare value that was meant as ISO-8601 but is not valid (PT5X, P1Q …), rather than a variable name.
+_LOOKS_ISO = re.compile(r"^([+-]?(R\d*/)?P[\dA-Z.,/]*|\d[\d\-:T.Z+]*)$", re.I)
+
+
+def _parse_timer(tag: str, value: str) -> None:
+    try:
+        if tag == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif tag == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        else:
+            TimerEventDefinition.parse_time_or_duration(value)
+    except Exception as exc:  # the library raises bare Exception("Invalid duration")
+        raise ValueError(str(exc)) from None
+
+
+def _check_forms(model: ProcessModel, form_schemas: dict[str, dict], report: Report) -> None:
+    for node in model.nodes.values():
+        if not node.form or node.form in form_schemas:
+            continue
+        if node.properties.get("form"):
+            report.error(model.file, node.line, node.id, f"找不到表单 '{node.form}'（应为 forms/{node.form}.json）")
+        else:
+            report.warn(
+                model.file,
+                node.line,
+                node.id,
+                f"表单 '{node.form}' 不是 oaflow 的 JSON 表单（Camunda/Flowable 表单不会显示），已忽略",
+            )
+            node.form = None
+    if model.start_form and model.start_form not in form_schemas:
+        if model.properties.get("start_form") or _native_start_form(model):
+            report.error(model.file, model.line, model.key, f"找不到开始表单 '{model.start_form}'")
+        else:
+            model.start_form = None
+
+
+def _native_start_form(model: ProcessModel) -> bool:
+    return any(n.type == "startEvent" and n.properties.get("form") for n in model.nodes.values())
