@@ -22,7 +22,7 @@ from engine.process import definitions, library
 from engine.store import schema
 from engine.store.database import Database
 from engine.time import working_days
-from engine.work import migration, runtime
+from engine.work import initiate, migration
 
 TO_GW3 = b'<bpmn:sequenceFlow id="Flow_to_gw3" sourceRef="Task_dept_leader" targetRef="Gateway_over3" />'
 HR_STEP = """
@@ -56,7 +56,7 @@ def prepare(url: str, count: int) -> Core:
     core = Core(url=url)
     started = time.perf_counter()
     for n in range(count):
-        runtime.start(core, STAFF[n % len(STAFF)], "leave", LEAVE)
+        initiate.start(core, STAFF[n % len(STAFF)], "leave", LEAVE)
     print(f"started {count} instances on v1 in {time.perf_counter() - started:.1f} s")
     with core.db.write() as conn:
         definitions.deploy(conn, {"leave.bpmn": leave_v2()}, None)

@@ -24,7 +24,7 @@ from engine.process import bpmn, definitions, library
 from engine.store import schema
 from engine.store.tables import instance, user_account, utcnow, work_item
 from engine.time import working_days
-from engine.work import deadlines, runtime
+from engine.work import deadlines, decisions, initiate
 
 from .stats import Result, timed
 
@@ -130,20 +130,20 @@ def engine(tmp, backend, url, *, quick, progress):
     core = _prepared(tmp, backend, url, "engine")
 
     def flow():
-        started = runtime.start(core, "zhangsan", "leave", LEAVE)
+        started = initiate.start(core, "zhangsan", "leave", LEAVE)
         for _ in range(2):
             item_id, username = _open_items(core, started["id"])[0]
-            runtime.complete(core, username, item_id, {}, "approve", "同意")
+            decisions.complete(core, username, item_id, {}, "approve", "同意")
 
     def flow_commands_only():
         values = []
         started_at = time.perf_counter()
-        started = runtime.start(core, "zhangsan", "leave", LEAVE)
+        started = initiate.start(core, "zhangsan", "leave", LEAVE)
         values.append(time.perf_counter() - started_at)
         for _ in range(2):
             item_id, username = _open_items(core, started["id"])[0]  # the client's inbox query: not counted
             t = time.perf_counter()
-            runtime.complete(core, username, item_id, {}, "approve", "同意")
+            decisions.complete(core, username, item_id, {}, "approve", "同意")
             values.append(time.perf_counter() - t)
         return sum(values) * 1000
 
@@ -408,7 +408,7 @@ def sweep(tmp, backend, url, *, quick, progress):
 def concurrency(tmp, backend, url, *, quick, progress):
     core = _prepared(tmp, backend, url, "concurrency")
     flows = 80 if quick else 1600
-    instance_ids = [runtime.start(core, "zhangsan", "leave", {**LEAVE, "days": 2})["id"] for _ in range(flows)]
+    instance_ids = [initiate.start(core, "zhangsan", "leave", {**LEAVE, "days": 2})["id"] for _ in range(flows)]
     items = [_open_items(core, i)[0][0] for i in instance_ids]
     db_url = str(core.db.engine.url.render_as_string(hide_password=False))
     # Two threads per process, as README recommends for PostgreSQL deployments: request handling is

@@ -21,7 +21,7 @@ from engine.store import schema
 from engine.store.database import Database
 from engine.time import working_days
 
-# Caches and snapshots check their answers against the database (engine.runtime.self_check).
+# Caches and snapshots check their answers against the database (engine.work.kernel.case.self_check).
 os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"

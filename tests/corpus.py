@@ -20,11 +20,11 @@ from engine.process import bpmn, definitions, library
 from engine.process.expressions import ExpressionError, compile_expression, variable_names
 from engine.process.validation import missing_variables
 from engine.store.tables import instance, user_account, work_item
-from engine.work import external, runtime
+from engine.work import decisions, events, initiate, timers
 
 FOLDERS = ("accept", "accept-dialect", "valid-tricky", "reject")
 MAX_STEPS = 200
-FAR_FUTURE = datetime.now(timezone.utc) + timedelta(days=3650)
+FAR_FUTURE = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=3650)  # naive UTC, as stored
 
 
 def corpus_root() -> Path | None:
@@ -165,29 +165,29 @@ def drive(core, instance_id: int, compiled, policy: int = 0, actor: str = "admin
             item = items[0]
             node = model.nodes.get(item.node_id)
             data = form_data(compiled.form(node.form if node else None), policy)
-            runtime.complete(core, item.username, item.id, data, "approve", "同意")
+            decisions.complete(core, item.username, item.id, data, "approve", "同意")
             steps.append(f"work:{item.node_id}")
             continue
         with core.db.read() as conn:
             from engine.org import users
 
             admin = users.require_user(conn, actor)
-            waits = external.waiting_for(core, conn, admin, instance_id)
+            waits = events.waiting_for(core, conn, admin, instance_id)
         by_kind = {kind: [w for w in waits if w["kind"] == kind] for kind in ("external", "message", "signal", "timer")}
         if by_kind["external"]:
             element = by_kind["external"][0]["element"]
-            external.complete_external(core, actor, instance_id, element, variables)
+            events.complete_external(core, actor, instance_id, element, variables)
             steps.append(f"external:{element}")
         elif by_kind["message"]:
             name = by_kind["message"][0]["detail"]
-            external.send_message(core, actor, instance_id, name, {})
+            events.send_message(core, actor, instance_id, name, {})
             steps.append(f"message:{name}")
         elif by_kind["signal"]:
             name = by_kind["signal"][0]["detail"]
-            external.broadcast_signal(core, actor, name, {})
+            events.broadcast_signal(core, actor, name, {})
             steps.append(f"signal:{name}")
         elif by_kind["timer"]:
-            fired = external.fire_timers(core, instance_id, FAR_FUTURE)
+            fired = timers.fire_instance(core, instance_id, FAR_FUTURE)
             steps.append(f"timer:{fired}")
             if not fired:
                 break
@@ -200,7 +200,7 @@ def start_and_drive(core, key: str, policy: int = 0, actor: str = "admin") -> tu
     with core.db.read() as conn:
         compiled = core.specs.from_row(definitions.latest(conn, key))
     data = form_data(compiled.form(compiled.model.start_form), policy)
-    started = runtime.start(core, actor, key, data)
+    started = initiate.start(core, actor, key, data)
     status, steps = drive(core, started["id"], compiled, policy, actor)
     return started["id"], status, steps
 

@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from engine.errors import Forbidden, InvalidData
 from engine.org import users
+from engine.process.bpmn import Node
+from engine.process.policy import policy_of
 from engine.store.tables import calendar_day, event_log, work_item
 from engine.time import calendar_admin, working_days
 from engine.time.office_hours import work_calendar
 from engine.time.working_days import PRIORITIES
-from engine.work import runtime
+from engine.work import initiate, working_time
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -39,8 +41,9 @@ def by_priority(*month_days) -> dict:
 
 
 def due(core, created, priority="正常", node=None):
+    limit = policy_of(Node("n", "userTask", "n", None, properties=node)).time_limit if node else None
     with core.db.read() as conn:
-        return working_days.deadline(conn, created, priority, node)
+        return working_days.deadline(work_calendar(conn), created, priority, limit)
 
 
 # --- deadlines on the statutory calendar ----------------------------------------------------------------
@@ -80,7 +83,7 @@ def test_deadline_across_2026_spring_festival(core, created, expected):
 
 def test_work_item_gets_its_due_time_when_created(core):
     with time_machine.travel(datetime(2025, 9, 30, 10, 0, tzinfo=SH), tick=False):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
     with core.db.read() as conn:
         item = conn.execute(select(work_item).where(work_item.c.instance_id == started["id"])).one()
     assert local(item.due_at) == datetime(2025, 10, 9, 17, 30)
@@ -163,8 +166,9 @@ def test_past_the_known_calendar_is_monday_to_friday_and_unconfirmed(core):
     assert local(result.due_at) == datetime(2027, 1, 4, 17, 30)  # 12-31, (01-01 Fri), 01-04
     assert result.confirmed is False
     with core.db.read() as conn:
-        assert working_days.is_confirmed(conn, result.due_at) is False
-        assert working_days.is_confirmed(conn, utc(2026, 12, 31, 17, 30)) is True
+        cal = work_calendar(conn)
+    assert working_days.is_confirmed(cal, result.due_at) is False
+    assert working_days.is_confirmed(cal, utc(2026, 12, 31, 17, 30)) is True
 
 
 def test_administrators_are_warned_from_1_october_of_the_year_before(core):
@@ -180,7 +184,7 @@ def test_administrators_are_warned_from_1_october_of_the_year_before(core):
 def test_warning_and_unconfirmed_badge_in_the_browser(core, client):
     with time_machine.travel(datetime(2026, 12, 29, 10, 0, tzinfo=SH), tick=False):
         data = {**LEAVE, "start_date": "2027-01-05", "end_date": "2027-01-06"}
-        started = runtime.start(core, "zhangsan", "leave", data)
+        started = initiate.start(core, "zhangsan", "leave", data)
         login(client, core, "admin")
         page = client.get("/admin/calendar").get_data(as_text=True)
         assert "尚未导入 2027 年的节假日安排" in page
@@ -210,7 +214,7 @@ def _events(core, type_: str) -> list:
 
 def test_editing_a_day_is_audited_and_recomputes_open_deadlines(core, api):
     with time_machine.travel(datetime(2025, 9, 30, 10, 0, tzinfo=SH), tick=False):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "正常")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "正常")
     admin = api("admin")
     response = admin.client.put(
         "/api/v1/admin/calendar/days/2025-10-11",
@@ -244,7 +248,7 @@ def test_editing_a_day_checks_permission_and_input(core, api):
         assert conn.execute(select(calendar_day.c.is_workday).where(calendar_day.c.day == date(2025, 10, 11))).scalar()
     assert _events(core, "calendar_changed") == []
     with pytest.raises(Forbidden):
-        calendar_admin.set_day(core, "lisi", "2025-10-11", False)
+        working_time.set_day(core, "lisi", "2025-10-11", False)
 
 
 SCHEDULE_2027 = {

@@ -15,7 +15,8 @@ from engine.org import users
 from engine.process import bpmn
 from engine.process.expressions import script_engine
 from engine.store.tables import event_log, instance, user_account, work_item
-from engine.work import runtime
+from engine.work import decisions, initiate
+from engine.work.kernel import case as kernel
 
 ROUNDS = 30
 LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "days": 5, "reason": "探亲"}
@@ -82,12 +83,12 @@ def events(core, instance_id: int, type_: str) -> int:
 
 def test_same_item_completed_twice_at_once(core):
     for _round in range(ROUNDS):
-        started = runtime.start(core, "zhangsan", "leave", dict(LEAVE))
+        started = initiate.start(core, "zhangsan", "leave", dict(LEAVE))
         instance_id = started["id"]
         [item] = open_items(core, instance_id)
         _, version_before, _, _ = state(core, instance_id)
 
-        approve = partial(runtime.complete, core, "sunli", item.id, {}, "approve", "同意")
+        approve = partial(decisions.complete, core, "sunli", item.id, {}, "approve", "同意")
         outcomes = race(approve, approve)
 
         assert sorted(kind for kind, _ in outcomes) == ["conflict", "ok"], outcomes
@@ -106,12 +107,12 @@ def test_same_item_completed_twice_at_once(core):
 def test_approve_and_reject_at_once(core):
     winners = set()
     for _round in range(ROUNDS // 2):
-        instance_id = runtime.start(core, "zhangsan", "leave", dict(LEAVE))["id"]
+        instance_id = initiate.start(core, "zhangsan", "leave", dict(LEAVE))["id"]
         [item] = open_items(core, instance_id)
 
         outcomes = race(
-            partial(runtime.complete, core, "sunli", item.id, {}, "approve", "同意"),
-            partial(runtime.complete, core, "sunli", item.id, {}, "reject", "不同意"),
+            partial(decisions.complete, core, "sunli", item.id, {}, "approve", "同意"),
+            partial(decisions.complete, core, "sunli", item.id, {}, "reject", "不同意"),
         )
 
         assert sorted(kind for kind, _ in outcomes) == ["conflict", "ok"], outcomes
@@ -163,10 +164,10 @@ def two_general_managers(core):
 
 
 def at_general_manager_step(core) -> int:
-    instance_id = runtime.start(core, "zhangsan", "leave", {**LEAVE, "days": 12})["id"]
+    instance_id = initiate.start(core, "zhangsan", "leave", {**LEAVE, "days": 12})["id"]
     for approver in ("sunli", "huangwei"):
         [item] = open_items(core, instance_id)
-        runtime.complete(core, approver, item.id, {}, "approve", "同意")
+        decisions.complete(core, approver, item.id, {}, "approve", "同意")
     return instance_id
 
 
@@ -187,7 +188,7 @@ def test_role_with_two_members_first_decision_wins(core, two_general_managers):
     assert len({i.task_id for i in items}) == 1  # one step, two holders
     by_user = {i.username: i.id for i in items}
 
-    result = runtime.complete(core, "wangfang", by_user["wangfang"], {}, "approve", "同意")
+    result = decisions.complete(core, "wangfang", by_user["wangfang"], {}, "approve", "同意")
 
     assert result["status"] == "approved"
     assert item_rows(core, instance_id, "Task_gm") == {
@@ -195,7 +196,7 @@ def test_role_with_two_members_first_decision_wins(core, two_general_managers):
         "zhengqiang": ("cancelled", "已由他人处理", None),
     }
     with pytest.raises(Conflict) as late:
-        runtime.complete(core, "zhengqiang", by_user["zhengqiang"], {}, "approve", "同意")
+        decisions.complete(core, "zhengqiang", by_user["zhengqiang"], {}, "approve", "同意")
     assert "已由他人处理" in late.value.message
     assert events(core, instance_id, "approved") == 3
 
@@ -205,7 +206,7 @@ def test_role_with_two_members_reject_cancels_the_other(core, two_general_manage
 
     instance_id = at_general_manager_step(core)
     by_user = {i.username: i.id for i in open_items(core, instance_id)}
-    runtime.complete(core, "zhengqiang", by_user["zhengqiang"], {}, "reject", "不批")
+    decisions.complete(core, "zhengqiang", by_user["zhengqiang"], {}, "reject", "不批")
 
     rows = item_rows(core, instance_id, "Task_gm")
     assert rows["zhengqiang"] == ("done", None, "reject")
@@ -223,8 +224,8 @@ def test_role_with_two_members_deciding_at_once(core, two_general_managers):
         by_user = {i.username: i.id for i in open_items(core, instance_id)}
 
         outcomes = race(
-            partial(runtime.complete, core, "zhengqiang", by_user["zhengqiang"], {}, "approve", "同意"),
-            partial(runtime.complete, core, "wangfang", by_user["wangfang"], {}, "approve", "同意"),
+            partial(decisions.complete, core, "zhengqiang", by_user["zhengqiang"], {}, "approve", "同意"),
+            partial(decisions.complete, core, "wangfang", by_user["wangfang"], {}, "approve", "同意"),
         )
 
         assert sorted(kind for kind, _ in outcomes) == ["conflict", "ok"], outcomes
@@ -240,20 +241,20 @@ def test_role_with_two_members_deciding_at_once(core, two_general_managers):
 
 def test_stale_version_is_a_conflict(core, monkeypatch):
     # The optimistic version check is the last line of defence: a writer holding an old version loses.
-    instance_id = runtime.start(core, "zhangsan", "leave", dict(LEAVE))["id"]
+    instance_id = initiate.start(core, "zhangsan", "leave", dict(LEAVE))["id"]
     [item] = open_items(core, instance_id)
     with core.db.write() as conn:
         conn.execute(update(instance).where(instance.c.id == instance_id).values(version=instance.c.version + 1))
-    original = runtime._session  # every command builds its session from the locked row here
+    original = kernel.from_row  # every command builds its case from the locked row here
 
     def stale_session(core_, conn, inst):
         session = original(core_, conn, inst)
         session.version -= 1
         return session
 
-    monkeypatch.setattr(runtime, "_session", stale_session)
+    monkeypatch.setattr(kernel, "from_row", stale_session)
     with pytest.raises(Conflict):
-        runtime.complete(core, "sunli", item.id, {}, "approve", "同意")
+        decisions.complete(core, "sunli", item.id, {}, "approve", "同意")
     # Rolled back: the step is still open and nothing was recorded.
     assert [i.node_id for i in open_items(core, instance_id)] == ["Task_dept_leader"]
     assert events(core, instance_id, "approved") == 0

@@ -12,9 +12,10 @@ import time_machine
 from sqlalchemy import func, select, text
 
 from engine.errors import Conflict, Forbidden, InvalidData
+from engine.org import delegations, users
 from engine.process import definitions
 from engine.store.tables import event_log, instance, notification, reminder, user_account, work_item
-from engine.work import deadlines, runtime, suspension
+from engine.work import consistency, deadlines, decisions, initiate, suspension
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -65,7 +66,7 @@ def events(core, instance_id: int) -> list[tuple[str, str]]:
 
 def test_remind_overdue_and_escalation_chain(core, api):
     with at(2025, 9, 30, 10, 0):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
         assert deadlines.sweep(core) == 0  # only plans the new item
     [item] = item_of(core, started["id"])
     assert local(item.due_at) == datetime(2025, 10, 9, 17, 30)
@@ -113,7 +114,7 @@ def test_remind_overdue_and_escalation_chain(core, api):
 
 def test_a_late_sweep_skips_the_early_reminder_but_not_the_escalations(core):
     with at(2025, 9, 30, 10, 0):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
     before = last_notification_id(core)
     with at(2025, 10, 13, 9, 0):  # the scheduler was down for days
         assert deadlines.sweep(core) == 3
@@ -123,7 +124,7 @@ def test_a_late_sweep_skips_the_early_reminder_but_not_the_escalations(core):
 
 def test_many_due_items_in_one_batch_each_get_their_steps_once(core):
     with at(2025, 9, 30, 10, 0):
-        ids = [runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(5)]
+        ids = [initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(5)]
         deadlines.sweep(core)
     before = last_notification_id(core)
     with at(2025, 10, 9, 17, 31):
@@ -138,7 +139,7 @@ def test_many_due_items_in_one_batch_each_get_their_steps_once(core):
 
 def test_a_failing_batch_falls_back_to_one_item_at_a_time(core, monkeypatch):
     with at(2025, 9, 30, 10, 0):
-        ids = [runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(2)]
+        ids = [initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")["id"] for _ in range(2)]
         deadlines.sweep(core)
 
     def broken(*args, **kwargs):
@@ -155,17 +156,17 @@ def test_a_failing_batch_falls_back_to_one_item_at_a_time(core, monkeypatch):
 
 def test_handled_items_are_not_reminded(core):
     with at(2025, 9, 30, 10, 0):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
         deadlines.sweep(core)
         [item] = item_of(core, started["id"])
-        runtime.complete(core, "sunli", item.id, {}, "approve", "同意")
+        decisions.complete(core, "sunli", item.id, {}, "approve", "同意")
     before = last_notification_id(core)
     with at(2025, 10, 13, 9, 0):
         assert deadlines.sweep(core) == 0
     assert messages(core, before) == []
 
 
-def _two_step_bpmn(key: str, policy: str, first: str, hours: str = "2") -> bytes:
+def _two_step_bpmn(key: str, policy: str, first: str, hours: str = "2", sign_mode: str = "single") -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
                   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -178,6 +179,7 @@ def _two_step_bpmn(key: str, policy: str, first: str, hours: str = "2") -> bytes
           <spiffworkflow:property name="assignee" value="{first}" />
           <spiffworkflow:property name="due_hours" value="{hours}" />
           <spiffworkflow:property name="on_expiry" value="{policy}" />
+          <spiffworkflow:property name="sign_mode" value="{sign_mode}" />
         </spiffworkflow:properties>
       </bpmn:extensionElements>
     </bpmn:userTask>
@@ -204,7 +206,7 @@ def deploy(core, key: str, content: bytes) -> None:
 def test_automatic_approval_on_expiry(core):
     deploy(core, "expiry_approve", _two_step_bpmn("expiry_approve", "approve", "user:sunli"))
     with at(2025, 11, 3, 9, 0):
-        started = runtime.start(core, "zhangsan", "expiry_approve", {}, "正常")
+        started = initiate.start(core, "zhangsan", "expiry_approve", {}, "正常")
     [first] = item_of(core, started["id"])
     assert local(first.due_at) == datetime(2025, 11, 3, 11, 0)  # 2 working hours
     with at(2025, 11, 3, 11, 1):
@@ -223,27 +225,68 @@ def test_automatic_approval_on_expiry(core):
 def test_automatic_transfer_to_the_leader_on_expiry(core):
     deploy(core, "expiry_transfer", _two_step_bpmn("expiry_transfer", "transfer", "user:lisi"))
     with at(2025, 11, 3, 9, 0):
-        started = runtime.start(core, "zhangsan", "expiry_transfer", {}, "正常")
+        started = initiate.start(core, "zhangsan", "expiry_transfer", {}, "正常")
     with at(2025, 11, 3, 11, 1):
         deadlines.sweep(core)
-    [item] = item_of(core, started["id"])
+    # The same 转办 as a user's: lisi's item is closed as handed over, his leader holds a new one.
+    old, item = item_of(core, started["id"])
     with core.db.read() as conn:
         holder = conn.execute(select(user_account.c.username).where(user_account.c.id == item.assignee_id)).scalar()
-    assert (holder, item.status, item.node_id) == ("sunli", "open", "Task_first")  # lisi's leader
+    assert (old.status, old.decision) == ("done", "transfer")
+    assert (holder, item.status, item.node_id, item.origin) == ("sunli", "open", "Task_first", "transfer")
+    assert item.note == "超时转交，原办理人：李四" and item.next_step == "done"  # not escalated again
     assert ("transferred", "审批超时，系统自动转交上级") in events(core, started["id"])
     assert any(u == "lisi" and k == "transferred" for u, k, _t in messages(core))
     # The leader decides as usual, and the process goes on.
     with at(2025, 11, 3, 14, 0):
-        runtime.complete(core, "sunli", item.id, {}, "approve", "同意")
-    assert {row.node_id: row.status for row in item_of(core, started["id"])} == {
+        decisions.complete(core, "sunli", item.id, {}, "approve", "同意")
+    assert {
+        row.node_id: row.status
+        for row in item_of(core, started["id"])
+        if row.status != "done" or row.decision != "transfer"
+    } == {
         "Task_first": "done",
         "Task_second": "open",
     }
 
 
+def test_automatic_approval_follows_the_sign_mode(core):
+    # 依次: the sweep's 同意 is one signer's decision, like anyone's: the next signer's turn comes, the node
+    # does not pass on one signature (it used to run the task and leave the second signer waiting forever).
+    bpmn = _two_step_bpmn("expiry_sequential", "approve", "user:chenjing, user:zhaolei", sign_mode="sequential")
+    deploy(core, "expiry_sequential", bpmn)
+    with at(2025, 11, 3, 9, 0):
+        started = initiate.start(core, "zhangsan", "expiry_sequential", {}, "正常")
+    with at(2025, 11, 3, 11, 1):
+        assert deadlines.sweep(core) == 1
+    rows = item_of(core, started["id"])
+    assert [(r.node_id, r.status, r.decision, r.opinion) for r in rows] == [
+        ("Task_first", "done", "approve", "审批超时，系统自动通过"),
+        ("Task_first", "open", None, None),  # zhaolei's turn now
+    ]
+    assert consistency.problems(core, started["id"]) == []
+
+
+def test_automatic_transfer_goes_to_the_leaders_proxy(core):
+    # The sweep's 转办 is the users' 转办: a leader who is away (代理) has the item go to their delegate.
+    deploy(core, "expiry_transfer", _two_step_bpmn("expiry_transfer", "transfer", "user:lisi"))
+    with core.db.write() as conn:
+        sunli = users.find_user(conn, "sunli")
+        delegations.create(conn, sunli, "wangfang", "2025-11-01", "2025-11-30", reason="出差")
+    with at(2025, 11, 3, 9, 0):
+        started = initiate.start(core, "zhangsan", "expiry_transfer", {}, "正常")
+    with at(2025, 11, 3, 11, 1):
+        deadlines.sweep(core)
+    _old, item = item_of(core, started["id"])
+    with core.db.read() as conn:
+        holder = conn.execute(select(user_account.c.username).where(user_account.c.id == item.assignee_id)).scalar()
+    assert (holder, item.status, item.proxy_for_id) == ("wangfang", "open", sunli.id)
+    assert item.note == "超时转交，原办理人：李四（代理 孙丽）"
+
+
 def test_suspension_stops_the_clock(core):
     with at(2025, 9, 30, 10, 0):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
         deadlines.sweep(core)
     instance_id = started["id"]
     with at(2025, 10, 9, 9, 30):
@@ -260,7 +303,7 @@ def test_suspension_stops_the_clock(core):
         assert deadlines.sweep(core) == 0  # the clock stands still
         [item] = item_of(core, instance_id)
         with pytest.raises(Conflict, match="已挂起"):
-            runtime.complete(core, "sunli", item.id, {}, "approve", "同意")
+            decisions.complete(core, "sunli", item.id, {}, "approve", "同意")
     assert messages(core, before) == []
     with at(2025, 10, 10, 9, 30):
         result = suspension.resume(core, "admin", instance_id)
@@ -297,7 +340,7 @@ def test_suspend_and_resume_endpoints(core, api, leave):
 
 def test_calendar_change_replans_the_steps(core, api):
     with at(2025, 9, 30, 10, 0):
-        started = runtime.start(core, "zhangsan", "leave", LEAVE, "紧急")
+        started = initiate.start(core, "zhangsan", "leave", LEAVE, "紧急")
         deadlines.sweep(core)
     admin = api("admin")
     response = admin.client.put(
@@ -317,7 +360,7 @@ def test_the_sweep_reads_only_due_items(core, backend):
     (status, kind, next_step) indexes, and a sweep with nothing due takes no step."""
     with at(2025, 9, 30, 10, 0):
         for _ in range(30):
-            runtime.start(core, "zhangsan", "leave", LEAVE, "正常")
+            initiate.start(core, "zhangsan", "leave", LEAVE, "正常")
         deadlines.sweep(core)
     with at(2025, 10, 1, 10, 0):
         assert deadlines.sweep(core) == 0

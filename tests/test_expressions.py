@@ -21,7 +21,7 @@ from engine.process.expressions import (
     normalize,
     run_script,
 )
-from engine.work import runtime, worklist
+from engine.work import initiate, worklist
 
 DATA = Path(__file__).parent / "data"
 
@@ -265,7 +265,7 @@ def deploy_scripted(core):
 @pytest.mark.parametrize(("amount", "approver"), [(5000, "zhengqiang"), (500, "sunli")])
 def test_script_task_and_juel_condition_run_in_the_engine(core, amount, approver):
     deploy_scripted(core)
-    result = runtime.start(core, "zhangsan", "scripted", {"subject": "采购", "amount": amount})
+    result = initiate.start(core, "zhangsan", "scripted", {"subject": "采购", "amount": amount})
     with core.db.read() as conn:
         detail = worklist.instance_detail(core, conn, users.find_user(conn, "admin"), result["id"])
     assert [(w["node"], w["assignee"]) for w in detail["work_items"]] == [

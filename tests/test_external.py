@@ -9,14 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from engine.process import definitions, service_tasks
-from engine.store.tables import event_log, instance, work_item
-from engine.work import external, timers
+from engine.store.tables import event_log, instance, utcnow, work_item
+from engine.work import timers
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
              xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
              id="defs_{key}" targetNamespace="https://oaflow.example/tests">
 """
+
+
+def later(minutes: float) -> datetime:
+    """Now plus some minutes, naive UTC: the scheduler's `now` for a timer that is not due yet."""
+    return utcnow() + timedelta(minutes=minutes)
 
 
 def process(key: str, body: str, before: str = "") -> bytes:
@@ -251,7 +256,7 @@ def test_timers_fire_when_due(api, core):
     assert timedelta(minutes=4) < due - datetime.now(timezone.utc) <= timedelta(minutes=5)
     assert timers.fire_due(core) == 0  # not yet
     assert open_nodes(core, started["id"]) == []
-    assert external.fire_timers(core, started["id"], now=external.later(10)) == 1
+    assert timers.fire_instance(core, started["id"], now=later(10)) == 1
     assert open_nodes(core, started["id"]) == ["t"]
 
 
@@ -283,11 +288,11 @@ def test_an_interrupting_boundary_timer_closes_the_work_item_it_interrupts(api, 
     deploy(core, escalate=ESCALATE)
     started = start(api, "escalate")
     assert open_nodes(core, started["id"]) == ["work"]
-    assert external.fire_timers(core, started["id"], now=external.later(30)) == 0
-    assert external.fire_timers(core, started["id"], now=external.later(61)) == 1
+    assert timers.fire_instance(core, started["id"], now=later(30)) == 0
+    assert timers.fire_instance(core, started["id"], now=later(61)) == 1
     assert open_nodes(core, started["id"]) == ["boss"]
     with core.db.read() as conn:
         note = conn.execute(
             select(work_item.c.note).where(work_item.c.instance_id == started["id"], work_item.c.node_id == "work")
         ).scalar()
-    assert note == "流程已越过该节点（事件触发）"
+    assert note == "定时事件到期，已取消"

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, exc, func, insert, select, update
 
 from engine.store.fastsql import Prepared
 from engine.store.tables import calendar_day, delegation, notification, user_account, utcnow, work_item
+from engine.work import initiate
 
 _ITEM = select(work_item).where(work_item.c.id == bindparam("b_id"))
 _ITEMS_OF = (
@@ -38,9 +39,8 @@ def _item_values(**overrides):
 
 @pytest.fixture
 def instance_id(core):
-    from engine.work import runtime
 
-    return runtime.start(core, "zhangsan", "leave", {**_LEAVE})["id"]
+    return initiate.start(core, "zhangsan", "leave", {**_LEAVE})["id"]
 
 
 _LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}

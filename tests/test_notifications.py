@@ -234,3 +234,27 @@ def test_a_failed_command_leaves_no_message(core, api, leave, row_counts):
     response = leave.complete("sunli", item["id"], "reject", opinion=None)  # 不同意 needs an opinion
     assert response.status_code == 422
     assert row_counts() == before
+
+
+def test_every_message_about_a_work_item_names_it(core, api, leave):
+    # One outbox writer, which records the work item a message is about: a 待办 message links to the item,
+    # and a 催办 or 知会 to the item it concerns, without guessing from the instance later.
+    started = leave.start(days=5)
+    sunli_item = leave.my_item("sunli", started["id"])
+    api("zhangsan").post(f"/api/v1/instances/{started['id']}/urge", json={"message": "请尽快"})
+    api("zhangsan").post(f"/api/v1/instances/{started['id']}/cc", json={"users": ["lisi"]})
+    leave.decide("sunli", started["id"])
+    with core.db.read() as conn:
+        rows = conn.execute(
+            select(notification.c.kind, notification.c.work_item_id, notification.c.user_id)
+            .where(notification.c.instance_id == started["id"])
+            .order_by(notification.c.id)
+        ).all()
+    by_kind: dict[str, list] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row.work_item_id)
+    huangwei_item = leave.my_item("huangwei", started["id"])
+    assert by_kind["todo"] == [sunli_item["id"], huangwei_item["id"]]
+    assert by_kind["urge"] == [sunli_item["id"]]
+    [cc_item] = [w["id"] for w in leave.detail(started["id"])["work_items"] if w["kind"] == "cc"]
+    assert by_kind["cc"] == [cc_item]  # the 知会 copy lisi got

@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine.org import users
 from engine.process import definitions
 from engine.store.tables import event_log, instance, notification, user_account, utcnow, work_item
 from engine.time.working_days import to_local
-from engine.work import consistency, operations, worklist
+from engine.work import consistency, readers, worklist
 
 DATA = Path(__file__).parent / "data"
 
@@ -987,8 +986,7 @@ def test_cc_ad_hoc_by_an_approver(ops, core):
     assert "cc" not in reader_view["actions"]
     ops.refused("liuyang", f"/instances/{instance_id}/cc", {"users": ["lisi"]}, 403, "只有发起人和审批人可以知会")
     # Reading marks it read (已读).
-    with core.db.write() as conn:  # what opening the application's page does (the REST API has no call)
-        worklist.mark_cc_read(conn, users.find_user(conn, "liuyang"), instance_id)
+    readers.mark_read(core, "liuyang", instance_id)  # what opening the application's page does
     assert cc_box(ops, "liuyang") == [(instance_id, "知会", True, "请人事部知悉")]
     assert ops.api("liuyang").get("/api/v1/me").get_json()["counts"]["cc"] == 0
     # The approval goes on regardless.
@@ -1031,11 +1029,13 @@ def test_urge_by_the_initiator_once_per_hour(ops, core, monkeypatch):
     throttled = f"每个待办每小时只能催办一次，请在 {next_time} 之后再试"
     ops.refused("zhangsan", f"/instances/{instance_id}/urge", None, 409, throttled)
     assert "urge" not in ops.detail(instance_id, "zhangsan")["actions"]
-    monkeypatch.setattr(operations, "utcnow", lambda: urged_at + timedelta(minutes=59))
+    for module in (readers, worklist):
+        monkeypatch.setattr(module, "utcnow", lambda: urged_at + timedelta(minutes=59))
     ops.refused("zhangsan", f"/instances/{instance_id}/urge", None, 409)
 
     # An hour later it may be sent again (default message).
-    monkeypatch.setattr(operations, "utcnow", lambda: urged_at + timedelta(minutes=61))
+    for module in (readers, worklist):
+        monkeypatch.setattr(module, "utcnow", lambda: urged_at + timedelta(minutes=61))
     assert "urge" in ops.detail(instance_id, "zhangsan")["actions"]
     ops.do("zhangsan", f"/instances/{instance_id}/urge")
     assert ops.notifications("sunli", "urge")[-1].endswith("— 请尽快办理")

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from engine.errors import Conflict
 from engine.process import definitions
 from engine.store.tables import event_log, instance, user_account, work_item
-from engine.work import consistency, runtime
+from engine.work import consistency, initiate
+from engine.work import decisions as deciding
 
 ROUNDS = 200
 API_ROUNDS = 20
@@ -53,7 +54,7 @@ def deploy(core) -> None:
 
 def start_round(core, round_no: int) -> tuple[int, dict[str, int]]:
     data = {"subject": f"第 {round_no} 轮", "mode": "any", "signers": list(SIGNERS)}
-    instance_id = runtime.start(core, "zhangsan", "sign_modes", data)["id"]
+    instance_id = initiate.start(core, "zhangsan", "sign_modes", data)["id"]
     items = node_rows(core, instance_id)
     assert [(u, status) for u, (status, _note, _decision, _id) in items.items()] == [(u, "open") for u in SIGNERS]
     return instance_id, {user: row[3] for user, row in items.items()}
@@ -114,7 +115,7 @@ def race_threads(core, items: dict[str, int], racers: list[str], decisions: dict
     def run(user: str, item_id: int) -> None:
         barrier.wait()
         try:
-            runtime.complete(core, user, item_id, {}, decisions[user], f"{user}的意见")
+            deciding.complete(core, user, item_id, {}, decisions[user], f"{user}的意见")
             outcomes[user] = ("ok", None)
         except Conflict as exc:
             assert exc.status == 409
@@ -148,7 +149,7 @@ def _signer_process(url: str, user: str, jobs, results, barriers) -> None:
             item_id, decision, parties = job
             barriers[parties].wait(timeout=60)
             try:
-                runtime.complete(core, user, item_id, {}, decision, f"{user}的意见")
+                deciding.complete(core, user, item_id, {}, decision, f"{user}的意见")
                 results.put((user, "ok", None))
             except ProcessConflict as exc:
                 results.put((user, "conflict" if exc.status == 409 else "error", exc.message))

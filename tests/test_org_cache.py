@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from engine.errors import NotFound
 from engine.org import users
 from engine.store.tables import delegation, department, role, setting, user_account, user_role, utcnow, work_item
-from engine.work import runtime
+from engine.work import initiate
 
 LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
 
@@ -37,24 +37,24 @@ def _token(core) -> str:
 
 
 def test_a_new_department_leader_written_straight_to_the_table_gets_the_next_item(core):
-    first = runtime.start(core, "zhangsan", "leave", LEAVE)
+    first = initiate.start(core, "zhangsan", "leave", LEAVE)
     assert _assignees(core, first["id"]) == ["sunli"]
     with core.db.engine.begin() as conn:  # e.g. a directory sync, not through oaflow
         conn.execute(update(department).where(department.c.name == "业务部").values(leader_id=_user_id(core, "lisi")))
-    second = runtime.start(core, "zhangsan", "leave", LEAVE)
+    second = initiate.start(core, "zhangsan", "leave", LEAVE)
     assert _assignees(core, second["id"]) == ["lisi"]
 
 
 def test_a_user_deactivated_in_the_table_can_no_longer_start(core):
-    runtime.start(core, "zhangsan", "leave", LEAVE)
+    initiate.start(core, "zhangsan", "leave", LEAVE)
     with core.db.engine.begin() as conn:
         conn.execute(update(user_account).where(user_account.c.username == "zhangsan").values(active=False))
     with pytest.raises(NotFound, match="zhangsan"):
-        runtime.start(core, "zhangsan", "leave", LEAVE)
+        initiate.start(core, "zhangsan", "leave", LEAVE)
 
 
 def test_a_delegation_inserted_in_the_table_takes_the_next_item(core):
-    runtime.start(core, "zhangsan", "leave", LEAVE)  # sunli's answers are now cached
+    initiate.start(core, "zhangsan", "leave", LEAVE)  # sunli's answers are now cached
     today = date.today()
     with core.db.engine.begin() as conn:
         conn.execute(
@@ -68,7 +68,7 @@ def test_a_delegation_inserted_in_the_table_takes_the_next_item(core):
                 created_at=utcnow(),
             )
         )
-    started = runtime.start(core, "zhangsan", "leave", LEAVE)
+    started = initiate.start(core, "zhangsan", "leave", LEAVE)
     assert _assignees(core, started["id"]) == ["lisi"]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.reports import monthly
 from engine.store import audit
 from engine.store.tables import work_item
-from engine.work import runtime
+from engine.work import decisions, initiate
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -48,25 +48,25 @@ def november(core):
        open at month end: 1 + 7.5 = 8.5 h, not overdue
     """
     with at(2025, 10, 27, 9, 0):
-        e = runtime.start(core, "zhangsan", "leave", leave("zhangsan", "2025-10-29"))
+        e = initiate.start(core, "zhangsan", "leave", leave("zhangsan", "2025-10-29"))
     with at(2025, 10, 28, 9, 0):
-        runtime.complete(core, "sunli", open_item(core, e["id"]).id, {}, "approve", "同意")
+        decisions.complete(core, "sunli", open_item(core, e["id"]).id, {}, "approve", "同意")
     with at(2025, 11, 3, 9, 0):
-        a = runtime.start(core, "zhangsan", "leave", leave("zhangsan", "2025-11-05"), "正常")
+        a = initiate.start(core, "zhangsan", "leave", leave("zhangsan", "2025-11-05"), "正常")
     with at(2025, 11, 4, 10, 30):
-        runtime.complete(core, "sunli", open_item(core, a["id"]).id, {}, "approve", "同意")
+        decisions.complete(core, "sunli", open_item(core, a["id"]).id, {}, "approve", "同意")
     with at(2025, 11, 10, 14, 0):
-        b = runtime.start(core, "lisi", "leave", leave("lisi", "2025-11-11"), "紧急")
+        b = initiate.start(core, "lisi", "leave", leave("lisi", "2025-11-11"), "紧急")
     with at(2025, 11, 12, 9, 30):
-        runtime.complete(core, "sunli", open_item(core, b["id"]).id, {}, "approve", "同意")
+        decisions.complete(core, "sunli", open_item(core, b["id"]).id, {}, "approve", "同意")
     with at(2025, 11, 20, 9, 0):
-        d = runtime.start(core, "zhangsan", "leave", leave("zhangsan", "2025-11-21"), "紧急")
+        d = initiate.start(core, "zhangsan", "leave", leave("zhangsan", "2025-11-21"), "紧急")
     d_item = open_item(core, d["id"])
     with at(2025, 11, 25, 10, 0):
         with core.db.write() as conn:
             audit.record(conn, "urged", instance_id=d["id"], work_item_id=d_item.id, message="请尽快审批")
     with at(2025, 11, 27, 16, 30):
-        runtime.start(core, "chenjing", "leave", leave("chenjing", "2025-12-01"), "正常")
+        initiate.start(core, "chenjing", "leave", leave("chenjing", "2025-12-01"), "正常")
     with at(2025, 12, 2, 10, 0):
         with core.db.write() as conn:
             audit.record(conn, "urged", instance_id=d["id"], message="十二月的催办")

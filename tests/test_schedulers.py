@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 
 from engine.core import Core
 from engine.store.tables import event_log, instance, notification, reminder, user_account, utcnow, work_item
-from engine.work import runtime
+from engine.work import initiate
 
 ITEMS = 1000
 # Each of these has two leaders above them, so every item takes three steps: overdue (and its first
@@ -36,7 +36,7 @@ def pg_core(pg_server):
 
 
 def _seed_overdue_items(core) -> list[int]:
-    started = runtime.start(core, "zhangsan", "leave", LEAVE)
+    started = initiate.start(core, "zhangsan", "leave", LEAVE)
     long_ago = utcnow() - timedelta(days=30)
     with core.db.write() as conn:
         ids = dict(conn.execute(select(user_account.c.username, user_account.c.id)).all())

@@ -19,7 +19,7 @@ from engine.org import users
 from engine.process import definitions
 from engine.store import audit
 from engine.store.tables import user_account, work_item
-from engine.work import consistency, operations, runtime
+from engine.work import consistency, decisions, initiate, retraction, rework
 
 DATA = Path(__file__).parent / "data"
 FILES = ("sign_form.json", "sign_modes.bpmn", "sign_reject.bpmn")
@@ -42,7 +42,7 @@ class Signing:
         data = {"subject": f"{mode} 测试", "mode": mode}
         if signers is not None:
             data["signers"] = list(signers)
-        instance_id = runtime.start(self.core, user, process, data)["id"]
+        instance_id = initiate.start(self.core, user, process, data)["id"]
         self.check(instance_id)
         return instance_id
 
@@ -71,7 +71,7 @@ class Signing:
         return mine[0]
 
     def decide(self, user: str, instance_id: int, decision: str = "approve", opinion: str = "同意", **kwargs):
-        result = runtime.complete(self.core, user, self.item(user, instance_id).id, {}, decision, opinion, **kwargs)
+        result = decisions.complete(self.core, user, self.item(user, instance_id).id, {}, decision, opinion, **kwargs)
         self.check(instance_id)
         return result
 
@@ -79,7 +79,7 @@ class Signing:
         instance_id = self._instance_of(item_id)
         before = self.rows(instance_id), self.history(instance_id)
         with pytest.raises(Conflict) as caught:
-            runtime.complete(self.core, user, item_id, {}, decision, opinion)
+            decisions.complete(self.core, user, item_id, {}, decision, opinion)
         assert (self.rows(instance_id), self.history(instance_id)) == before  # nothing stored
         self.check(instance_id)
         return caught.value.message
@@ -286,7 +286,7 @@ def test_sequential_recall_puts_the_next_signer_back_in_line(signing):
     first = signing.item("chenjing", instance_id).id
     signing.decide("chenjing", instance_id, opinion="先同意")
 
-    operations.recall(signing.core, "chenjing", first)
+    retraction.recall(signing.core, "chenjing", first)
     signing.check(instance_id)
 
     # chenjing decides again first; zhaolei, who had not acted, waits for that again.
@@ -370,7 +370,7 @@ def test_ratio_node_sent_back_to_counts_only_the_new_votes(signing):
     signing.decide("chenjing", instance_id)
     signing.decide("zhaolei", instance_id)
 
-    operations.send_back(signing.core, "zhengqiang", signing.item("zhengqiang", instance_id).id, None, "请再表决")
+    rework.send_back(signing.core, "zhengqiang", signing.item("zhengqiang", instance_id).id, None, "请再表决")
     signing.check(instance_id)
     assert signing.open_items(instance_id) == [("Task_ratio", "chenjing"), ("Task_ratio", "zhaolei")]
 
@@ -441,7 +441,7 @@ def test_reject_rule_initiator_returns_to_the_drafter(signing):
     assert (sent_back["type"], sent_back["message"]) == ("sent_back", "按节点设置，不同意即退回发起人修改")
 
     # The drafter corrects it; the route is walked again from 初审.
-    runtime.complete(
+    decisions.complete(
         signing.core,
         "zhangsan",
         resubmit.id,

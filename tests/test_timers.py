@@ -4,7 +4,7 @@ start event, bare ISO-8601 values (`PT5M`) as designers write them, and the real
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.process import definitions
 from engine.process.timer_values import quote_bare
 from engine.store.tables import event_log, instance, instance_timer, timer_start, user_account, work_item
-from engine.work import runtime, timers
+from engine.work import decisions, initiate, timers
 
 SH = ZoneInfo("Asia/Shanghai")
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -117,7 +117,7 @@ def test_boundary_timer_interrupts_the_task(core, value):
     deploy(core, "timer_boundary.bpmn", boundary_bpmn(value))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)
     with at(start):
-        started = runtime.start(core, "zhangsan", "timer_boundary", {})
+        started = initiate.start(core, "zhangsan", "timer_boundary", {})
     assert items(core, started["id"]) == {"Task_first": "open"}
     with core.db.read() as conn:
         due = conn.execute(
@@ -135,15 +135,30 @@ def test_boundary_timer_interrupts_the_task(core, value):
         assert conn.execute(select(event_log.c.type).where(event_log.c.type == "timer_fired")).scalar() == "timer_fired"
 
 
+def test_the_scheduler_path_fires_what_is_due_by_its_now(core):
+    # One way to fire a timer: the scheduler's. Its `now` decides what is due, so a scheduler (or a test)
+    # passing a later time fires exactly as it would then; the library's own clock used to veto it.
+    deploy(core, "timer_boundary.bpmn", boundary_bpmn("PT5M"))
+    started = initiate.start(core, "zhangsan", "timer_boundary", {})
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert timers.fire_due(core, now + timedelta(minutes=4)) == 0
+    assert timers.fire_due(core, now + timedelta(minutes=6)) == 1
+    assert items(core, started["id"]) == {"Task_first": "cancelled", "Task_backup": "open"}
+    with core.db.read() as conn:
+        note = conn.execute(select(work_item.c.note).where(work_item.c.node_id == "Task_first")).scalar()
+        assert conn.execute(select(instance_timer).where(instance_timer.c.instance_id == started["id"])).first() is None
+    assert note == "定时事件到期，已取消"
+
+
 def test_boundary_timer_is_dropped_when_the_task_is_done_first(core):
     deploy(core, "timer_boundary.bpmn", boundary_bpmn("PT5M"))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)
     with at(start):
-        started = runtime.start(core, "zhangsan", "timer_boundary", {})
+        started = initiate.start(core, "zhangsan", "timer_boundary", {})
     with core.db.read() as conn:
         item_id = conn.execute(select(work_item.c.id).where(work_item.c.instance_id == started["id"])).scalar()
     with at(start + timedelta(minutes=1)):
-        result = runtime.complete(core, "lisi", item_id, {}, "approve", "同意")
+        result = decisions.complete(core, "lisi", item_id, {}, "approve", "同意")
     assert result["status"] == "approved"
     with at(start + timedelta(minutes=10)):
         assert timers.fire_due(core) == 0
@@ -154,7 +169,7 @@ def test_intermediate_timer_waits_then_continues(core):
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1H"))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)
     with at(start):
-        started = runtime.start(core, "zhangsan", "timer_wait", {})
+        started = initiate.start(core, "zhangsan", "timer_wait", {})
     assert items(core, started["id"]) == {}
     with at(start + timedelta(minutes=59)):
         assert timers.fire_due(core) == 0
@@ -169,7 +184,7 @@ def test_suspended_instances_do_not_fire(core):
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1H"))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)
     with at(start):
-        started = runtime.start(core, "zhangsan", "timer_wait", {})
+        started = initiate.start(core, "zhangsan", "timer_wait", {})
         suspension.suspend(core, "admin", started["id"], "暂停")
     with at(start + timedelta(hours=2)):
         assert timers.fire_due(core) == 0
@@ -228,7 +243,7 @@ def test_the_scheduler_fires_a_timer_within_seconds(core):
     from schedulers import start_background
 
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1S"))
-    started = runtime.start(core, "zhangsan", "timer_wait", {})
+    started = initiate.start(core, "zhangsan", "timer_wait", {})
     scheduler = start_background(core)
     try:
         for _ in range(100):

@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from engine.errors import FieldError, InvalidData, Unauthorized
 from engine.org import users
 from engine.process import definitions
-from engine.work import runtime, worklist
+from engine.work import decisions, initiate, worklist
+from engine.work.kernel import routing
 
 from . import auth
 from .openapi import openapi_document
@@ -69,7 +70,7 @@ def processes():
     with core.db.read() as conn:
         for row in definitions.list_latest(conn):
             compiled = core.specs.from_row(row)
-            if runtime.may_start(conn, g.user, compiled.model):
+            if routing.may_start(conn, g.user, compiled.model):
                 items.append(_process_summary(row, compiled.model))
     return jsonify({"items": items, "total": len(items)})
 
@@ -81,7 +82,7 @@ def process(key):
     with core.db.read() as conn:
         row = definitions.latest(conn, key)
         compiled = core.specs.from_row(row)
-        startable = runtime.may_start(conn, g.user, compiled.model)
+        startable = routing.may_start(conn, g.user, compiled.model)
     start_form = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
     return jsonify(
         {
@@ -120,7 +121,7 @@ def start():
         raise InvalidData([FieldError("process", "请指定要发起的流程（process）")])
     data = body.get("data", {})
     priority = body.get("priority")
-    result = runtime.start(_core(), g.user.username, process_key, data, priority)
+    result = initiate.start(_core(), g.user.username, process_key, data, priority)
     return _instance_json(result["id"], 201)
 
 
@@ -165,7 +166,7 @@ def work_item(item_id):
 def complete(item_id):
     body = _json_body()
     decision = body.get("decision", "approve")
-    result = runtime.complete(
+    result = decisions.complete(
         _core(), g.user.username, item_id, body.get("data") or {}, decision, body.get("opinion"), body.get("signature")
     )
     return jsonify(result)

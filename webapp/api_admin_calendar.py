@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from engine.errors import FieldError, InvalidData
 from engine.time import calendar_admin
 from engine.time.office_hours import load_office_hours
-from engine.work import suspension
+from engine.work import suspension, working_time
 
 from . import auth
 
@@ -51,7 +51,7 @@ def calendar_year():
 def calendar_day(day):
     auth.require_admin()
     body = _body()
-    result = calendar_admin.set_day(_core(), g.user.username, day, body.get("is_workday"), body.get("note"))
+    result = working_time.set_day(_core(), g.user.username, day, body.get("is_workday"), body.get("note"))
     return jsonify(result)
 
 
@@ -64,7 +64,7 @@ def calendar_import():
     year = body.get("year")
     if not isinstance(year, int):
         year = _year(year)
-    result = calendar_admin.import_year(
+    result = working_time.import_year(
         _core(), g.user.username, year, body.get("holidays"), body.get("workdays"), body.get("text")
     )
     return jsonify(result), 201
@@ -91,7 +91,7 @@ def office_hours():
 def set_office_hours():
     auth.require_admin()
     body = _body()
-    return jsonify(calendar_admin.set_office_hours(_core(), g.user.username, body.get("timezone"), body.get("periods")))
+    return jsonify(working_time.set_office_hours(_core(), g.user.username, body.get("timezone"), body.get("periods")))
 
 
 @bp.post("/instances/<int:instance_id>/suspend")

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine.errors import DeployFailed, FieldError, InvalidData, NotFound
 from engine.process import definitions, diagram, versions
-from engine.work import external
+from engine.work import events
 from engine.work import migration as instance_migration
 
 from . import auth
@@ -153,7 +153,7 @@ def version_diagram(key, version):
 def waiting(instance_id):
     core = _core()
     with core.db.read() as conn:
-        items = external.waiting_for(core, conn, g.user, instance_id)
+        items = events.waiting_for(core, conn, g.user, instance_id)
     return jsonify({"id": instance_id, "items": items})
 
 
@@ -161,14 +161,14 @@ def waiting(instance_id):
 @auth.api_login_required
 def complete_external(instance_id, element):
     body = _body()
-    return jsonify(external.complete_external(_core(), g.user.username, instance_id, element, body.get("data")))
+    return jsonify(events.complete_external(_core(), g.user.username, instance_id, element, body.get("data")))
 
 
 @bp.post("/instances/<int:instance_id>/messages")
 @auth.api_login_required
 def instance_message(instance_id):
     body = _body()
-    return jsonify(external.send_message(_core(), g.user.username, instance_id, body.get("name"), body.get("payload")))
+    return jsonify(events.send_message(_core(), g.user.username, instance_id, body.get("name"), body.get("payload")))
 
 
 @bp.post("/messages")
@@ -176,14 +176,14 @@ def instance_message(instance_id):
 def start_message():
     """A message nobody waits for starts the processes whose start event catches it."""
     body = _body()
-    return jsonify(external.start_by_message(_core(), g.user.username, body.get("name"), body.get("payload"))), 201
+    return jsonify(events.start_by_message(_core(), g.user.username, body.get("name"), body.get("payload"))), 201
 
 
 @bp.post("/signals")
 @auth.api_login_required
 def signal():
     body = _body()
-    return jsonify(external.broadcast_signal(_core(), g.user.username, body.get("name"), body.get("payload")))
+    return jsonify(events.broadcast_signal(_core(), g.user.username, body.get("name"), body.get("payload")))
 
 
 # --- the OpenAPI document's part for these routes --------------------------------------------------------

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from engine.errors import NotFound
 from engine.org import delegations
 from engine.store.tables import work_item
-from engine.work import operations, opinions, runtime, worklist
+from engine.work import handover, opinions, readers, retraction, rework, worklist
+from engine.work.kernel import case as kernel
 
 from . import auth
 from .api import _json_body
@@ -29,20 +30,14 @@ def _body() -> dict:
 @bp.get("/work-items/<int:item_id>/send-back-targets")
 @auth.api_login_required
 def send_back_targets(item_id):
-    core = _core()
-    with core.db.read() as conn:
-        item = runtime.item_for_actor(conn, item_id, g.user)
-        if "send_back" not in operations.available_actions(core, conn, g.user, item_id):
-            return jsonify({"items": []})
-        session, _ = runtime.load_session(core, conn, item.instance_id, lock=False)
-        return jsonify({"items": operations.send_back_targets(session, item)})
+    return jsonify({"items": worklist.send_back_targets(_core(), g.user, item_id)})
 
 
 @bp.post("/work-items/<int:item_id>/send-back")
 @auth.api_login_required
 def send_back(item_id):
     body = _body()
-    result = operations.send_back(_core(), g.user.username, item_id, body.get("to_node"), body.get("opinion"))
+    result = rework.send_back(_core(), g.user.username, item_id, body.get("to_node"), body.get("opinion"))
     return jsonify(result)
 
 
@@ -50,28 +45,28 @@ def send_back(item_id):
 @auth.api_login_required
 def transfer(item_id):
     body = _body()
-    return jsonify(operations.transfer(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
+    return jsonify(handover.transfer(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/delegate")
 @auth.api_login_required
 def delegate(item_id):
     body = _body()
-    return jsonify(operations.delegate(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
+    return jsonify(handover.delegate(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/resolve")
 @auth.api_login_required
 def resolve(item_id):
     body = _body()
-    return jsonify(operations.resolve(_core(), g.user.username, item_id, body.get("opinion")))
+    return jsonify(handover.resolve(_core(), g.user.username, item_id, body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/add-signers")
 @auth.api_login_required
 def add_signers(item_id):
     body = _body()
-    result = operations.add_signers(
+    result = handover.add_signers(
         _core(), g.user.username, item_id, body.get("users"), body.get("position", ""), body.get("opinion")
     )
     return jsonify(result)
@@ -81,51 +76,47 @@ def add_signers(item_id):
 @auth.api_login_required
 def remove_signers(item_id):
     body = _body()
-    return jsonify(operations.remove_signers(_core(), g.user.username, item_id, body.get("users")))
+    return jsonify(handover.remove_signers(_core(), g.user.username, item_id, body.get("users")))
 
 
 @bp.post("/work-items/<int:item_id>/recall")
 @auth.api_login_required
 def recall(item_id):
-    return jsonify(operations.recall(_core(), g.user.username, item_id))
+    return jsonify(retraction.recall(_core(), g.user.username, item_id))
 
 
 @bp.post("/instances/<int:instance_id>/withdraw")
 @auth.api_login_required
 def withdraw(instance_id):
-    return jsonify(operations.withdraw(_core(), g.user.username, instance_id))
+    return jsonify(retraction.withdraw(_core(), g.user.username, instance_id))
 
 
 @bp.post("/instances/<int:instance_id>/cancel")
 @auth.api_login_required
 def cancel(instance_id):
     body = _body()
-    return jsonify(operations.cancel(_core(), g.user.username, instance_id, body.get("reason")))
+    return jsonify(retraction.cancel(_core(), g.user.username, instance_id, body.get("reason")))
 
 
 @bp.post("/instances/<int:instance_id>/urge")
 @auth.api_login_required
 def urge(instance_id):
     body = _body()
-    return jsonify(operations.urge(_core(), g.user.username, instance_id, body.get("message")))
+    return jsonify(readers.urge(_core(), g.user.username, instance_id, body.get("message")))
 
 
 @bp.post("/instances/<int:instance_id>/cc")
 @auth.api_login_required
 def cc(instance_id):
     body = _body()
-    return jsonify(operations.cc(_core(), g.user.username, instance_id, body.get("users"), body.get("message")))
+    return jsonify(readers.cc(_core(), g.user.username, instance_id, body.get("users"), body.get("message")))
 
 
 @bp.post("/instances/<int:instance_id>/read")
 @auth.api_login_required
 def mark_read(instance_id):
     """知会 read: the caller's 抄送我的 entries for this instance become 已读."""
-    with _core().db.write() as conn:
-        if not runtime.is_participant(conn, instance_id, g.user):
-            raise NotFound("申请不存在，或您无权查看")
-        worklist.mark_cc_read(conn, g.user, instance_id)
-    return jsonify({"id": instance_id, "read": True})
+    return jsonify(readers.mark_read(_core(), g.user.username, instance_id))
 
 
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")
@@ -137,7 +128,7 @@ def signature(instance_id, item_id):
 def signature_response(core, user, instance_id: int, item_id: int):
     """The PNG of a decision's handwritten signature, for participants of the instance only."""
     with core.db.read() as conn:
-        if not runtime.is_participant(conn, instance_id, user):
+        if not kernel.is_participant(conn, instance_id, user):
             raise NotFound("签名不存在")
         data = conn.execute(
             select(work_item.c.signature).where(work_item.c.id == item_id, work_item.c.instance_id == instance_id)
@@ -187,21 +178,18 @@ def end_delegation(delegation_id):
 @bp.get("/phrases")
 @auth.api_login_required
 def list_phrases():
-    with _core().db.read() as conn:
-        return jsonify({"items": opinions.phrases(conn, g.user.id)})
+    return jsonify({"items": opinions.phrases(_core(), g.user.id)})
 
 
 @bp.post("/phrases")
 @auth.api_login_required
 def add_phrase():
     body = _json_body()
-    with _core().db.write() as conn:
-        return jsonify(opinions.add_phrase(conn, g.user.id, body.get("text"))), 201
+    return jsonify(opinions.add_phrase(_core(), g.user.id, body.get("text"))), 201
 
 
 @bp.delete("/phrases/<int:phrase_id>")
 @auth.api_login_required
 def delete_phrase(phrase_id):
-    with _core().db.write() as conn:
-        opinions.delete_phrase(conn, g.user.id, phrase_id)
+    opinions.delete_phrase(_core(), g.user.id, phrase_id)
     return jsonify({"deleted": phrase_id})

@@ -79,9 +79,7 @@ def _prepare(core: Core, *, with_demo: bool) -> None:
     schema.upgrade(core.db)
     _done(started)
     started = _step(2, total, "载入工作日历（法定节假日与调休）")
-    with core.db.write() as conn:
-        added = working_days.seed_from_chinesecalendar(conn)
-        first, last = working_days.known_range(conn)
+    added, first, last = working_days.seed(core)
     _done(started, f"新增 {added} 天，覆盖 {first} 至 {last}")
     if not with_demo:
         return

@@ -25,7 +25,9 @@ from engine.org import users
 from engine.process import definitions
 from engine.store.tables import definition, department, instance, user_account
 from engine.time.working_days import PRIORITIES, to_local
-from engine.work import operations, opinions, runtime, worklist
+from engine.work import checks, decisions, initiate, opinions, readers, worklist
+from engine.work.kernel import case as kernel
+from engine.work.kernel import routing
 
 from . import auth
 
@@ -96,7 +98,7 @@ def _layout_context():
 
 # What a done work item's decision means, in a clerk's words (已办, 签批情况).
 DECISION_LABELS = {
-    **runtime.DECISIONS,
+    **kernel.DECISIONS,
     "send_back": "退回",
     "transfer": "转办",
     "resolve": "办理完成",
@@ -205,7 +207,7 @@ def _recallable(core, conn, items: list[dict]) -> set[int]:
     for item in items:
         if item["decision"] == "approve" and item["instance_status"] == "running":
             try:
-                if "recall" in operations.available_actions(core, conn, g.user, item["id"]):
+                if "recall" in checks.available_actions(core, conn, g.user, kernel.work_item_row(conn, item["id"])):
                     ids.add(item["id"])
             except OaflowError:  # a listing must not fail because one instance cannot be loaded
                 current_app.logger.exception("available_actions failed for work item %s", item["id"])
@@ -220,7 +222,7 @@ def start_list():
     with core.db.read() as conn:
         for row in definitions.list_latest(conn):
             model = core.specs.from_row(row).model
-            if runtime.may_start(conn, g.user, model):
+            if routing.may_start(conn, g.user, model):
                 processes.append(
                     {
                         "key": row.process_key,
@@ -340,7 +342,7 @@ def start(key):
     core = _core()
     with core.db.read() as conn:
         compiled = core.specs.from_row(definitions.latest(conn, key))
-        if not runtime.may_start(conn, g.user, compiled.model):
+        if not routing.may_start(conn, g.user, compiled.model):
             raise Forbidden(f"您无权发起“{compiled.model.name}”")
         schema = compiled.form(compiled.model.start_form) or _empty_form()
         users = _active_users(conn) if _has_user_widget(schema) else []
@@ -349,7 +351,7 @@ def start(key):
         data, values = _submitted(schema)
         priority = request.form.get("priority") or "正常"
         try:
-            result = runtime.start(core, g.user.username, key, data, priority)
+            result = initiate.start(core, g.user.username, key, data, priority)
         except InvalidData as exc:
             errors = _field_errors(exc, schema, "priority")
         except OaflowError as exc:
@@ -484,8 +486,8 @@ def render_work_item(
         actions = set(item["actions"])
         busy = {s["assignee"] for s in item["signers"] if s["status"] in ("open", "waiting")}
         people = picker_groups(conn, exclude=busy | {g.user.username}) if actions & PICKER_ACTIONS else []
-        readers = picker_groups(conn, exclude={g.user.username}) if "cc" in actions else []
-        phrases = opinions.phrases(conn, g.user.id) if actions else []
+        cc_readers = picker_groups(conn, exclude={g.user.username}) if "cc" in actions else []
+        phrases = opinions._phrases(conn, g.user.id) if actions else []
     return render_template(
         "work_item.html",
         item=item,
@@ -498,7 +500,7 @@ def render_work_item(
         signature=signature,
         users=users,
         people=people,
-        readers=readers,
+        readers=cc_readers,
         phrases=phrases,
         op=op or {"name": None, "errors": {}, "values": {}},
         return_reason=_return_reason(detail) if item["origin"] == "resubmit" else None,
@@ -512,8 +514,7 @@ def save_phrase_if_asked(opinion: str | None) -> None:
     if not request.form.get("save_phrase") or not text:
         return
     try:
-        with _core().db.write() as conn:
-            opinions.add_phrase(conn, g.user.id, text)
+        opinions.add_phrase(_core(), g.user.id, text)
     except InvalidData as exc:
         flash(f"常用意见未保存：{exc.errors[0].message}", "error")
     else:
@@ -534,7 +535,7 @@ def work_item(item_id):
     opinion = request.form.get("opinion", "")
     signature = request.form.get("signature", "").strip()
     try:
-        runtime.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
+        decisions.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
     except InvalidData as exc:
         errors = _field_errors(exc, schema, "opinion", "signature")
         return render_work_item(item_id, values=values, errors=errors, opinion=opinion, signature=signature, status=422)
@@ -595,8 +596,7 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
         w["kind"] == "cc" and w["assignee"] == g.user.username and not w["read"] for w in detail["work_items"]
     )
     if unread_cc:
-        with core.db.write() as conn:
-            worklist.mark_cc_read(conn, g.user, instance_id)
+        readers.mark_read(core, g.user.username, instance_id)
     me = g.user.username
     with core.db.read() as conn:
         svg = _diagram(conn, detail)
@@ -610,9 +610,9 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
             and w["assignee"] == me
             and w["status"] == "done"
             and w["decision"] == "approve"
-            and "recall" in operations.available_actions(core, conn, g.user, w["id"])
+            and "recall" in checks.available_actions(core, conn, g.user, kernel.work_item_row(conn, w["id"]))
         ]
-        readers = picker_groups(conn, exclude={me}) if "cc" in detail["actions"] else []
+        cc_readers = picker_groups(conn, exclude={me}) if "cc" in detail["actions"] else []
     my_items = [
         w
         for w in detail["work_items"]
@@ -627,7 +627,7 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
         holders=_holders(detail),
         my_items=my_items,
         recall_items=recall_items,
-        readers=readers,
+        readers=cc_readers,
         op=op or {"name": None, "errors": {}, "values": {}},
     ), status
 

@@ -15,7 +15,7 @@ from engine.reports import export
 from engine.reports import monthly as monthly_stats
 from engine.time import calendar_admin
 from engine.time.office_hours import load_office_hours, work_calendar
-from engine.work import suspension
+from engine.work import suspension, working_time
 
 from . import auth
 
@@ -80,7 +80,7 @@ def open_message(notification_id):
     """Mark one of the user's own messages read and go to what it is about."""
     with _core().db.write() as conn:
         row = messages.get(conn, g.user.id, notification_id)
-        item_id = messages.work_item_of(conn, row)
+        item_id = messages.work_item_of(row)
         messages.mark_read(conn, g.user.id, [notification_id])
     if item_id:
         return redirect(url_for("pages.work_item", item_id=item_id))
@@ -160,7 +160,7 @@ def calendar_set_day():
     choice = request.form.get("is_workday")
     is_workday = {"1": True, "0": False}.get(choice, choice)
     try:
-        result = calendar_admin.set_day(
+        result = working_time.set_day(
             _core(), g.user.username, request.form.get("date", ""), is_workday, request.form.get("note")
         )
     except InvalidData as exc:
@@ -180,7 +180,7 @@ def calendar_import():
         flash("年份必须是整数，例如 2027", "error")
         return _back(date.today().year)
     try:
-        result = calendar_admin.import_year(_core(), g.user.username, year, text=request.form.get("text", ""))
+        result = working_time.import_year(_core(), g.user.username, year, text=request.form.get("text", ""))
     except InvalidData as exc:
         flash(_errors(exc), "error")
     else:
@@ -197,7 +197,7 @@ def calendar_import():
 def office_hours():
     auth.require_admin()
     try:
-        calendar_admin.set_office_hours(
+        working_time.set_office_hours(
             _core(), g.user.username, request.form.get("timezone"), request.form.get("periods", "")
         )
     except InvalidData as exc:

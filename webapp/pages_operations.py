@@ -13,7 +13,8 @@ from engine.org import delegations, users
 from engine.process import definitions
 from engine.store.tables import utcnow
 from engine.time.working_days import to_local
-from engine.work import operations, opinions, runtime
+from engine.work import handover, opinions, readers, retraction, rework
+from engine.work.kernel import case as kernel
 
 from . import auth
 from .api_operations import signature_response
@@ -114,7 +115,7 @@ def send_back(item_id):
         item_id,
         "send_back",
         ("to_node", "opinion"),
-        lambda: operations.send_back(_core(), g.user.username, item_id, values["to_node"] or None, values["opinion"]),
+        lambda: rework.send_back(_core(), g.user.username, item_id, values["to_node"] or None, values["opinion"]),
         success,
         values=values,
     )
@@ -128,7 +129,7 @@ def transfer(item_id):
         item_id,
         "transfer",
         ("to_user", "opinion"),
-        lambda: operations.transfer(_core(), g.user.username, item_id, _chosen(values["to_user"]), values["opinion"]),
+        lambda: handover.transfer(_core(), g.user.username, item_id, _chosen(values["to_user"]), values["opinion"]),
         lambda result: f"已转办给{_names([result['to']])}",
         values=values,
     )
@@ -142,7 +143,7 @@ def delegate(item_id):
         item_id,
         "delegate",
         ("to_user", "opinion"),
-        lambda: operations.delegate(_core(), g.user.username, item_id, _chosen(values["to_user"]), values["opinion"]),
+        lambda: handover.delegate(_core(), g.user.username, item_id, _chosen(values["to_user"]), values["opinion"]),
         lambda result: f"已委派给{_names([result['to']])}：对方办理完成后，待办会回到您这里由您决定",
         values=values,
     )
@@ -156,7 +157,7 @@ def resolve(item_id):
         item_id,
         "resolve",
         ("opinion",),
-        lambda: operations.resolve(_core(), g.user.username, item_id, values["opinion"]),
+        lambda: handover.resolve(_core(), g.user.username, item_id, values["opinion"]),
         lambda result: "已办理完成，已交回委派人决定",
         values=values,
     )
@@ -168,14 +169,14 @@ def add_signers(item_id):
     values = {**_form("position", "opinion"), "users": request.form.getlist("users")}
 
     def success(result):
-        label = operations.POSITIONS.get(result["position"], ("", "加签"))[1]
+        label = handover.POSITIONS.get(result["position"], ("", "加签"))[1]
         return f"已加签：{_names(result['added'])}（{label}）"
 
     return _item_op(
         item_id,
         "add_signers",
         ("users", "position", "opinion"),
-        lambda: operations.add_signers(
+        lambda: handover.add_signers(
             _core(), g.user.username, item_id, values["users"], values["position"], values["opinion"]
         ),
         success,
@@ -192,7 +193,7 @@ def remove_signers(item_id):
         item_id,
         "remove_signers",
         ("users",),
-        lambda: operations.remove_signers(_core(), g.user.username, item_id, values["users"]),
+        lambda: handover.remove_signers(_core(), g.user.username, item_id, values["users"]),
         lambda result: f"已减签：{_names(result['removed'])}",
         values=values,
         after="item",
@@ -202,7 +203,7 @@ def remove_signers(item_id):
 def _instance_of(item_id: int) -> int:
     """The instance of one of the user's own work items (NotFound / Forbidden otherwise)."""
     with _core().db.read() as conn:
-        return runtime.item_for_actor(conn, item_id, g.user).instance_id
+        return kernel.item_for_actor(conn, item_id, g.user).instance_id
 
 
 def _cc_message(result) -> str:
@@ -219,7 +220,7 @@ def cc_from_item(item_id):
         item_id,
         "cc",
         ("users", "message"),
-        lambda: operations.cc(_core(), g.user.username, instance_id, values["users"], values["message"]),
+        lambda: readers.cc(_core(), g.user.username, instance_id, values["users"], values["message"]),
         _cc_message,
         values=values,
         after="item",
@@ -236,7 +237,7 @@ def cancel_from_item(item_id):
         item_id,
         "cancel",
         ("reason",),
-        lambda: operations.cancel(_core(), g.user.username, instance_id, values["reason"]),
+        lambda: retraction.cancel(_core(), g.user.username, instance_id, values["reason"]),
         lambda result: "已撤销申请",
         values=values,
         after="instance",
@@ -249,7 +250,7 @@ def recall(item_id):
     """撤回审批: take back my own approval while the next step has not acted."""
     instance_id = _instance_of(item_id)
     try:
-        operations.recall(_core(), g.user.username, item_id)
+        retraction.recall(_core(), g.user.username, item_id)
     except OaflowError as exc:
         if exc.status == 404:
             raise
@@ -269,7 +270,7 @@ def withdraw(instance_id):
         instance_id,
         "withdraw",
         (),
-        lambda: operations.withdraw(_core(), g.user.username, instance_id),
+        lambda: retraction.withdraw(_core(), g.user.username, instance_id),
         lambda result: "已撤回申请：请在待办中修改后重新提交，或撤销申请",
         values={},
     )
@@ -283,7 +284,7 @@ def cancel(instance_id):
         instance_id,
         "cancel",
         ("reason",),
-        lambda: operations.cancel(_core(), g.user.username, instance_id, values["reason"]),
+        lambda: retraction.cancel(_core(), g.user.username, instance_id, values["reason"]),
         lambda result: "已撤销申请",
         values=values,
     )
@@ -297,7 +298,7 @@ def urge(instance_id):
         instance_id,
         "urge",
         ("message",),
-        lambda: operations.urge(_core(), g.user.username, instance_id, values["message"]),
+        lambda: readers.urge(_core(), g.user.username, instance_id, values["message"]),
         lambda result: f"已催办：{_names(result['urged'])}",
         values=values,
     )
@@ -311,7 +312,7 @@ def cc(instance_id):
         instance_id,
         "cc",
         ("users", "message"),
-        lambda: operations.cc(_core(), g.user.username, instance_id, values["users"], values["message"]),
+        lambda: readers.cc(_core(), g.user.username, instance_id, values["users"], values["message"]),
         _cc_message,
         values=values,
     )
@@ -435,7 +436,7 @@ def end_delegation(delegation_id):
 
 def _render_phrases(text: str = "", errors: dict | None = None, status: int = 200):
     with _core().db.read() as conn:
-        items = opinions.phrases(conn, g.user.id)
+        items = opinions._phrases(conn, g.user.id)
     return render_template("phrases.html", items=items, text=text, errors=errors or {}, active_nav="settings"), status
 
 
@@ -450,8 +451,7 @@ def phrases():
 def add_phrase():
     text = request.form.get("text", "")
     try:
-        with _core().db.write() as conn:
-            opinions.add_phrase(conn, g.user.id, text)
+        opinions.add_phrase(_core(), g.user.id, text)
     except InvalidData as exc:
         return _render_phrases(text, _op_errors(exc, ("text",)), 422)
     flash("已添加常用意见", "success")
@@ -462,8 +462,7 @@ def add_phrase():
 @auth.page_login_required
 def delete_phrase(phrase_id):
     try:
-        with _core().db.write() as conn:
-            opinions.delete_phrase(conn, g.user.id, phrase_id)
+        opinions.delete_phrase(_core(), g.user.id, phrase_id)
     except OaflowError as exc:
         flash(exc.message, "error")
     else:

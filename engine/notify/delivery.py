@@ -72,7 +72,7 @@ def _context(conn: Connection, row, cfg: dict) -> dict:
     inst_title = None
     if row.instance_id is not None:
         inst_title = conn.execute(select(instance.c.title).where(instance.c.id == row.instance_id)).scalar()
-    item_id = work_item_of(conn, row)
+    item_id = work_item_of(row)
     if item_id:
         link = f"{cfg['base_url']}/work-items/{item_id}"
     elif row.instance_id:

@@ -11,7 +11,6 @@ from engine.errors import NotFound
 from engine.store.tables import (
     notification,
     utcnow,
-    work_item,
 )
 from engine.time.office_hours import work_calendar
 
@@ -66,7 +65,7 @@ def inbox(conn: Connection, user_id: int, unread_only: bool = False, page: int =
             "title": row.title,
             "body": row.body,
             "instance_id": row.instance_id,
-            "work_item_id": work_item_of(conn, row) if row.read_at is None else row.work_item_id,
+            "work_item_id": work_item_of(row),
             "created_at": local_iso(conn, row.created_at),
             "read": row.read_at is not None,
         }
@@ -101,22 +100,10 @@ def mark_read(conn: Connection, user_id: int, ids: list[int] | None = None) -> i
     return conn.execute(query.values(read_at=utcnow())).rowcount
 
 
-def work_item_of(conn: Connection, row) -> int | None:
-    """The work item a 待办-type message is about: named on the row, or (messages written by
-    runtime.notify carry only the instance) the user's newest open item of that instance."""
-    if row.kind not in {"todo", "remind", "overdue"}:
-        return None
-    if row.work_item_id:
-        return row.work_item_id
-    if row.instance_id is None:
-        return None
-    return conn.execute(
-        select(work_item.c.id)
-        .where(
-            work_item.c.instance_id == row.instance_id,
-            work_item.c.assignee_id == row.user_id,
-            work_item.c.status == "open",
-        )
-        .order_by(work_item.c.id.desc())
-        .limit(1)
-    ).scalar()
+# Messages that ask for something to be done link to the work item; the others to the application.
+TODO_KINDS = frozenset({"todo", "remind", "overdue"})
+
+
+def work_item_of(row) -> int | None:
+    """The work item a 待办-type message links to (the outbox records it with every message)."""
+    return row.work_item_id if row.kind in TODO_KINDS else None

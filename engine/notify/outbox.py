@@ -1,12 +1,8 @@
-"""Notifications: the outbox, in-browser messages (the bell), e-mail and SMS/webhook delivery.
+"""The outbox: the one place a message is written, in the same transaction as the change that caused it.
 
-A message is a `notification` row written in the same transaction as the change that caused it
-(`runtime.notify`, `send` here). The browser shows it at once. E-mail and SMS go out after commit: the
-scheduler's delivery job claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL), marks them
-`sending` with a lease, sends outside any transaction, then records each channel's result; failures
-are retried with back-off and, after the last attempt, stay `failed` for the administrators to see.
-Each user chooses their channels (站内消息 is always on). The texts come from Jinja2 templates, one per
-event, in `engine/notify_templates/`.
+The browser shows it at once (engine.notify.messages, the bell); e-mail and SMS go out after commit
+(engine.notify.delivery). Every message names the instance and the work item it is about, so its link is
+known when it is written, never guessed later.
 """
 
 from __future__ import annotations

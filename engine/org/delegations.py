@@ -8,16 +8,31 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData, NotFound
 from engine.org import cache as org_cache
 from engine.org import users
 from engine.store import audit
+from engine.store.fastsql import Prepared
 from engine.store.tables import delegation, instance, user_account, utcnow, work_item
 
 MAX_DAYS = 366
+_ACTIVE_OF = Prepared(  # a user's active delegations, whatever their dates (kept by engine.org.cache)
+    select(delegation).where(delegation.c.user_id == bindparam("b_user"), delegation.c.active.is_(True))
+)
+
+
+def delegate_for(conn: Connection, user_id: int, process_key: str, today: date) -> int | None:
+    """The user's active delegate for this process today (代理), or None."""
+    load = lambda: tuple(conn.execute(_ACTIVE_OF, {"b_user": user_id}))  # noqa: E731
+    for row in org_cache.lookup(conn, ("delegations", user_id), load):
+        if row.starts_on <= today <= row.ends_on:
+            scope = {p.strip() for p in row.processes.split(",") if p.strip()}
+            if not scope or process_key in scope:
+                return row.delegate_id
+    return None
 
 
 def _date(value, field: str) -> date:

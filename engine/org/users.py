@@ -269,3 +269,28 @@ def matches_any(conn: Connection, user: User, rules: list[str]) -> bool:
             if arg in roles:
                 return True
     return False
+
+
+def pick(conn: Connection, usernames, field: str, *, exclude: int | None = None) -> list[User]:
+    """The active users a picker named (one username or a list), each once, in order; errors name `field`.
+    `exclude`: the one who picks (转办, 加签 … to oneself make no sense)."""
+    if isinstance(usernames, str):
+        usernames = [usernames]
+    if isinstance(usernames, list):
+        usernames = [name for name in usernames if isinstance(name, str) and name.strip()]
+    if not isinstance(usernames, list) or not usernames:
+        raise InvalidData([FieldError(field, "请至少选择一个人")])
+    found: list[User] = []
+    for name in usernames:
+        user = find_user(conn, name.strip())
+        if user is None or not user.active:
+            raise InvalidData([FieldError(field, f"用户 '{name}' 不存在")])
+        if exclude is not None and user.id == exclude:
+            raise InvalidData([FieldError(field, "不能选择自己")])
+        if user.id not in {u.id for u in found}:
+            found.append(user)
+    return found
+
+
+def names_of(people) -> str:
+    return "、".join(u.display_name for u in people)

@@ -155,6 +155,11 @@ class ProcessModel:
         return self.properties.get("title") or "{initiator_name}的" + self.name
 
     @property
+    def start_event(self) -> str | None:
+        """The id of the process's start event (the first one listed)."""
+        return next((n.id for n in self.nodes.values() if n.type == "startEvent"), None)
+
+    @property
     def dedupe_approver(self) -> bool:
         return self.properties.get("dedupe_approver", "true").lower() in {"true", "1", "yes"}
 

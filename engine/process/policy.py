@@ -7,6 +7,10 @@ resubmit         rewalk (default: walk the route again) | direct (straight back 
 opinion_required true | false (不同意 and 退回 always need one)
 empty_assignee   admin (default: the process administrator) | skip | refuse
 operations       the operations allowed here (default: all), e.g. "send_back, transfer, cc"
+due_days         the node's own time limit in working days (instead of the priority's 1/2/3)
+due_hours        the node's own time limit in working hours
+remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
+on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ OPERATIONS = {
     "cc": "知会",
     "recall": "撤回",
 }
+ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
+DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
 RESUBMIT = {"rewalk", "direct"}
 
@@ -47,6 +53,10 @@ class NodePolicy:
     opinion_required: bool = False
     empty_assignee: str = "admin"
     operations: frozenset[str] = frozenset(OPERATIONS)
+    # The node's own time limit: ("days", n) or ("hours", n); None: the instance's priority decides.
+    time_limit: tuple[str, float] | None = None
+    remind_minutes: float = DEFAULT_REMIND_HOURS * 60
+    on_expiry: str = "remind"
 
     @property
     def vetoes(self) -> bool:
@@ -64,7 +74,37 @@ def _ratio(text: str) -> Fraction:
     return value
 
 
+def _time_limit(props: dict) -> tuple[str, float] | None:
+    """due_hours (working hours) or due_days (whole working days); unreadable values are ignored."""
+    for kind, key in (("hours", "due_hours"), ("days", "due_days")):
+        raw = str(props.get(key, "") or "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if value > 0 and (kind == "hours" or value == int(value)):
+            return kind, value
+    return None
+
+
+def _remind_minutes(props: dict) -> float:
+    raw = props.get("remind_hours")
+    try:
+        value = float(raw) if raw not in (None, "") else DEFAULT_REMIND_HOURS
+    except ValueError:
+        value = DEFAULT_REMIND_HOURS
+    return max(0.0, value) * 60
+
+
+def _on_expiry(props: dict) -> str:
+    value = (props.get("on_expiry") or "remind").strip().lower()
+    return value if value in ON_EXPIRY else "remind"
+
+
 def policy_of(node: Node | None) -> NodePolicy:
+    """The node's policy from its properties (the defaults for no node at all)."""
     if node is None:
         return NodePolicy()
     props = node.properties
@@ -79,6 +119,9 @@ def policy_of(node: Node | None) -> NodePolicy:
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
         else frozenset(OPERATIONS),
+        time_limit=_time_limit(props),
+        remind_minutes=_remind_minutes(props),
+        on_expiry=_on_expiry(props),
     )
 
 

@@ -34,10 +34,21 @@ EVENT_LABELS = {
     "signers_removed": "减签",
     "urged": "催办",
     "proxy_moved": "代理",
+    "reminded": "即将超时提醒",
+    "escalated": "超时督办",
+    "suspended": "挂起",
+    "resumed": "恢复",
+    "calendar_changed": "工作日历调整",
+    "office_hours_changed": "办公时间调整",
+    "timer_fired": "定时事件",
+    "migrated": "版本迁移",
+    "external_completed": "外部任务完成",
+    "message": "收到消息",
+    "signal": "收到信号",
 }
 
 
-_INSERT = Prepared(insert(event_log))  # built once: see engine/fastsql.py
+_INSERT = Prepared(insert(event_log))  # built once: see engine/store/fastsql.py
 
 
 def record(
@@ -115,19 +126,3 @@ def history(conn: Connection, instance_id: int) -> list[dict]:
         }
         for row in rows
     ]
-
-
-# Issue 4 (deadlines, suspension, calendar, timers). setdefault: labels the approval operations define
-# for the same types win.
-for _type, _label in {
-    "reminded": "即将超时提醒",
-    "escalated": "超时督办",
-    "transferred": "转办",
-    "suspended": "挂起",
-    "resumed": "恢复",
-    "calendar_changed": "工作日历调整",
-    "office_hours_changed": "办公时间调整",
-    "timer_fired": "定时事件",
-    "urged": "催办",
-}.items():
-    EVENT_LABELS.setdefault(_type, _label)

@@ -36,6 +36,6 @@ def head_revision() -> str:
 
 
 def revision(db: Database, message: str) -> None:
-    """Developers: autogenerate a new migration from engine/db.py."""
+    """Developers: autogenerate a new migration from engine/store/tables.py."""
     with db.engine.begin() as connection:
         command.revision(_config(connection), message=message, autogenerate=True)

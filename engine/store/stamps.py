@@ -1,6 +1,6 @@
 """Change stamps: the settings rows that tell a process its in-memory copies are still current.
 
-`org_version` (engine.org_cache) and `calendar_version` (engine.office_hours) are read together, once
+`org_version` (engine.org.cache) and `calendar_version` (engine.time.office_hours) are read together, once
 per transaction: most commands need both, and each read is a round trip on PostgreSQL.
 """
 

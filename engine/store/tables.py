@@ -269,7 +269,7 @@ Index("ix_work_item_step", work_item.c.status, work_item.c.next_step_at)
 Index("ix_work_item_step_new", work_item.c.status, work_item.c.kind, work_item.c.next_step)
 
 
-# `notification` is the outbox: written in the same transaction as the change (runtime.notify), shown in
+# `notification` is the outbox: written in the same transaction as the change (engine.notify.outbox), shown in
 # the browser at once, and delivered by e-mail / SMS after commit by the scheduler's delivery job.
 notification.append_column(Column("work_item_id", Integer))
 

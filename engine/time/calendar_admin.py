@@ -1,6 +1,9 @@
-"""The working-day calendar as administrators keep it: view a year, change a day, import next year's
-schedule (国务院办公厅 publishes it each November), set office hours. Every change is audited and
-recomputes the due times of open work items."""
+"""The working-day calendar as administrators keep it: a year's view, one day changed, next year's schedule
+(国务院办公厅 publishes it each November) read from a list or from text, the calendar's change history.
+
+The commands that change it (and replan the open work items' due times) are in engine.work.working_time;
+here is what they check and store.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +13,14 @@ from datetime import date, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import FieldError, Forbidden, InvalidData
-from engine.org import users
-from engine.store import audit
-from engine.store.tables import calendar_day
-from engine.time.office_hours import bump_calendar_version, parse_office_hours, save_office_hours, work_calendar
-from engine.work import deadlines
+from engine.errors import FieldError, InvalidData
+from engine.store.tables import calendar_day, event_log, user_account
+from engine.time.office_hours import bump_calendar_version, work_calendar
 
 WEEKDAYS = "一二三四五六日"
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:~|～|至|到|--|—)\s*(\d{4}-\d{1,2}-\d{1,2}))?$")
 OFF_WORDS = {"休", "放假", "休息", "假", "off"}
 ON_WORDS = {"班", "上班", "调休上班", "补班", "work"}
-
-
-def _admin(conn: Connection, username: str) -> users.User:
-    user = users.require_user(conn, username)
-    if not user.is_admin:
-        raise Forbidden("只有管理员可以维护工作日历")
-    return user
 
 
 def _date(value, field: str) -> date:
@@ -94,39 +87,6 @@ def warning(conn: Connection, today: date) -> str | None:
     return None
 
 
-def set_day(core, username: str, day, is_workday, note: str | None = None) -> dict:
-    """Change one day (e.g. a local 调休); audited; open due times are recomputed."""
-    errors = []
-    if not isinstance(is_workday, bool):
-        errors.append(FieldError("is_workday", "is_workday 必须是 true（上班）或 false（休息）"))
-    if note is not None and (not isinstance(note, str) or len(note) > 100):
-        errors.append(FieldError("note", "备注必须是文字，最多 100 个字"))
-    the_day = _date(day, "date")
-    if errors:
-        raise InvalidData(errors)
-    note = (note or "").strip() or None
-    with core.db.write() as conn:
-        user = _admin(conn, username)
-        old = conn.execute(select(calendar_day).where(calendar_day.c.day == the_day)).first()
-        before = (bool(old.is_workday) if old else the_day.weekday() < 5, old.note if old else None)
-        if old is None:
-            conn.execute(insert(calendar_day).values(day=the_day, is_workday=is_workday, note=note, source="manual"))
-        else:
-            conn.execute(
-                update(calendar_day)
-                .where(calendar_day.c.day == the_day)
-                .values(is_workday=is_workday, note=note, source="manual")
-            )
-        label = {True: "工作日", False: "休息日"}
-        message = f"{the_day:%Y-%m-%d}（周{WEEKDAYS[the_day.weekday()]}）由{label[before[0]]}改为{label[is_workday]}"
-        if note:
-            message += f"，备注：{note}"
-        audit.record(conn, "calendar_changed", actor_id=user.id, message=message)
-        bump_calendar_version(conn)
-        changed = deadlines.recompute_open(core, conn)
-    return {"date": the_day.isoformat(), "is_workday": is_workday, "note": note, "recomputed": changed}
-
-
 def parse_schedule(text: str) -> tuple[list[dict], list[dict]]:
     """The plain-text form of a year's schedule, one line each:
 
@@ -168,7 +128,7 @@ def parse_schedule(text: str) -> tuple[list[dict], list[dict]]:
     return holidays, workdays
 
 
-def _year_days(year, holidays, workdays) -> tuple[dict[date, tuple[bool, str | None]], list[FieldError]]:
+def year_days(year, holidays, workdays) -> tuple[dict[date, tuple[bool, str | None]], list[FieldError]]:
     errors: list[FieldError] = []
     days: dict[date, tuple[bool, str | None]] = {}
     day = date(year, 1, 1)
@@ -219,66 +179,8 @@ def _year_days(year, holidays, workdays) -> tuple[dict[date, tuple[bool, str | N
     return days, errors
 
 
-def import_year(core, username: str, year, holidays=None, workdays=None, text: str | None = None) -> dict:
-    """Replace one year of the calendar with the State Council's schedule: Monday–Friday working, the
-    listed holidays off, the listed make-up days (调休) on. Nothing is stored when any entry is wrong."""
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise InvalidData([FieldError("year", "年份必须是 2000 到 2100 之间的整数")])
-    if text is not None:
-        if not isinstance(text, str):
-            raise InvalidData([FieldError("text", "text 必须是文字")])
-        holidays, workdays = parse_schedule(text)
-    holidays = holidays if holidays is not None else []
-    workdays = workdays if workdays is not None else []
-    days, errors = _year_days(year, holidays, workdays)
-    if not errors and not any(not on and note for on, note in days.values()):
-        errors.append(FieldError("holidays", "没有列出任何法定节假日，请检查内容"))
-    if errors:
-        raise InvalidData(errors)
-    with core.db.write() as conn:
-        user = _admin(conn, username)
-        conn.execute(
-            delete(calendar_day).where(calendar_day.c.day >= date(year, 1, 1), calendar_day.c.day <= date(year, 12, 31))
-        )
-        conn.execute(
-            insert(calendar_day),
-            [
-                {"day": day, "is_workday": on, "note": note, "source": "import"}
-                for day, (on, note) in sorted(days.items())
-            ],
-        )
-        off = sum(1 for on, note in days.values() if not on and note)
-        makeup = sum(1 for day, (on, _n) in days.items() if on and day.weekday() >= 5)
-        audit.record(
-            conn,
-            "calendar_changed",
-            actor_id=user.id,
-            message=f"导入 {year} 年节假日安排：法定节假日及调休放假 {off} 天，调休上班 {makeup} 天",
-        )
-        bump_calendar_version(conn)
-        changed = deadlines.recompute_open(core, conn)
-    return {"year": year, "holidays": off, "workdays": makeup, "recomputed": changed}
-
-
-def set_office_hours(core, username: str, timezone_name, periods) -> dict:
-    hours = parse_office_hours(timezone_name, periods)
-    with core.db.write() as conn:
-        user = _admin(conn, username)
-        save_office_hours(conn, hours)
-        audit.record(
-            conn,
-            "office_hours_changed",
-            actor_id=user.id,
-            message=f"办公时间改为 {'、'.join(hours.as_dict()['periods'])}（{hours.tz_name}）",
-        )
-        changed = deadlines.recompute_open(core, conn)
-    return {**hours.as_dict(), "recomputed": changed}
-
-
 def history(conn: Connection, limit: int = 50) -> list[dict]:
     """The calendar's audit trail, newest first."""
-    from engine.store.tables import event_log, user_account
-
     rows = conn.execute(
         select(event_log.c.type, event_log.c.message, event_log.c.created_at, user_account.c.display_name)
         .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
@@ -296,3 +198,72 @@ def history(conn: Connection, limit: int = 50) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def check_day(day, is_workday, note) -> tuple[date, str | None]:
+    """What an administrator sent for one day: (the day, the note), or InvalidData naming the field."""
+    errors = []
+    if not isinstance(is_workday, bool):
+        errors.append(FieldError("is_workday", "is_workday 必须是 true（上班）或 false（休息）"))
+    if note is not None and (not isinstance(note, str) or len(note) > 100):
+        errors.append(FieldError("note", "备注必须是文字，最多 100 个字"))
+    the_day = _date(day, "date")
+    if errors:
+        raise InvalidData(errors)
+    return the_day, (note or "").strip() or None
+
+
+def store_day(conn: Connection, the_day: date, is_workday: bool, note: str | None) -> str:
+    """Change one day (source: manual); returns the audit line that says what changed."""
+    old = conn.execute(select(calendar_day).where(calendar_day.c.day == the_day)).first()
+    before = bool(old.is_workday) if old else the_day.weekday() < 5
+    if old is None:
+        conn.execute(insert(calendar_day).values(day=the_day, is_workday=is_workday, note=note, source="manual"))
+    else:
+        conn.execute(
+            update(calendar_day)
+            .where(calendar_day.c.day == the_day)
+            .values(is_workday=is_workday, note=note, source="manual")
+        )
+    bump_calendar_version(conn)
+    label = {True: "工作日", False: "休息日"}
+    message = f"{the_day:%Y-%m-%d}（周{WEEKDAYS[the_day.weekday()]}）由{label[before]}改为{label[is_workday]}"
+    return message + (f"，备注：{note}" if note else "")
+
+
+def check_year(year, holidays=None, workdays=None, text: str | None = None) -> dict[date, tuple[bool, str | None]]:
+    """A year's schedule as sent (lists, or the text form): every day of the year with (working, note), or
+    InvalidData naming each entry at fault."""
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise InvalidData([FieldError("year", "年份必须是 2000 到 2100 之间的整数")])
+    if text is not None:
+        if not isinstance(text, str):
+            raise InvalidData([FieldError("text", "text 必须是文字")])
+        holidays, workdays = parse_schedule(text)
+    days, errors = year_days(year, holidays if holidays is not None else [], workdays if workdays is not None else [])
+    if not errors and not any(not on and note for on, note in days.values()):
+        errors.append(FieldError("holidays", "没有列出任何法定节假日，请检查内容"))
+    if errors:
+        raise InvalidData(errors)
+    return days
+
+
+def store_year(conn: Connection, year: int, days: dict[date, tuple[bool, str | None]]) -> str:
+    """Replace one year of the calendar (source: import); returns the audit line."""
+    conn.execute(
+        delete(calendar_day).where(calendar_day.c.day >= date(year, 1, 1), calendar_day.c.day <= date(year, 12, 31))
+    )
+    conn.execute(
+        insert(calendar_day),
+        [{"day": day, "is_workday": on, "note": note, "source": "import"} for day, (on, note) in sorted(days.items())],
+    )
+    bump_calendar_version(conn)
+    return f"导入 {year} 年节假日安排：法定节假日及调休放假 {holidays_in(days)} 天，调休上班 {makeup_days_in(days)} 天"
+
+
+def holidays_in(days: dict) -> int:
+    return sum(1 for on, note in days.values() if not on and note)
+
+
+def makeup_days_in(days: dict) -> int:
+    return sum(1 for day, (on, _note) in days.items() if on and day.weekday() >= 5)

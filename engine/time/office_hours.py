@@ -234,9 +234,6 @@ class WorkCalendar:
             day += timedelta(days=1)
         return total.total_seconds() / 60
 
-    def working_days_minutes(self, days: float) -> float:
-        return days * self.hours.minutes_per_day
-
 
 _CACHE: dict[tuple[str, str], WorkCalendar] = {}
 _CACHE_LOCK = threading.Lock()

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from chinese_calendar import constants, get_holiday_detail, is_workday
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from engine.store.tables import calendar_day
-from engine.time.office_hours import bump_calendar_version, work_calendar
+from engine.time.office_hours import WorkCalendar, bump_calendar_version, work_calendar
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
-OFFICE_END = time(17, 30)
 PRIORITY_DAYS = {"紧急": 1, "重要": 2, "正常": 3}
 PRIORITIES = tuple(PRIORITY_DAYS)
 # chinesecalendar names its holidays in English; the calendar shows them as the State Council does.
@@ -32,8 +32,6 @@ HOLIDAY_NAMES = {
 def seed_from_chinesecalendar(conn: Connection) -> int:
     """Fill calendar_day for every year the chinesecalendar package covers; keep days already there
     (an administrator may have edited them). Returns the number of rows added."""
-    from chinese_calendar import constants, get_holiday_detail, is_workday
-
     first_year = min(constants.holidays).year
     last_year = max(max(constants.holidays), max(constants.workdays)).year
     existing = {row.day for row in conn.execute(select(calendar_day.c.day))}
@@ -58,49 +56,20 @@ def seed_from_chinesecalendar(conn: Connection) -> int:
     return len(rows)
 
 
-def known_range(conn: Connection) -> tuple[date | None, date | None]:
-    row = conn.execute(select(func.min(calendar_day.c.day), func.max(calendar_day.c.day))).first()
-    return (row[0], row[1]) if row else (None, None)
+def known_range(core) -> tuple[date | None, date | None]:
+    """The first and last day the calendar knows (imported or seeded)."""
+    with core.db.read() as conn:
+        cal = work_calendar(conn)
+    return cal.first, cal.last
 
 
-def is_workday(conn: Connection, day: date) -> bool:
-    value = conn.execute(select(calendar_day.c.is_workday).where(calendar_day.c.day == day)).scalar()
-    return day.weekday() < 5 if value is None else bool(value)
-
-
-def add_working_days(conn: Connection, start: date, count: int) -> tuple[date, bool]:
-    """The `count`-th working day strictly after `start`, and whether the calendar confirmed every day
-    on the way (days past the known range fall back to Monday–Friday: 未确认)."""
-    horizon = start + timedelta(days=max(30, count * 7 + 30))
-    known = {
-        row.day: bool(row.is_workday)
-        for row in conn.execute(
-            select(calendar_day.c.day, calendar_day.c.is_workday).where(
-                calendar_day.c.day > start, calendar_day.c.day <= horizon
-            )
-        )
-    }
-    confirmed = True
-    day = start
-    remaining = count
-    while remaining > 0:
-        day += timedelta(days=1)
-        if day in known:
-            workday = known[day]
-        else:
-            confirmed = False
-            workday = day.weekday() < 5
-        if workday:
-            remaining -= 1
-    return day, confirmed
-
-
-def due_at(conn: Connection, created_utc: datetime, priority: str) -> datetime:
-    """End of office hours on the Nth working day after creation, as naive UTC."""
-    local_day = created_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(OFFICE_TZ).date()
-    day, _ = add_working_days(conn, local_day, PRIORITY_DAYS.get(priority, 3))
-    local_end = datetime.combine(day, OFFICE_END, tzinfo=OFFICE_TZ)
-    return local_end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+def seed(core) -> tuple[int, date | None, date | None]:
+    """Fill the calendar from the chinesecalendar package (see `seed_from_chinesecalendar`): the days
+    added and the range the calendar covers now."""
+    with core.db.write() as conn:
+        added = seed_from_chinesecalendar(conn)
+        cal = work_calendar(conn)
+    return added, cal.first, cal.last
 
 
 @dataclass(frozen=True)
@@ -110,29 +79,13 @@ class Deadline:
     rule: str  # e.g. "3 个工作日（正常）", "4 个工作小时（节点时限）"
 
 
-def node_limit(node) -> tuple[str, float] | None:
-    """A user task's own limit from its BPMN properties: ("hours", n) for `due_hours`, ("days", n) for
-    `due_days`, or None (then the instance priority decides). Unreadable values are ignored."""
-    props = getattr(node, "properties", None) or (node if isinstance(node, dict) else {})
-    for kind, key in (("hours", "due_hours"), ("days", "due_days")):
-        raw = str(props.get(key, "") or "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if value > 0 and (kind == "hours" or value == int(value)):
-            return kind, value
-    return None
-
-
-def deadline(conn: Connection, created_utc: datetime, priority: str, node=None, paused_minutes: float = 0) -> Deadline:
+def deadline(
+    cal: WorkCalendar, created_utc: datetime, priority: str, limit: tuple[str, float] | None = None, paused_minutes=0
+) -> Deadline:
     """The due time of a work item created at `created_utc`: the end of office hours on the Nth working day
-    after that day (N by priority: 紧急 1, 重要 2, 正常 3), unless the node sets its own limit in working
-    days or working hours. `paused_minutes` of suspension (挂起) move it out by as much office time."""
-    cal = work_calendar(conn)
-    limit = node_limit(node) if node is not None else None
+    after that day (N by priority: 紧急 1, 重要 2, 正常 3), unless the node sets its own `limit`
+    (("days", n) or ("hours", n), from the node's due_days / due_hours). `paused_minutes` of suspension
+    (挂起) move it out by as much office time."""
     if limit and limit[0] == "hours":
         due, confirmed = cal.add_working_minutes(created_utc, limit[1] * 60)
         rule = f"{limit[1]:g} 个工作小时（节点时限）"
@@ -147,16 +100,10 @@ def deadline(conn: Connection, created_utc: datetime, priority: str, node=None, 
     return Deadline(due, confirmed, rule)
 
 
-def deadline_for(conn: Connection, created_utc: datetime, priority: str, node=None) -> datetime:
-    """The due time of a new work item (see `deadline`): the one place that decides it."""
-    return deadline(conn, created_utc, priority, node).due_at
-
-
-def is_confirmed(conn: Connection, due: datetime | None) -> bool:
+def is_confirmed(cal: WorkCalendar, due: datetime | None) -> bool:
     """Whether a due time falls inside the known calendar (else it is shown as 未确认)."""
     if due is None:
         return True
-    cal = work_calendar(conn)
     return cal.last is not None and cal.local(due).date() <= cal.last
 
 

@@ -8,7 +8,7 @@ The stored state stays the only truth. An entry is used only when the instance r
 instance lock, still has the version and definition the entry was saved at (any process's command bumps
 the version), and only with the very compiled definition it was built from. A command takes its
 entry out, so no two commands ever share a workflow object; the workflow goes back in only after its
-transaction committed (`engine.db.after_commit`) — a command that fails leaves nothing behind.
+transaction committed (`engine.store.database.after_commit`) — a command that fails leaves nothing behind.
 """
 
 from __future__ import annotations

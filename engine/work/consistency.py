@@ -7,20 +7,21 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.store.tables import instance, work_item
-from engine.work.runtime import USER_TASK_TYPES, load_session
+from engine.work.kernel import case as kernel
+from engine.work.kernel.case import USER_TASK_TYPES
 
 
 def problems(core, instance_id: int) -> list[str]:
     """Every disagreement between the instance's workflow state and its work items (empty when sound)."""
     found: list[str] = []
     with core.db.read() as conn:
-        session, inst = load_session(core, conn, instance_id, lock=False)
+        case, inst = kernel.read(core, conn, instance_id)
         items = list(conn.execute(select(work_item).where(work_item.c.instance_id == instance_id)))
         status = conn.execute(select(instance.c.status).where(instance.c.id == instance_id)).scalar()
-    model = session.model
+    model = case.model
     ready = {
         str(t.id): t.task_spec.name
-        for t in session.workflow.get_tasks(state=TaskState.READY, manual=True)
+        for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)
         if model.nodes.get(t.task_spec.name) is not None and model.nodes[t.task_spec.name].type in USER_TASK_TYPES
     }
     active = [i for i in items if i.kind == "approve" and i.status in ("open", "waiting")]
@@ -31,7 +32,7 @@ def problems(core, instance_id: int) -> list[str]:
             found.append(f"申请状态为 {status}，却仍有 {len(active)} 个未办结的待办")
         if ready:
             found.append(f"申请状态为 {status}，流程中却仍有待办节点：{sorted(ready.values())}")
-        if status == "approved" and not session.workflow.is_completed():
+        if status == "approved" and not case.workflow.is_completed():
             found.append("申请已通过，但流程尚未走完")
         return found
     if len(resubmit) > 1:
@@ -48,8 +49,8 @@ def problems(core, instance_id: int) -> list[str]:
         for task_id, name in ready.items():
             if task_id not in covered:
                 found.append(f"流程节点 {name} 在办理中，却没有任何待办")
-        if not ready and not session.workflow.is_completed():
-            waiting = session.workflow.get_tasks(state=TaskState.WAITING)
+        if not ready and not case.workflow.is_completed():
+            waiting = case.workflow.get_tasks(state=TaskState.WAITING)
             if not waiting:
                 found.append("申请在审批中，但既没有待办，也没有等待中的事件")
     for item in node_items:

@@ -26,38 +26,25 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from engine.errors import Conflict
 from engine.notify import outbox
 from engine.org import users
+from engine.process.policy import NodePolicy, policy_of
 from engine.store import audit
 from engine.store.tables import instance, reminder, user_account, utcnow, work_item
-from engine.time import working_days
 from engine.time.office_hours import WorkCalendar, work_calendar
-from engine.work import runtime
+from engine.work import signing
+from engine.work.kernel import case as kernel
+from engine.work.kernel.case import Case
+from engine.work.kernel.items import EXPIRY_TRANSFER_NOTE
 
 log = logging.getLogger("oaflow.deadlines")
 
 BATCH = 200
-DEFAULT_REMIND_HOURS = 2.0
-POLICIES = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 REASON_REMIND = "即将超时，系统自动提醒"
 REASON_OVERDUE = "审批超时，系统自动提醒"
 REASON_APPROVE = "审批超时，系统自动通过"
 REASON_TRANSFER = "审批超时，系统自动转交上级"
-
-
-def policy_of(node) -> str:
-    """The node's `on_expiry` property: remind (default) | approve | transfer."""
-    value = ((getattr(node, "properties", None) or {}).get("on_expiry") or "remind").strip().lower()
-    return value if value in POLICIES else "remind"
-
-
-def remind_minutes(node) -> float:
-    raw = (getattr(node, "properties", None) or {}).get("remind_hours")
-    try:
-        value = float(raw) if raw not in (None, "") else DEFAULT_REMIND_HOURS
-    except ValueError:
-        value = DEFAULT_REMIND_HOURS
-    return max(0.0, value) * 60
 
 
 # The sweep runs these once per due item: built once (building a statement costs more than running it).
@@ -80,13 +67,14 @@ def _claim(conn: Connection, item_id: int, step: str, now: datetime) -> bool:
     return conn.execute(statement, {"work_item_id": item_id, "step": step, "created_at": now}).first() is not None
 
 
-def plan(cal: WorkCalendar, due: datetime, node, done: set[str], now: datetime) -> tuple[str, datetime | None]:
-    """The next step still to take for an item due at `due`, and when."""
-    if "remind" not in done and now < due and remind_minutes(node) > 0:
-        return "remind", cal.sub_working_minutes(due, remind_minutes(node))
+def plan(cal: WorkCalendar, due: datetime, policy: NodePolicy, done: set[str], now: datetime):
+    """The next step still to take for an item due at `due` (a pure function of the calendar, the node's
+    policy and the steps done), and when: (step, naive UTC) or ("done", None)."""
+    if "remind" not in done and now < due and policy.remind_minutes > 0:
+        return "remind", cal.sub_working_minutes(due, policy.remind_minutes)
     if "overdue" not in done:
         return "overdue", due
-    if policy_of(node) == "remind" and "escalate2" not in done:
+    if policy.on_expiry == "remind" and "escalate2" not in done:
         return "escalate2", cal.add_working_minutes(due, cal.hours.minutes_per_day)[0]
     return "done", None
 
@@ -217,14 +205,14 @@ def _set_step(conn: Connection, item_id: int, step: str, at: datetime | None) ->
     conn.execute(_SET_STEP, {"b_id": item_id, "next_step": step, "next_step_at": at})
 
 
-def _steps_due(cal, row, node, done: set[str], now: datetime) -> tuple[list[str], str, datetime | None, bool]:
+def _steps_due(cal, row, policy: NodePolicy, done: set[str], now: datetime):
     """(steps to take now, the next step and when, whether the node's automatic action takes over)."""
     steps, done = [], set(done)
     while True:
-        step, at = plan(cal, row.due_at, node, done, now)
+        step, at = plan(cal, row.due_at, policy, done, now)
         if step == "done" or at > now:
             return steps, step, at, False
-        if step == "overdue" and policy_of(node) != "remind":
+        if step == "overdue" and policy.on_expiry != "remind":
             return steps, step, at, True
         steps.append(step)
         done.add(step)
@@ -239,8 +227,8 @@ def _advance_batch(core, conn, cal, rows, done, now: datetime, deferred: list[in
         elif row.due_at is None:
             plans.append((row, [], "done", None))
         else:
-            node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
-            steps, step, at, automatic = _steps_due(cal, row, node, done[row.id], now)
+            policy = policy_of(core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id))
+            steps, step, at, automatic = _steps_due(cal, row, policy, done[row.id], now)
             if automatic:
                 deferred.append(row.id)
             plans.append((row, steps, step, at))
@@ -277,15 +265,15 @@ def _advance_item(core, conn, cal, row, done: set[str], now: datetime, deferred:
     if row.due_at is None:
         _set_step(conn, row.id, "done", None)
         return 0
-    node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
+    policy = policy_of(core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id))
     writes = _Writes(conn)
     taken = 0
     while True:
-        step, at = plan(cal, row.due_at, node, done, now)
+        step, at = plan(cal, row.due_at, policy, done, now)
         if step == "done" or at > now:
             _set_step(conn, row.id, step, at)
             break
-        if step == "overdue" and policy_of(node) != "remind":
+        if step == "overdue" and policy.on_expiry != "remind":
             _set_step(conn, row.id, step, at)
             deferred.append(row.id)
             break
@@ -349,14 +337,15 @@ def _escalate(
 
 
 def expire(core, item_id: int, now: datetime | None = None) -> int:
-    """The node's automatic action at the due time (on_expiry = approve | transfer), in one transaction
-    that locks the instance first, as every command does. Returns 1 when the step was taken here."""
+    """The node's automatic action at the due time (on_expiry = approve | transfer), in one transaction that
+    locks the instance first, as every command does; the same 同意 and 转办 steps the users' commands take.
+    Returns 1 when the step was taken here."""
     now = now or utcnow()
     with core.db.write() as conn:
         instance_id = conn.execute(select(work_item.c.instance_id).where(work_item.c.id == item_id)).scalar()
         if instance_id is None:
             return 0
-        session, inst = runtime.load_session(core, conn, instance_id)
+        case, inst = kernel.lock(core, conn, instance_id)
         item = conn.execute(_lock(select(work_item).where(work_item.c.id == item_id), conn)).first()
         if item is None or item.status != "open" or item.next_step != "overdue" or item.next_step_at > now:
             return 0
@@ -365,13 +354,14 @@ def expire(core, item_id: int, now: datetime | None = None) -> int:
             return 0
         if not _claim(conn, item.id, "overdue", now):
             return 0
-        node = session.model.nodes.get(item.node_id)
-        policy = policy_of(node)
-        if policy == "approve" and _auto_approve(session, inst, item, now):
+        policy = policy_of(case.model.nodes.get(item.node_id))
+        acted = (policy.on_expiry == "approve" and _auto_approve(case, item)) or (
+            policy.on_expiry == "transfer" and _transfer_to_leader(case, item)
+        )
+        if acted:
+            kernel.save(case)
             return 1
-        if policy == "transfer" and _transfer_to_leader(conn, inst, item, node, now):
-            return 1
-        # No way to act (the task moved on, or nobody above): remind and escalate as usual.
+        # No way to act (the task moved on, or nobody above to take it): remind and escalate as usual.
         row = conn.execute(
             select(*_COLUMNS).join(instance, instance.c.id == work_item.c.instance_id).where(work_item.c.id == item.id)
         ).first()
@@ -379,155 +369,65 @@ def expire(core, item_id: int, now: datetime | None = None) -> int:
         writes = _Writes(conn)
         taken = _take(writes, cal, row, "overdue", now)
         writes.flush()
-        step, at = plan(cal, item.due_at, None, {"remind", "overdue"}, now)
+        step, at = plan(cal, item.due_at, NodePolicy(), {"remind", "overdue"}, now)
         _set_step(conn, item.id, step, at)
         return taken
 
 
-def _auto_approve(session: runtime.Session, inst, item, now: datetime) -> bool:
-    """同意 on the assignee's behalf with the fixed reason, then move the process on."""
-    conn = session.conn
+def _ready_task(case: Case, item):
     try:
-        task = session.workflow.get_task_from_id(UUID(item.task_id))
+        task = case.workflow.get_task_from_id(UUID(item.task_id))
     except ValueError:
-        task = None
-    if task is None or task.state != TaskState.READY:
+        return None
+    return task if task is not None and task.state == TaskState.READY else None
+
+
+def _auto_approve(case: Case, item) -> bool:
+    """同意 on the assignee's behalf with the fixed reason: the node's sign mode decides what follows."""
+    task = _ready_task(case, item)
+    if task is None:
         return False
-    conn.execute(
-        update(work_item)
-        .where(work_item.c.id == item.id)
-        .values(
-            status="done",
-            decision="approve",
-            opinion=REASON_APPROVE,
-            completed_at=now,
-            next_step="done",
-            next_step_at=None,
-        )
-    )
-    conn.execute(
-        update(work_item)
-        .where(
-            work_item.c.instance_id == item.instance_id,
-            work_item.c.task_id == item.task_id,
-            work_item.c.status == "open",
-            work_item.c.id != item.id,
-        )
-        .values(status="cancelled", note="已由他人处理", completed_at=now)
-    )
-    audit.record(
-        conn,
-        "auto_approved",
-        instance_id=item.instance_id,
-        work_item_id=item.id,
-        node_id=item.node_id,
-        node_name=item.node_name,
-        decision="approve",
-        message=REASON_APPROVE,
-    )
+    signing.decide(case, task, item, None, "approve", REASON_APPROVE, automatic=REASON_APPROVE)
     outbox.send(
-        conn,
+        case.conn,
         item.assignee_id,
         "auto_approved",
-        f"您的待办“{inst.title}（{item.node_name}）”已超时，系统已自动通过",
-        instance_id=item.instance_id,
+        f"您的待办“{case.title}（{item.node_name}）”已超时，系统已自动通过",
+        instance_id=case.instance_id,
         work_item_id=item.id,
     )
-    task.data.update(approved=True, decision="approve")
-    task.run()
-    runtime.run_engine(session.workflow)
-    runtime.advance(session, inst.priority)
-    runtime.save(session, inst.priority)
     return True
 
 
-def _transfer_to_leader(conn: Connection, inst, item, node, now: datetime) -> bool:
-    """Hand the open item to the assignee's department leader for good.
-
-    Written here for the expiry policy only; when the shared 转办 command (issue 3) lands, this should call
-    it instead so both paths share one set of rules and events."""
-    leaders = _leaders_of(conn, item.assignee_id)
-    if not leaders:
+def _transfer_to_leader(case: Case, item) -> bool:
+    """转办 to the assignee's department leader, for good (代理 applies as for any new item). The new item is
+    not escalated again: a chain of automatic transfers helps nobody."""
+    task = _ready_task(case, item)
+    leaders = _leaders_of(case.conn, item.assignee_id)
+    if task is None or not leaders:
         return False
-    old = users.get_user(conn, item.assignee_id)
-    leader = users.get_user(conn, leaders[0])
-    due = working_days.deadline(conn, now, inst.priority, node)
-    conn.execute(
-        update(work_item)
-        .where(work_item.c.id == item.id)
-        .values(
-            assignee_id=leader.id,
-            note=f"超时转交，原办理人：{old.display_name}"[:200],
-            due_at=due.due_at,
-            # A transferred item is not escalated again: a chain of automatic transfers helps nobody.
+    old = users.get_user(case.conn, item.assignee_id)
+    leader = users.get_user(case.conn, leaders[0])
+    try:
+        signing.hand_over(
+            case,
+            task,
+            item,
+            leader,
+            by=None,
+            opinion=f"{old.display_name} → {leader.display_name}",
+            message=REASON_TRANSFER,
+            note=f"{EXPIRY_TRANSFER_NOTE}，原办理人：{old.display_name}"[:200],
             next_step="done",
-            next_step_at=None,
         )
-    )
-    audit.record(
-        conn,
-        "transferred",
-        instance_id=item.instance_id,
-        work_item_id=item.id,
-        node_id=item.node_id,
-        node_name=item.node_name,
-        message=REASON_TRANSFER,
-        opinion=f"{old.display_name} → {leader.display_name}",
-    )
+    except Conflict:  # the leader signs at this node already: remind and escalate instead
+        return False
     outbox.send(
-        conn,
-        leader.id,
-        "todo",
-        f"您有新的待办：{item.node_name}（{old.display_name}超时未办，系统转交）",
-        instance_id=item.instance_id,
-        work_item_id=item.id,
-    )
-    outbox.send(
-        conn,
+        case.conn,
         old.id,
         "transferred",
-        f"您的待办“{inst.title}（{item.node_name}）”已超时，系统已转交{leader.display_name}办理",
-        instance_id=item.instance_id,
+        f"您的待办“{case.title}（{item.node_name}）”已超时，系统已转交{leader.display_name}办理",
+        instance_id=case.instance_id,
         work_item_id=item.id,
     )
     return True
-
-
-# --- replanning after a calendar change or a resume --------------------------------------------------
-
-
-def recompute_open(core, conn: Connection, instance_id: int | None = None) -> int:
-    """Recompute the due time of every open approval item (of one instance, or all) from its creation
-    time, priority, node limit and paused time; the sweep then plans its steps again. Returns how many
-    due times changed."""
-    query = (
-        select(
-            work_item.c.id,
-            work_item.c.created_at,
-            work_item.c.due_at,
-            work_item.c.node_id,
-            work_item.c.paused_minutes,
-            work_item.c.next_step,
-            work_item.c.note,
-            instance.c.priority,
-            instance.c.definition_id,
-        )
-        .join(instance, instance.c.id == work_item.c.instance_id)
-        .where(work_item.c.status == "open", work_item.c.kind == "approve")
-    )
-    if instance_id is not None:
-        query = query.where(work_item.c.instance_id == instance_id)
-    changed = 0
-    for row in conn.execute(query).all():
-        if row.note and row.note.startswith("超时转交"):
-            continue  # its due time was set at the transfer
-        node = core.specs.get(conn, row.definition_id).model.nodes.get(row.node_id)
-        due = working_days.deadline(conn, row.created_at, row.priority, node, row.paused_minutes or 0).due_at
-        if due == row.due_at:
-            continue
-        values = {"due_at": due}
-        if row.next_step != "paused":
-            values.update(next_step=None, next_step_at=None)
-        conn.execute(update(work_item).where(work_item.c.id == row.id).values(**values))
-        changed += 1
-    return changed

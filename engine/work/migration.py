@@ -25,7 +25,9 @@ from engine.process.expressions import script_engine
 from engine.process.versions import HARMLESS, SpecPair, definition_row, label, require_admin, visible
 from engine.store import audit
 from engine.store.tables import instance, work_item
-from engine.work import external, runtime
+from engine.work.kernel import case as kernel
+from engine.work.kernel import items, routing
+from engine.work.kernel.case import STATUS_LABELS, run_engine
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -106,7 +108,7 @@ def _apply(workflow, diffs: dict, pair: SpecPair) -> None:
 def _check(inst, pair: SpecPair, workflow=None) -> tuple[list[str], object | None, dict | None]:
     """Dry-run one instance in memory: (reasons, migrated workflow or None, diffs)."""
     if inst.status != "running":
-        return [f"申请{runtime.STATUS_LABELS.get(inst.status, inst.status)}，无需迁移"], None, None
+        return [f"申请{STATUS_LABELS.get(inst.status, inst.status)}，无需迁移"], None, None
     if workflow is None:
         workflow = bpmn.load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, _ENGINE)
     reasons, diffs = _reasons(workflow, pair)
@@ -115,7 +117,7 @@ def _check(inst, pair: SpecPair, workflow=None) -> tuple[list[str], object | Non
     try:
         _apply(workflow, diffs, pair)
         workflow.script_engine = _ENGINE
-        runtime.run_engine(workflow)
+        run_engine(workflow)
         bpmn.load_state(bpmn.dump_state(workflow), pair.new.spec, pair.new.subprocess_specs, None)
     except Exception as exc:  # the library leaves tasks it could not align: refuse rather than corrupt
         message = getattr(exc, "message", None) or str(exc)
@@ -200,19 +202,19 @@ def migrate(
 
 
 def _migrate_one(core, conn: Connection, actor: users.User, pair: SpecPair, old_row, new_row, instance_id: int) -> dict:
-    session, inst = runtime.load_session(core, conn, instance_id)
+    case, inst = kernel.lock(core, conn, instance_id)
     if inst.definition_id != old_row.id:
         return {"instance_id": instance_id, "title": inst.title, "safe": False, "reasons": ["已不在原版本上"]}
     # The diff aligns spec objects: reuse the loaded workflow only when it was built from the same ones.
-    reasons, workflow, _ = _check(inst, pair, session.workflow if session.compiled is pair.old else None)
+    reasons, workflow, _ = _check(inst, pair, case.workflow if case.compiled is pair.old else None)
     if reasons:
         return {"instance_id": instance_id, "title": inst.title, "safe": False, "reasons": reasons}
-    session.workflow = workflow
-    session.compiled = pair.new
+    case.workflow = workflow
+    case.compiled = pair.new
     conn.execute(update(instance).where(instance.c.id == instance_id).values(definition_id=new_row.id))
-    _follow_work_items(session)
-    runtime.advance(session, inst.priority)
-    runtime.save(session, inst.priority)
+    _follow_work_items(case)
+    routing.advance(case)
+    kernel.save(case)
     audit.record(
         conn,
         "migrated",
@@ -223,16 +225,19 @@ def _migrate_one(core, conn: Connection, actor: users.User, pair: SpecPair, old_
     return {"instance_id": instance_id, "title": inst.title, "safe": True, "reasons": []}
 
 
-def _follow_work_items(session) -> None:
+def _follow_work_items(case) -> None:
     """Open work items keep their task (ids survive the migration); renamed nodes get the new name,
     and an item whose task is no longer waiting is closed."""
-    conn = session.conn
-    external.close_passed_items(session, "版本迁移后该节点已不再办理")
+    conn = case.conn
+    items.sync_items(case, "版本迁移后该节点已不再办理")
     for row in conn.execute(
         select(work_item.c.id, work_item.c.node_id, work_item.c.node_name).where(
-            work_item.c.instance_id == session.instance_id, work_item.c.status == "open", work_item.c.kind == "approve"
+            work_item.c.instance_id == case.instance_id,
+            work_item.c.status == "open",
+            work_item.c.kind == "approve",
+            work_item.c.origin != "resubmit",  # the drafter's step stands for no node of the new version
         )
     ).all():
-        node = session.model.nodes.get(row.node_id)
+        node = case.model.nodes.get(row.node_id)
         if node is not None and node.name and node.name != row.node_name:
             conn.execute(update(work_item).where(work_item.c.id == row.id).values(node_name=node.name))

@@ -1,4 +1,5 @@
-"""常用意见 (each user's reusable opinions) and 签名留痕 (a handwritten signature stored with a decision)."""
+"""Opinions: what every decision may carry (an opinion, 签名留痕 — a handwritten signature), and 常用意见,
+each user's reusable opinions."""
 
 from __future__ import annotations
 
@@ -15,6 +16,21 @@ MAX_SIGNATURE_BYTES = 64 * 1024
 MAX_PHRASES = 50
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DEFAULT_PHRASES = ("同意", "同意，请按规定办理", "请补充材料后再提交", "情况属实，同意")
+
+
+MAX_OPINION = 2000
+
+
+def check_opinion(opinion: str | None, *, required: bool, what: str) -> str:
+    """The opinion as stored: trimmed; required for 不同意, 退回 and where the node asks for one."""
+    if opinion is not None and not isinstance(opinion, str):
+        raise InvalidData([FieldError("opinion", "意见必须是文字")])
+    text = (opinion or "").strip()
+    if required and not text:
+        raise InvalidData([FieldError("opinion", f"{what}必须填写意见")])
+    if len(text) > MAX_OPINION:
+        raise InvalidData([FieldError("opinion", f"意见最多 {MAX_OPINION} 个字")])
+    return text
 
 
 def check_signature(signature: str | None) -> str | None:
@@ -37,34 +53,50 @@ def check_signature(signature: str | None) -> str | None:
     return base64.b64encode(raw).decode()
 
 
-def phrases(conn: Connection, user_id: int) -> list[dict]:
+def phrases(core, user_id: int) -> list[dict]:
+    """The user's 常用意见 (a few defaults until they save their own)."""
+    with core.db.read() as conn:
+        return _phrases(conn, user_id)
+
+
+def _phrases(conn: Connection, user_id: int) -> list[dict]:
     rows = list(conn.execute(select(user_phrase).where(user_phrase.c.user_id == user_id).order_by(user_phrase.c.id)))
     if not rows:
         return [{"id": None, "text": text} for text in DEFAULT_PHRASES]
     return [{"id": row.id, "text": row.text} for row in rows]
 
 
-def add_phrase(conn: Connection, user_id: int, text: str | None) -> dict:
+def add_phrase(core, user_id: int, text: str | None) -> dict:
+    """Keep an opinion for reuse (once; at most MAX_PHRASES per user)."""
+    if text is not None and not isinstance(text, str):
+        raise InvalidData([FieldError("text", "常用意见必须是文字")])
     text = (text or "").strip()
     if not text:
         raise InvalidData([FieldError("text", "请填写常用意见")])
     if len(text) > 500:
         raise InvalidData([FieldError("text", "常用意见最多 500 个字")])
-    existing = conn.execute(
-        select(user_phrase.c.id).where(user_phrase.c.user_id == user_id, user_phrase.c.text == text)
-    ).scalar()
-    if existing is not None:
-        return {"id": existing, "text": text}
-    count = conn.execute(select(func.count()).select_from(user_phrase).where(user_phrase.c.user_id == user_id)).scalar()
-    if count >= MAX_PHRASES:
-        raise InvalidData([FieldError("text", f"常用意见最多保存 {MAX_PHRASES} 条，请先删除不用的")])
-    new_id = conn.execute(
-        insert(user_phrase).values(user_id=user_id, text=text, created_at=utcnow())
-    ).inserted_primary_key[0]
+    with core.db.write() as conn:
+        existing = conn.execute(
+            select(user_phrase.c.id).where(user_phrase.c.user_id == user_id, user_phrase.c.text == text)
+        ).scalar()
+        if existing is not None:
+            return {"id": existing, "text": text}
+        count = conn.execute(
+            select(func.count()).select_from(user_phrase).where(user_phrase.c.user_id == user_id)
+        ).scalar()
+        if count >= MAX_PHRASES:
+            raise InvalidData([FieldError("text", f"常用意见最多保存 {MAX_PHRASES} 条，请先删除不用的")])
+        new_id = conn.execute(
+            insert(user_phrase).values(user_id=user_id, text=text, created_at=utcnow())
+        ).inserted_primary_key[0]
     return {"id": new_id, "text": text}
 
 
-def delete_phrase(conn: Connection, user_id: int, phrase_id: int) -> None:
-    result = conn.execute(delete(user_phrase).where(user_phrase.c.id == phrase_id, user_phrase.c.user_id == user_id))
-    if result.rowcount != 1:
-        raise NotFound("常用意见不存在")
+def delete_phrase(core, user_id: int, phrase_id: int) -> None:
+    """Remove one of the user's own phrases (another user's is "not found")."""
+    with core.db.write() as conn:
+        result = conn.execute(
+            delete(user_phrase).where(user_phrase.c.id == phrase_id, user_phrase.c.user_id == user_id)
+        )
+        if result.rowcount != 1:
+            raise NotFound("常用意见不存在")

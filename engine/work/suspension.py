@@ -15,7 +15,7 @@ from engine.org import users
 from engine.store import audit
 from engine.store.tables import instance, suspension, utcnow, work_item
 from engine.time.office_hours import work_calendar
-from engine.work.runtime import STATUS_LABELS
+from engine.work.kernel.case import STATUS_LABELS
 
 MAX_REASON = 500
 

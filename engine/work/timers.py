@@ -1,10 +1,11 @@
-"""BPMN timer events driven by the scheduler: boundary and intermediate timers of running instances, and
+"""BPMN timer events, fired by the scheduler: boundary and intermediate timers of running instances, and
 timer start events that start a new instance on schedule.
 
-Nothing fires inside SpiffWorkflow by itself (SPIFFWORKFLOW-NOTES): every command's save records the
-instance's next timer in `instance_timer` (indexed by due time); the scheduler's one-second job reads
-the due ones, and for each locks the instance, calls `refresh_timers()` then `do_engine_steps()`,
-closes work items whose task a timer cancelled, projects new ones and saves. The instance lock and a
+Nothing fires inside SpiffWorkflow by itself (its notes): every command's save records the instance's next
+timer in `instance_timer` (engine.work.kernel.case), indexed by due time; the scheduler's one-second job
+reads the due ones and fires each in its own transaction. There is one way to fire a timer, `fire_instance`,
+and our clock decides what is due: the timers due by `now` are made due for the library too, so a test (or
+an administrator) that passes a later `now` runs exactly the scheduler's path. The instance lock and a
 re-check of the due time under it make each firing happen once, however many schedulers run.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -24,58 +24,21 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from engine.org import users
 from engine.process import definitions
 from engine.store import audit
-from engine.store.tables import definition, instance, instance_timer, timer_start, utcnow, work_item
-from engine.work import assignment, runtime
+from engine.store.tables import definition, instance, instance_timer, timer_start, utcnow
+from engine.work import assignment
+from engine.work.kernel import case as kernel
+from engine.work.kernel import items, routing
+from engine.work.kernel.case import WorkflowFailed, naive_utc, run_engine, timer_due
 
 log = logging.getLogger("oaflow.timers")
 
-TIMER_TYPES = {
-    "TimeDateEventDefinition",
-    "DurationTimerEventDefinition",
-    "CycleTimerEventDefinition",
-    "TimerEventDefinition",
-}
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def next_timer(workflow) -> datetime | None:
-    """The earliest time a waiting timer of this workflow is due (naive UTC), or None."""
-    due = []
-    for event in workflow.waiting_events():
-        if event.event_type not in TIMER_TYPES or not event.value:
-            continue
-        try:
-            value = event.value if isinstance(event.value, str) else event.value.get("next")
-            due.append(_naive_utc(TimerEventDefinition.get_datetime(value)))
-        except Exception:  # a value we cannot read must not stop the command that saved it
-            log.warning("unreadable timer value %r", event.value)
-    return min(due) if due else None
-
-
-def track(session) -> None:
-    """Record the instance's next timer (called by runtime.save within the command's transaction)."""
-    conn = session.conn
-    due = next_timer(session.workflow) if session.status == "running" else None
-    if due is None and not session.may_have_timer:
-        return  # the instance's version has no timer event, so it has no row here: spare the query
-    key = instance_timer.c.instance_id == session.instance_id
-    existing = conn.execute(select(instance_timer.c.due_at).where(key)).first()
-    if due is None:
-        if existing is not None:
-            conn.execute(delete(instance_timer).where(key))
-    elif existing is None:
-        conn.execute(insert(instance_timer).values(instance_id=session.instance_id, due_at=due))
-    elif existing.due_at != due:
-        conn.execute(update(instance_timer).where(key).values(due_at=due))
-
 
 def fire_due(core, now: datetime | None = None, batch: int = 100) -> int:
-    """Fire every due timer: intermediate/boundary timers of running instances, then timer starts."""
+    """Fire every timer due by `now` (default: the real time): intermediate and boundary timers of running
+    instances, then timer start events. Returns how many fired."""
     now = now or utcnow()
     with core.db.read() as conn:
         ids = [
@@ -103,55 +66,53 @@ def fire_due(core, now: datetime | None = None, batch: int = 100) -> int:
 
 
 def fire_instance(core, instance_id: int, now: datetime | None = None) -> int:
+    """Fire the instance's timers due by `now` in one command; returns how many fired (0: none was due, or
+    another scheduler fired them a moment ago, or the instance is suspended or ended)."""
     now = now or utcnow()
     with core.db.write() as conn:
-        session, inst = runtime.load_session(core, conn, instance_id)  # the instance lock first
+        case, inst = kernel.lock(core, conn, instance_id)  # the instance lock first
         due = conn.execute(select(instance_timer.c.due_at).where(instance_timer.c.instance_id == instance_id)).scalar()
         if due is None or due > now or inst.status != "running":
-            return 0  # another scheduler fired it meanwhile, or it was suspended or ended
-        workflow = session.workflow
-        workflow.refresh_timers()
-        runtime.run_engine(workflow)
-        _close_cancelled_items(session, now)
-        audit.record(conn, "timer_fired", instance_id=instance_id, message="定时事件到期，流程自动继续")
-        runtime.advance(session, inst.priority)
-        runtime.save(session, inst.priority)
+            return 0
+        fired = _make_due(case.workflow, now)
+        case.workflow.refresh_timers()
+        run_engine(case.workflow)
+        items.sync_items(case, "定时事件到期，已取消")
+        if fired:
+            audit.record(conn, "timer_fired", instance_id=instance_id, message="定时事件到期，流程自动继续")
+        routing.advance(case)
+        kernel.save(case)
         if (
             conn.execute(select(instance_timer.c.due_at).where(instance_timer.c.instance_id == instance_id)).scalar()
             == due
         ):
-            # The timer could not fire yet (the library's clock is behind ours): look again shortly.
+            # Nothing could fire (an unreadable value): look again shortly rather than every second.
             conn.execute(
                 update(instance_timer)
                 .where(instance_timer.c.instance_id == instance_id)
-                .values(due_at=now + timedelta(seconds=1))
+                .values(due_at=now + timedelta(seconds=60))
             )
-        return 1
+        return fired
 
 
-def _close_cancelled_items(session, now: datetime) -> None:
-    """Work items whose user task a timer interrupted are no longer anyone's to do."""
-    conn = session.conn
-    rows = conn.execute(
-        select(work_item.c.id, work_item.c.task_id).where(
-            work_item.c.instance_id == session.instance_id,
-            work_item.c.status == "open",
-            work_item.c.kind == "approve",
-        )
-    ).all()
-    for row in rows:
-        try:
-            task = session.workflow.get_task_from_id(UUID(row.task_id))
-        except ValueError:
+def _make_due(workflow, now: datetime) -> int:
+    """Make the timers due by `now` (naive UTC) due for the library too: it compares with its own clock, which
+    a scheduler running a moment early, or a test passing a later `now`, must not depend on. Returns how many."""
+    moment = datetime.now(timezone.utc) - timedelta(microseconds=1)
+    fired = 0
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
             continue
-        if task is None or task.state != TaskState.READY:
-            conn.execute(
-                update(work_item)
-                .where(work_item.c.id == row.id)
-                .values(status="cancelled", note="定时事件到期，已取消", completed_at=now, next_step="done")
-            )
-    if session.workflow.is_completed() and session.status == "running":
-        session.status = "approved"
+        at = timer_due(task)
+        if at is None or naive_utc(at) > now:
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):  # a cycle: the next one is counted from this firing
+            task._set_internal_data(event_value={**value, "next": min(at, moment).isoformat()})
+        else:
+            task._set_internal_data(event_value=min(at, moment).isoformat())
+        fired += 1
+    return fired
 
 
 # --- timer start events -----------------------------------------------------------------------------
@@ -178,10 +139,10 @@ def first_fire(event: TimerEventDefinition, deployed_at: datetime) -> tuple[date
     value = _value(event)
     base = deployed_at.replace(tzinfo=timezone.utc)
     if isinstance(event, TimeDateEventDefinition):
-        return _naive_utc(TimerEventDefinition.parse_time_or_duration(value)), 0, 0
+        return naive_utc(TimerEventDefinition.parse_time_or_duration(value)), 0, 0
     if isinstance(event, DurationTimerEventDefinition):
         delta = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(value), base)
-        return _naive_utc(base + delta), 0, 0
+        return naive_utc(base + delta), 0, 0
     if isinstance(event, CycleTimerEventDefinition):
         parts = value.upper().strip("R").split("/")
         cycles = int(parts[0]) if parts[0] else -1
@@ -194,7 +155,7 @@ def first_fire(event: TimerEventDefinition, deployed_at: datetime) -> tuple[date
             cycles, start_aware, delta = TimerEventDefinition.parse_iso_recurring_interval(value)
             start = start_aware
         remaining = None if cycles < 0 else max(0, cycles - 1)
-        return _naive_utc(start), remaining, delta.total_seconds()
+        return naive_utc(start), remaining, delta.total_seconds()
     return None, 0, 0
 
 
@@ -285,17 +246,12 @@ def _deployed_at(conn: Connection, definition_id: int) -> datetime:
 
 def start_by_timer(core, process_key: str, node_id: str, admin_id: int | None) -> int:
     """Start an instance whose initiator is the process administrator (property `admin`) or the first
-    administrator, and let its timer start event go at once (its time is now)."""
+    administrator, its timer start event going at once (its time is now); one transaction."""
     if admin_id is None:
-        raise runtime.WorkflowFailed("没有可作为发起人的管理员")
-    with core.db.read() as conn:
-        from engine.store.tables import user_account
+        raise WorkflowFailed("没有可作为发起人的管理员")
 
-        username = conn.execute(select(user_account.c.username).where(user_account.c.id == admin_id)).scalar()
-    result = runtime.start(core, username, process_key, {}, "正常")
-    with core.db.write() as conn:
-        session, inst = runtime.load_session(core, conn, result["id"])
-        for task in session.workflow.get_tasks(state=TaskState.WAITING):
+    def fire_start_event(workflow):
+        for task in workflow.get_tasks(state=TaskState.WAITING):
             if task.task_spec.name != node_id:
                 continue
             value = task._get_internal_data("event_value")
@@ -305,11 +261,17 @@ def start_by_timer(core, process_key: str, node_id: str, admin_id: int | None) -
             else:
                 task._set_internal_data(event_fired=True)
         for _ in range(2):  # a cycle start event releases its path first and completes on the next refresh
-            session.workflow.refresh_timers()
-            runtime.run_engine(session.workflow)
+            workflow.refresh_timers()
+            run_engine(workflow)
+
+    with core.db.write() as conn:
+        initiator = users.get_user(conn, admin_id)
+        case = routing.start_instance(core, conn, initiator, process_key, {}, "正常", prepare=fire_start_event)
         audit.record(
-            conn, "timer_fired", instance_id=inst.id, node_id=node_id, message="定时启动：按流程设定的时间自动发起"
+            conn,
+            "timer_fired",
+            instance_id=case.instance_id,
+            node_id=node_id,
+            message="定时启动：按流程设定的时间自动发起",
         )
-        runtime.advance(session, inst.priority)
-        runtime.save(session, inst.priority)
-    return result["id"]
+        return case.instance_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData, NotFound
@@ -17,8 +17,10 @@ from engine.store import audit
 from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import to_local
-from engine.work import operations, runtime
-from engine.work.runtime import STATUS_LABELS, is_participant
+from engine.work import checks
+from engine.work.kernel import case as kernel
+from engine.work.kernel import routing
+from engine.work.kernel.case import STATUS_LABELS, is_participant
 
 BOXES = ("todo", "done", "started", "cc")
 BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
@@ -176,7 +178,7 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
     node = compiled.model.nodes.get(row.node_id)
     form = compiled.form(node.form if node else None) or {"type": "object", "properties": {}}
     mine = row.assignee_id == user.id
-    actions = operations.available_actions(core, conn, user, item_id) if mine else []
+    actions = checks.available_actions(core, conn, user, row) if mine else []
     start_form = compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}}
     if row.origin == "resubmit":
         form = start_form  # the drafter corrects the application itself
@@ -201,8 +203,8 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
     ]
     targets = []
     if "send_back" in actions:
-        session, _ = runtime.load_session(core, conn, row.instance_id, lock=False)
-        targets = operations.send_back_targets(session, row)
+        case, _ = kernel.read(core, conn, row.instance_id)
+        targets = routing.send_back_targets(case, kernel.ready_task(case.workflow, row.task_id))
     delegator = None
     if row.origin == "delegate" and row.parent_id:
         parent = conn.execute(select(work_item.c.assignee_id).where(work_item.c.id == row.parent_id)).scalar()
@@ -249,21 +251,22 @@ _INSTANCE_ITEMS = Prepared(
 
 def instance_detail(core, conn: Connection, user: users.User, instance_id: int) -> dict:
     try:
-        loaded = runtime.load_session(core, conn, instance_id, lock=False)
+        loaded = kernel.read(core, conn, instance_id)
     except NotFound:
         raise NotFound("申请不存在，或您无权查看") from None
-    session, inst = loaded
+    case, inst = loaded
     if not is_participant(conn, instance_id, user, initiator_id=inst.initiator_id):
         raise NotFound("申请不存在，或您无权查看")
-    compiled = session.compiled
+    compiled = case.compiled
     version = conn.execute(_VERSION_NAME, {"b_id": inst.definition_id}).first()
     items = conn.execute(_INSTANCE_ITEMS, {"b_instance": instance_id}).all()
     history = audit.history(conn, instance_id)
-    session.snapshot = operations.Snapshot(tuple(items), _last_urged(history))
-    actions = operations.instance_actions(core, conn, user, instance_id, loaded)
-    if runtime.self_check():
-        session.snapshot = None
-        assert actions == operations.instance_actions(core, conn, user, instance_id, loaded), "snapshot differs"
+    case.snapshot = checks.Snapshot(tuple(items), _last_urged(history))
+    now = utcnow()
+    actions = checks.instance_actions(case, inst, user, now)
+    if kernel.self_check():
+        case.snapshot = None
+        assert actions == checks.instance_actions(case, inst, user, now), "snapshot differs"
     work_items = [
         {
             "id": row.id,
@@ -285,11 +288,11 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         for row in items
     ]
     completed = sorted(
-        {t.task_spec.name for t in session.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
+        {t.task_spec.name for t in case.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
     )
     for event in history:
         event["at"] = _iso(event["at"])
-    initiator = session.initiator
+    initiator = case.initiator
     return {
         "id": inst.id,
         "definition_id": inst.definition_id,
@@ -324,16 +327,11 @@ def _last_urged(history: list[dict]) -> dict:
     return last
 
 
-def mark_cc_read(conn: Connection, user: users.User, instance_id: int) -> None:
-    conn.execute(
-        update(work_item)
-        .where(
-            and_(
-                work_item.c.instance_id == instance_id,
-                work_item.c.assignee_id == user.id,
-                work_item.c.kind == "cc",
-                work_item.c.read_at.is_(None),
-            )
-        )
-        .values(read_at=utcnow(), status="done")
-    )
+def send_back_targets(core, user: users.User, item_id: int) -> list[dict]:
+    """Where the user may send their work item back to now (empty when 退回 is not allowed)."""
+    with core.db.read() as conn:
+        item = kernel.item_for_actor(conn, item_id, user)
+        if "send_back" not in checks.available_actions(core, conn, user, item):
+            return []
+        case, _ = kernel.read(core, conn, item.instance_id)
+        return routing.send_back_targets(case, kernel.ready_task(case.workflow, item.task_id))

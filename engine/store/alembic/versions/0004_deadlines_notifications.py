@@ -1,4 +1,4 @@
-"""deadlines, notifications and monthly statistics (issue 4)
+"""deadlines, notifications and monthly statistics
 
 Revision ID: 0004
 Revises: 0003

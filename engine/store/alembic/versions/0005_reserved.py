@@ -1,4 +1,4 @@
-"""process versions and migration (issue 5)
+"""process versions and migration
 
 Revision ID: 0005
 Revises: 0004

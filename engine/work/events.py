@@ -1,38 +1,34 @@
-"""What moves an instance from outside: external work, messages, signals and timers.
+"""What moves an instance from outside: external work, messages and signals (timers: engine.work.timers).
 
-Each command is one transaction built from runtime's public helpers (load_session → act on the workflow →
-run_engine → advance → save), like the approval commands. Only administrators (the accounts integrations
-use) may complete external work, send messages or broadcast signals.
+Each command is one transaction built on the kernel (lock → act on the workflow → run the engine → close
+the items the workflow left → advance → save), like the approval commands. Only administrators (the
+accounts integrations use) may complete external work, send messages or broadcast signals.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimerEventDefinition,
-)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from engine.org import users
 from engine.process import bpmn, definitions
 from engine.process.service_tasks import ExternalTask
 from engine.store import audit
-from engine.store.tables import definition, instance, utcnow, work_item
-from engine.work import runtime
+from engine.store.tables import definition, instance
+from engine.work.kernel import case as kernel
+from engine.work.kernel import items, routing
+from engine.work.kernel.case import STATUS_LABELS, Case, run_engine, timer_due
 
 log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
-# A timer "fired" by fire_timers is moved to this instant, long past, so SpiffWorkflow sees it as due.
-_LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -68,7 +64,7 @@ def waiting(workflow, model: bpmn.ProcessModel) -> list[Waiting]:
         elif isinstance(definition_, SignalEventDefinition):
             result.append(Waiting("signal", element, name, definition_.name))
         elif isinstance(definition_, TimerEventDefinition):
-            due = _due(task)
+            due = timer_due(task)
             result.append(Waiting("timer", element, name, due.isoformat() if due else None))
     return result
 
@@ -92,43 +88,19 @@ def _payload(value) -> dict:
     return value
 
 
-def _running_session(core, conn, instance_id: int):
-    session, inst = runtime.load_session(core, conn, instance_id)
+def _running_case(core, conn, instance_id: int) -> Case:
+    case, inst = kernel.lock(core, conn, instance_id)
     if inst.status != "running":
-        raise Conflict(f"该申请{runtime.STATUS_LABELS.get(inst.status, inst.status)}，不能再继续")
-    return session, inst
+        raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能再继续")
+    return case
 
 
-def _finish(session, inst) -> dict:
-    runtime.run_engine(session.workflow)
-    close_passed_items(session, "流程已越过该节点（事件触发）")
-    runtime.advance(session, inst.priority)
-    runtime.save(session, inst.priority)
-    return {"id": session.instance_id, "status": session.status}
-
-
-def close_passed_items(session, note: str) -> int:
-    """Close open work items whose task is no longer waiting: an interrupting boundary event (timer,
-    message, signal) or a migration moved the instance past it. Returns how many were closed."""
-    ready = {str(t.id) for t in session.workflow.get_tasks(state=TaskState.READY)}
-    stale = [
-        row.id
-        for row in session.conn.execute(
-            select(work_item.c.id, work_item.c.task_id).where(
-                work_item.c.instance_id == session.instance_id,
-                work_item.c.status == "open",
-                work_item.c.kind == "approve",
-            )
-        )
-        if row.task_id not in ready
-    ]
-    if stale:
-        session.conn.execute(
-            update(work_item)
-            .where(work_item.c.id.in_(stale))
-            .values(status="cancelled", note=note, completed_at=utcnow())
-        )
-    return len(stale)
+def _finish(case: Case) -> dict:
+    run_engine(case.workflow)
+    items.sync_items(case, "流程已越过该节点（事件触发）")
+    routing.advance(case)
+    kernel.save(case)
+    return {"id": case.instance_id, "status": case.status}
 
 
 def complete_external(core, username: str, instance_id: int, element: str, data: dict | None) -> dict:
@@ -136,19 +108,19 @@ def complete_external(core, username: str, instance_id: int, element: str, data:
     data = _payload(data)
     with core.db.write() as conn:
         user = _require_admin(conn, username)
-        session, inst = _running_session(core, conn, instance_id)
+        case = _running_case(core, conn, instance_id)
         tasks = [
             t
-            for t in session.workflow.get_tasks(state=TaskState.STARTED)
+            for t in case.workflow.get_tasks(state=TaskState.STARTED)
             if isinstance(t.task_spec, ExternalTask) and bpmn.node_id(t.task_spec) == element
         ]
         if not tasks:
             raise Conflict(f"该申请没有在节点 {element} 等待的外部任务")
         task = tasks[0]
         task.data.update(data)
-        session.data.update({k: v for k, v in data.items() if k in session.data})
+        case.data.update({k: v for k, v in data.items() if k in case.data})
         task.complete()
-        node = session.model.nodes.get(element)
+        node = case.model.nodes.get(element)
         audit.record(
             conn,
             "external_completed",
@@ -158,7 +130,7 @@ def complete_external(core, username: str, instance_id: int, element: str, data:
             node_name=node.name if node else element,
             message=f"外部任务已完成（{task.task_spec.handler or '未指定处理程序'}）",
         )
-        return _finish(session, inst)
+        return _finish(case)
 
 
 def _catch(workflow, event_class, name: str, payload: dict) -> int:
@@ -183,11 +155,11 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
     with core.db.write() as conn:
         user = _require_admin(conn, username)
-        session, inst = _running_session(core, conn, instance_id)
-        if not _catch(session.workflow, MessageEventDefinition, name, payload):
+        case = _running_case(core, conn, instance_id)
+        if not _catch(case.workflow, MessageEventDefinition, name, payload):
             raise Conflict(f"该申请当前没有等待消息“{name}”")
         audit.record(conn, "message", instance_id=instance_id, actor_id=user.id, message=f"收到消息“{name}”")
-        return _finish(session, inst)
+        return _finish(case)
 
 
 def broadcast_signal(core, username: str, name: str, payload: dict | None) -> dict:
@@ -201,12 +173,12 @@ def broadcast_signal(core, username: str, name: str, payload: dict | None) -> di
     caught = []
     for instance_id in candidates:
         with core.db.write() as conn:
-            session, inst = runtime.load_session(core, conn, instance_id)
-            if inst.status != "running" or not _catch(session.workflow, SignalEventDefinition, name, payload):
+            case, inst = kernel.lock(core, conn, instance_id)
+            if inst.status != "running" or not _catch(case.workflow, SignalEventDefinition, name, payload):
                 continue
             user = users.require_user(conn, username)
             audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
-            _finish(session, inst)
+            _finish(case)
             caught.append(instance_id)
     started = _start_by_event(core, username, name, payload, SignalEventDefinition)
     return {"caught": caught, "started": started}
@@ -239,8 +211,10 @@ def _start_by_event(core, username: str, name: str, payload: dict, event_class) 
             _catch(workflow, event_class, _name, payload)
 
         # The start form (if any) checks what it knows of the payload; all of it reaches the instance.
-        result = runtime.start(core, username, key, data, None, prepare=catch)
-        started.append(result["id"])
+        with core.db.write() as conn:
+            user = users.require_user(conn, username)
+            case = routing.start_instance(core, conn, user, key, data, None, prepare=catch)
+        started.append(case.instance_id)
     return started
 
 
@@ -255,62 +229,9 @@ def _instances_mentioning(conn, marker: str) -> list[int]:
     return [row.id for row in rows]
 
 
-# --- timers ------------------------------------------------------------------------------------------------
-
-
-def _due(task) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    try:
-        if isinstance(value, dict):  # cycle timer
-            return datetime.fromisoformat(value["next"]) if value.get("cycles") != 0 else None
-        return TimerEventDefinition.get_datetime(value)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def fire_timers(core, instance_id: int, now: datetime | None = None) -> int:
-    """Fire the instance's timers that are due at `now` (default: the real time); return how many fired.
-
-    `now` lets an administrator (or a test) run a timer early: every timer due by then fires now."""
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    with core.db.write() as conn:
-        session, inst = runtime.load_session(core, conn, instance_id)
-        if inst.status != "running":
-            return 0
-        fired = 0
-        for task in session.workflow.get_tasks(state=TaskState.WAITING):
-            definition_ = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition_, TimerEventDefinition):
-                continue
-            due = _due(task)
-            if due is None or due > now:
-                continue
-            value = task._get_internal_data("event_value")
-            if isinstance(definition_, CycleTimerEventDefinition):
-                task._set_internal_data(event_value={**value, "next": _LONG_AGO.isoformat()})
-            else:
-                task._set_internal_data(event_value=_LONG_AGO.isoformat())
-            fired += 1
-        if not fired:
-            return 0
-        session.workflow.refresh_timers()
-        audit.record(conn, "timer", instance_id=instance_id, message=f"定时器到期（{fired} 个）")
-        _finish(session, inst)
-        return fired
-
-
-def later(minutes: float) -> datetime:
-    """Now plus some minutes, for fire_timers(now=…)."""
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
-
-
 def waiting_for(core, conn, user: users.User, instance_id: int) -> list[dict]:
     """What an instance waits on besides work items (for the API and the admin pages)."""
-    if not runtime.is_participant(conn, instance_id, user):
+    if not kernel.is_participant(conn, instance_id, user):
         raise NotFound("申请不存在，或您无权查看")
     inst = conn.execute(select(instance).where(instance.c.id == instance_id)).first()
     compiled = core.specs.get(conn, inst.definition_id)

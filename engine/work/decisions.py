@@ -1,0 +1,100 @@
+"""Decisions: 同意 / 不同意, and 重新提交 of an application that came back to its drafter."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, FieldError, InvalidData
+from engine.org import users
+from engine.process import forms
+from engine.process.policy import policy_of
+from engine.store import audit
+from engine.work import opinions, signing
+from engine.work.kernel import items, routing
+from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task, run_engine
+
+EMPTY_FORM = routing.EMPTY_FORM
+
+
+def complete(
+    core,
+    username: str,
+    item_id: int,
+    data: dict | None,
+    decision: str,
+    opinion: str | None,
+    signature: str | None = None,
+) -> dict:
+    """同意 / 不同意 (or 重新提交 on a returned application): decide a work item."""
+    opinion = opinions.check_opinion(opinion, required=decision == "reject", what="不同意时")
+    if decision not in DECISIONS:
+        raise InvalidData([FieldError("decision", "审批结果必须是 approve（同意）或 reject（不同意）")])
+    with item_command(core, username, item_id) as (case, item, user):
+        if item.origin == "resubmit":
+            if decision != "approve":
+                raise Conflict("退回的申请请修改后重新提交，或撤销申请")
+            _resubmit(case, item, user, data)
+        elif item.origin == "delegate":
+            raise Conflict("这是委派给您的待办：请填写意见后点击“办理完成”，由委派人决定")
+        else:
+            _decide(case, item, user, data, decision, opinion, signature)
+        return {"id": item.instance_id, "status": case.status, "work_item": item.id}
+
+
+def _decide(case: Case, item, user: users.User, data, decision: str, opinion: str, signature) -> None:
+    policy = policy_of(case.model.nodes.get(item.node_id))
+    if decision == "approve" and policy.opinion_required and not opinion:
+        raise InvalidData([FieldError("opinion", "本节点要求填写审批意见")])
+    if decision == "reject" and policy.sign_mode == "collect":
+        raise Conflict("意见征集节点不能否决：请填写意见后提交")
+    task = ready_task(case.workflow, item.task_id)
+    node = case.model.nodes.get(item.node_id)
+    schema = case.compiled.form(node.form if node else None) or EMPTY_FORM
+    cleaned = forms.validate(schema, data, user_exists=lambda name: users.find_user(case.conn, name) is not None)
+    image = opinions.check_signature(signature)
+    case.data.update(cleaned)
+    task.data.update(cleaned)
+    signing.decide(case, task, item, user, decision, opinion, image)
+
+
+def _resubmit(case: Case, item, user: users.User, data) -> None:
+    """重新提交: the drafter's corrected application walks the route again (or jumps back, see 退回)."""
+    schema = case.compiled.form(case.model.start_form) or EMPTY_FORM
+    cleaned = forms.validate(schema, data, user_exists=lambda name: users.find_user(case.conn, name) is not None)
+    workflow = case.workflow
+    start = next(
+        (
+            t
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if case.model.nodes.get(t.task_spec.name)
+            and case.model.nodes[t.task_spec.name].type == "startEvent"
+            and t.workflow is workflow
+        ),
+        None,
+    )
+    if start is None:
+        raise Conflict("找不到流程的开始节点，无法重新提交")
+    values = {**cleaned, "initiator": case.initiator.username, "priority": case.priority}
+    for holder in (workflow.task_tree, start.parent):
+        for key in set(schema.get("properties", {})) - set(cleaned):
+            holder.data.pop(key, None)
+        holder.data.update(values)
+    case.data = cleaned
+    case.title = routing.render_title(
+        case.model.title_template,
+        {**cleaned, "initiator_name": case.initiator.display_name, "priority": case.priority},
+    )
+    items.close_item(case, item, "resubmit", None)
+    audit.record(
+        case.conn,
+        "resubmitted",
+        instance_id=case.instance_id,
+        work_item_id=item.id,
+        actor_id=user.id,
+        node_id=item.node_id,
+        node_name=item.node_name,
+        message="发起人修改后重新提交",
+    )
+    workflow.reset_from_task_id(start.id)
+    run_engine(workflow)
+    routing.advance(case)
