@@ -103,11 +103,21 @@ def _on_expiry(props: dict) -> str:
     return value if value in ON_EXPIRY else "remind"
 
 
+_DEFAULT = NodePolicy()
+_CACHED = "_oaflow_policy"  # a compiled node's properties never change: read them once
+
+
 def policy_of(node: Node | None) -> NodePolicy:
     """The node's policy from its properties (the defaults for no node at all)."""
     if node is None:
-        return NodePolicy()
-    props = node.properties
+        return _DEFAULT
+    found = node.__dict__.get(_CACHED)
+    if found is None:
+        found = node.__dict__[_CACHED] = _read(node.properties)
+    return found
+
+
+def _read(props: dict) -> NodePolicy:
     ops = props.get("operations")
     return NodePolicy(
         sign_mode=props.get("sign_mode", "single"),

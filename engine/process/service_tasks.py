@@ -21,6 +21,8 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
+from engine.process.dialect import service_handler
+
 ENTRY_POINT_GROUP = "oaflow.service_tasks"
 Handler = Callable[[dict], "dict | None"]
 
@@ -97,8 +99,6 @@ class ExternalTask(ServiceTaskMixin, SpiffBpmnTask):
 
 class ExternalTaskParser(SpiffTaskParser):
     def create_task(self):
-        from engine.process.dialect import service_handler
-
         extensions = self.parse_extensions()
         found = service_handler(self.node)
         return self.spec_class(

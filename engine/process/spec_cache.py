@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -83,8 +84,6 @@ class SpecCache:
 
 
 def _has_timers(spec, subprocess_specs: dict) -> bool:
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
     return any(
         isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
         for process in (spec, *subprocess_specs.values())

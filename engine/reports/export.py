@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
 from engine.reports.monthly import SCOPE_LABELS, SCOPES
 
 HEADERS = {
@@ -18,9 +21,6 @@ FIGURES = ("办理件数", "平均办理时长（工作小时）", "月末未办
 
 def to_xlsx(report: dict) -> bytes:
     """One sheet per scope, Chinese headers, rates as percentages."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     book = Workbook()
     book.remove(book.active)
     for scope in SCOPES:
