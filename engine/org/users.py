@@ -154,13 +154,6 @@ def create_user(
     return get_user(conn, user_id)
 
 
-def set_password(conn: Connection, user_id: int, password: str) -> None:
-    org_cache.changed(conn)
-    conn.execute(
-        update(user_account).where(user_account.c.id == user_id).values(password_hash=generate_password_hash(password))
-    )
-
-
 def ensure_role(conn: Connection, name: str) -> int:
     role_id = conn.execute(select(role.c.id).where(role.c.name == name)).scalar()
     if role_id is None:

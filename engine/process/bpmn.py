@@ -41,7 +41,6 @@ REF_ATTRIBUTES = ("sourceRef", "targetRef", "default", "attachedToRef", "bpmnEle
 REF_ELEMENTS = {"incoming", "outgoing", "sourceRef", "targetRef", "flowNodeRef"}
 EXTERNAL_TAGS = {"serviceTask", "sendTask", "receiveTask"}
 
-USER_TASK_TAGS = {"userTask", "manualTask"}
 FLOW_NODE_TAGS = {
     "startEvent",
     "endEvent",

@@ -16,7 +16,6 @@ from lxml import etree
 from engine.process import timer_values
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 FLOWABLE_NS = "http://flowable.org/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
@@ -230,9 +229,6 @@ def _constraint(name: str, kind: str | None, config: str | None, prop: dict, req
 
 
 # --- external work (service tasks that name a Java class, a connector, an expression, a topic) ------------
-
-HANDLER_ATTRS = ("class", "delegateExpression", "expression", "topic", "type")
-
 
 def service_handler(element) -> tuple[str, str] | None:
     """(kind, key) naming what a service/send task would call elsewhere, or None when it names nothing.

@@ -334,12 +334,3 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
 
 def script_engine() -> PythonScriptEngine:
     return PythonScriptEngine(environment=SafeEnvironment())
-
-
-def json_safe(value):
-    """Task data must stay JSON: turn dates and decimals into strings/numbers."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value

@@ -27,7 +27,6 @@ from engine.store import stamps
 from engine.store.tables import calendar_day, setting
 
 DEFAULT_TZ = "Asia/Shanghai"
-DEFAULT_PERIODS = ("08:30-12:00", "13:30-17:30")
 UTC = ZoneInfo("UTC")
 _PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~～至]\s*(\d{1,2}):(\d{2})\s*$")
 
