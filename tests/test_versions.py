@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.errors import NotFound
 from engine.process import definitions, library, versions
 from engine.store.tables import definition, event_log, instance, work_item
-from engine.work import consistency, initiate, migration, rework
+from engine.work import consistency, deployment, initiate, migration, rework
 
 HR_STEP = """    <bpmn:userTask id="Task_hr_record" name="人事部备案">
       <bpmn:extensionElements>
@@ -105,8 +105,8 @@ def test_a_deactivated_version_starts_no_new_instances_and_running_ones_carry_on
 
 def test_a_redeploy_after_deactivation_gets_a_new_number(core):
     deploy_v2(core)
+    deployment.set_active(core, "admin", "leave", 2, False)
     with core.db.write() as conn:
-        versions.set_active(conn, "admin", "leave", 2, False)
         third = definitions.deploy(conn, {"leave.bpmn": leave_without_dept_leader()}, None)
     assert (third[0]["version"], third[0]["created"]) == (3, True)
 

@@ -8,23 +8,16 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import FieldError, InvalidData
 from engine.time import calendar_admin
-from engine.time.office_hours import load_office_hours
-from engine.work import suspension, working_time
+from engine.work import calendar_upkeep, suspension
 
 from . import auth
+from .inputs import json_body
 
 bp = Blueprint("api_admin_calendar", __name__, url_prefix="/api/v1")
 
 
 def _core():
     return current_app.extensions["oaflow"]
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidData([FieldError("body", "请求体必须是 JSON 对象（Content-Type: application/json）")])
-    return body
 
 
 def _year(value) -> int:
@@ -37,35 +30,27 @@ def _year(value) -> int:
 @bp.get("/admin/calendar")
 @auth.api_login_required
 def calendar_year():
-    auth.require_admin()
     year = _year(request.args.get("year", date.today().year))
-    with _core().db.read() as conn:
-        view = calendar_admin.year_view(conn, year)
-        view["warning"] = calendar_admin.warning(conn, date.today())
-        view["office_hours"] = load_office_hours(conn).as_dict()
-    return jsonify(view)
+    return jsonify(calendar_admin.year_calendar(_core(), g.user, year))
 
 
 @bp.put("/admin/calendar/days/<day>")
 @auth.api_login_required
 def calendar_day(day):
-    auth.require_admin()
-    body = _body()
-    result = working_time.set_day(_core(), g.user.username, day, body.get("is_workday"), body.get("note"))
-    return jsonify(result)
+    body = json_body()
+    return jsonify(calendar_upkeep.set_day(_core(), g.user, day, body.get("is_workday"), body.get("note")))
 
 
 @bp.post("/admin/calendar/import")
 @auth.api_login_required
 def calendar_import():
     """{year, holidays: [{start, end, name}], workdays: [{date, name}]} or {year, text}."""
-    auth.require_admin()
-    body = _body()
+    body = json_body()
     year = body.get("year")
     if not isinstance(year, int):
         year = _year(year)
-    result = working_time.import_year(
-        _core(), g.user.username, year, body.get("holidays"), body.get("workdays"), body.get("text")
+    result = calendar_upkeep.import_year(
+        _core(), g.user, year, body.get("holidays"), body.get("workdays"), body.get("text")
     )
     return jsonify(result), 201
 
@@ -73,25 +58,20 @@ def calendar_import():
 @bp.get("/admin/calendar/history")
 @auth.api_login_required
 def calendar_history():
-    auth.require_admin()
-    with _core().db.read() as conn:
-        return jsonify({"items": calendar_admin.history(conn)})
+    return jsonify({"items": calendar_admin.change_history(_core(), g.user)})
 
 
 @bp.get("/admin/office-hours")
 @auth.api_login_required
 def office_hours():
-    auth.require_admin()
-    with _core().db.read() as conn:
-        return jsonify(load_office_hours(conn).as_dict())
+    return jsonify(calendar_admin.current_office_hours(_core(), g.user))
 
 
 @bp.put("/admin/office-hours")
 @auth.api_login_required
 def set_office_hours():
-    auth.require_admin()
-    body = _body()
-    return jsonify(working_time.set_office_hours(_core(), g.user.username, body.get("timezone"), body.get("periods")))
+    body = json_body()
+    return jsonify(calendar_upkeep.set_office_hours(_core(), g.user, body.get("timezone"), body.get("periods")))
 
 
 @bp.post("/instances/<int:instance_id>/suspend")

@@ -1,4 +1,5 @@
-"""REST: a user's messages (the bell) and notification settings; delivery failures for administrators."""
+"""REST: a user's messages (the bell) and notification settings; delivery failures and settings for
+administrators."""
 
 from __future__ import annotations
 
@@ -28,9 +29,7 @@ def _int(name: str, default: int) -> int:
 @auth.api_login_required
 def inbox():
     unread = request.args.get("unread", "").lower() in {"1", "true", "yes"}
-    with _core().db.read() as conn:
-        result = messages.inbox(conn, g.user.id, unread, _int("page", 1), _int("per_page", 20))
-    return jsonify(result)
+    return jsonify(messages.list_messages(_core(), g.user.id, unread, _int("page", 1), _int("per_page", 20)))
 
 
 @bp.post("/notifications/read")
@@ -43,61 +42,40 @@ def mark_read():
         ids = None
     elif not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidData([FieldError("ids", 'ids 必须是整数列表，或传 {"all": true}')])
-    with _core().db.write() as conn:
-        count = messages.mark_read(conn, g.user.id, ids)
-        unread = messages.unread_count(conn, g.user.id)
-    return jsonify({"marked": count, "unread": unread})
+    return jsonify(messages.mark_messages_read(_core(), g.user.id, ids))
 
 
 @bp.get("/me/notification-settings")
 @auth.api_login_required
 def settings():
-    with _core().db.read() as conn:
-        return jsonify(notify_settings.preferences(conn, g.user.id))
+    return jsonify(notify_settings.my_preferences(_core(), g.user.id))
 
 
 @bp.put("/me/notification-settings")
 @auth.api_login_required
 def set_settings():
-    body = request.get_json(silent=True)
-    with _core().db.write() as conn:
-        return jsonify(notify_settings.set_preferences(conn, g.user.id, body))
+    return jsonify(notify_settings.save_preferences(_core(), g.user.id, request.get_json(silent=True)))
 
 
 @bp.get("/admin/notifications/failures")
 @auth.api_login_required
 def failures():
-    auth.require_admin()
-    with _core().db.read() as conn:
-        return jsonify({"items": delivery.failures(conn)})
+    return jsonify({"items": delivery.failed_messages(_core(), g.user)})
 
 
 @bp.post("/admin/notifications/<int:notification_id>/retry")
 @auth.api_login_required
 def retry(notification_id):
-    auth.require_admin()
-    with _core().db.write() as conn:
-        delivery.retry(conn, g.user.id, notification_id)
-    return jsonify({"id": notification_id, "status": "pending"})
+    return jsonify(delivery.send_again(_core(), g.user, notification_id))
 
 
 @bp.get("/admin/notification-config")
 @auth.api_login_required
 def get_config():
-    auth.require_admin()
-    with _core().db.read() as conn:
-        cfg = notify_settings.config(conn)
-    cfg["smtp_password"] = "******" if cfg.get("smtp_password") else ""
-    return jsonify(cfg)
+    return jsonify(notify_settings.delivery_settings(_core(), g.user))
 
 
 @bp.put("/admin/notification-config")
 @auth.api_login_required
 def set_config():
-    auth.require_admin()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidData([FieldError("body", "请求体必须是 JSON 对象")])
-    with _core().db.write() as conn:
-        notify_settings.set_config(conn, body)
-    return get_config()
+    return jsonify(notify_settings.save_delivery_settings(_core(), g.user, request.get_json(silent=True)))

@@ -1,20 +1,13 @@
-"""REST endpoints for the approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
+"""REST endpoints for the approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会), 代理 and 常用意见."""
 
 from __future__ import annotations
 
-import base64
+from flask import Blueprint, current_app, g, jsonify
 
-from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import select
-
-from engine.errors import NotFound
-from engine.org import delegations
-from engine.store.tables import work_item
-from engine.work import handover, opinions, readers, retraction, rework, worklist
-from engine.work.kernel import case as kernel
+from engine.work import handover, opinions, out_of_office, readers, retraction, rework, worklist
 
 from . import auth
-from .api import _json_body
+from .inputs import json_body, optional_json_body
 
 bp = Blueprint("api_operations", __name__, url_prefix="/api/v1")
 
@@ -23,8 +16,12 @@ def _core():
     return current_app.extensions["oaflow"]
 
 
-def _body() -> dict:
-    return _json_body() if request.data else {}
+def signature_response(png: bytes):
+    """A decision's handwritten signature as a private, cacheable PNG."""
+    response = current_app.response_class(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/work-items/<int:item_id>/send-back-targets")
@@ -36,7 +33,7 @@ def send_back_targets(item_id):
 @bp.post("/work-items/<int:item_id>/send-back")
 @auth.api_login_required
 def send_back(item_id):
-    body = _body()
+    body = optional_json_body()
     result = rework.send_back(_core(), g.user.username, item_id, body.get("to_node"), body.get("opinion"))
     return jsonify(result)
 
@@ -44,28 +41,28 @@ def send_back(item_id):
 @bp.post("/work-items/<int:item_id>/transfer")
 @auth.api_login_required
 def transfer(item_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(handover.transfer(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/delegate")
 @auth.api_login_required
 def delegate(item_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(handover.delegate(_core(), g.user.username, item_id, body.get("to_user"), body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/resolve")
 @auth.api_login_required
 def resolve(item_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(handover.resolve(_core(), g.user.username, item_id, body.get("opinion")))
 
 
 @bp.post("/work-items/<int:item_id>/add-signers")
 @auth.api_login_required
 def add_signers(item_id):
-    body = _body()
+    body = optional_json_body()
     result = handover.add_signers(
         _core(), g.user.username, item_id, body.get("users"), body.get("position", ""), body.get("opinion")
     )
@@ -75,7 +72,7 @@ def add_signers(item_id):
 @bp.post("/work-items/<int:item_id>/remove-signers")
 @auth.api_login_required
 def remove_signers(item_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(handover.remove_signers(_core(), g.user.username, item_id, body.get("users")))
 
 
@@ -94,21 +91,21 @@ def withdraw(instance_id):
 @bp.post("/instances/<int:instance_id>/cancel")
 @auth.api_login_required
 def cancel(instance_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(retraction.cancel(_core(), g.user.username, instance_id, body.get("reason")))
 
 
 @bp.post("/instances/<int:instance_id>/urge")
 @auth.api_login_required
 def urge(instance_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(readers.urge(_core(), g.user.username, instance_id, body.get("message")))
 
 
 @bp.post("/instances/<int:instance_id>/cc")
 @auth.api_login_required
 def cc(instance_id):
-    body = _body()
+    body = optional_json_body()
     return jsonify(readers.cc(_core(), g.user.username, instance_id, body.get("users"), body.get("message")))
 
 
@@ -122,57 +119,36 @@ def mark_read(instance_id):
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")
 @auth.api_login_required
 def signature(instance_id, item_id):
-    return signature_response(_core(), g.user, instance_id, item_id)
-
-
-def signature_response(core, user, instance_id: int, item_id: int):
-    """The PNG of a decision's handwritten signature, for participants of the instance only."""
-    with core.db.read() as conn:
-        if not kernel.is_participant(conn, instance_id, user):
-            raise NotFound("签名不存在")
-        data = conn.execute(
-            select(work_item.c.signature).where(work_item.c.id == item_id, work_item.c.instance_id == instance_id)
-        ).scalar()
-    if not data:
-        raise NotFound("签名不存在")
-    response = current_app.response_class(base64.b64decode(data), mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return signature_response(worklist.signature_image(_core(), g.user, instance_id, item_id))
 
 
 @bp.get("/delegations")
 @auth.api_login_required
 def list_delegations():
-    with _core().db.read() as conn:
-        return jsonify({"items": delegations.list_for(conn, g.user)})
+    return jsonify({"items": out_of_office.delegations_of(_core(), g.user)})
 
 
 @bp.post("/delegations")
 @auth.api_login_required
 def create_delegation():
-    body = _json_body()
-    core = _core()
-    with core.db.write() as conn:
-        result = delegations.create(
-            conn,
-            g.user,
-            body.get("delegate"),
-            body.get("starts_on"),
-            body.get("ends_on"),
-            body.get("processes"),
-            body.get("reason"),
-            bool(body.get("move_existing")),
-            is_postgres=not core.db.is_sqlite,
-        )
+    body = json_body()
+    result = out_of_office.delegate_while_away(
+        _core(),
+        g.user.username,
+        body.get("delegate"),
+        body.get("starts_on"),
+        body.get("ends_on"),
+        body.get("processes"),
+        body.get("reason"),
+        bool(body.get("move_existing")),
+    )
     return jsonify(result), 201
 
 
 @bp.delete("/delegations/<int:delegation_id>")
 @auth.api_login_required
 def end_delegation(delegation_id):
-    with _core().db.write() as conn:
-        return jsonify(delegations.end(conn, g.user, delegation_id))
+    return jsonify(out_of_office.end_delegation(_core(), g.user.username, delegation_id))
 
 
 @bp.get("/phrases")
@@ -184,7 +160,7 @@ def list_phrases():
 @bp.post("/phrases")
 @auth.api_login_required
 def add_phrase():
-    body = _json_body()
+    body = json_body()
     return jsonify(opinions.add_phrase(_core(), g.user.id, body.get("text"))), 201
 
 

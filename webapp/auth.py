@@ -11,11 +11,7 @@ from flask import abort, current_app, g, jsonify, redirect, request, session, ur
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.errors import Unauthorized
-from engine.org import users
-
-
-def _core():
-    return current_app.extensions["oaflow"]
+from engine.org import accounts, users
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -53,20 +49,12 @@ def _token_user_id(token: str) -> int | None:
 
 def _user_from_token(token: str) -> users.User | None:
     user_id = _token_user_id(token)
-    if not user_id:
-        return None
-    with _core().db.lookup() as conn:
-        user = users.get_user(conn, user_id)
-    return user if user and user.active else None
+    return accounts.signed_in_user(current_app.extensions["oaflow"], user_id) if user_id else None
 
 
 def _user_from_session() -> users.User | None:
     user_id = session.get("uid")
-    if not user_id:
-        return None
-    with _core().db.lookup() as conn:
-        user = users.get_user(conn, int(user_id))
-    return user if user and user.active else None
+    return accounts.signed_in_user(current_app.extensions["oaflow"], int(user_id)) if user_id else None
 
 
 def csrf_token() -> str:
@@ -118,17 +106,10 @@ def page_login_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if g.get("user") is None:
-            return redirect(url_for("pages.login", next=request.full_path if request.query_string else request.path))
+            return redirect(url_for("account.login", next=request.full_path if request.query_string else request.path))
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def require_admin() -> None:
-    if not g.user.is_admin:
-        from engine.errors import Forbidden
-
-        raise Forbidden("只有管理员可以执行此操作")
 
 
 __all__ = ["Unauthorized"]

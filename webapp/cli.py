@@ -13,13 +13,17 @@ import time
 from pathlib import Path
 
 import click
+from waitress import serve
 
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError
-from engine.org import demo, users
+from engine.org import accounts, demo
 from engine.process import definitions, library
 from engine.store import schema
 from engine.time import working_days
+from engine.work import deployment, migration
+from schedulers import run_blocking, start_background
+from webapp import create_app
 
 
 def _step(number: int, total: int, text: str) -> float:
@@ -84,12 +88,10 @@ def _prepare(core: Core, *, with_demo: bool) -> None:
     if not with_demo:
         return
     started = _step(3, total, "创建示例单位与演示账号")
-    with core.db.write() as conn:
-        created = demo.seed(conn)
+    created = demo.set_up(core)
     _done(started, "" if created else "（已存在，未改动）")
     started = _step(4, total, "部署流程库 bpmn/ 与表单 forms/")
-    with core.db.write() as conn:
-        results = definitions.deploy(conn, library.library_files(), None)
+    results = deployment.deploy(core, None, library.library_files())["processes"]
     _done(started)
     for item in results:
         state = "新版本" if item["created"] else "未变化"
@@ -110,11 +112,6 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _serve(core: Core, host: str, port: int, *, scheduler: bool, threads: int) -> None:
-    from waitress import serve
-
-    from schedulers import start_background
-    from webapp import create_app
-
     _check_port(host, port)
     app = create_app(core)
     background = start_background(core) if scheduler else None
@@ -167,8 +164,6 @@ def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_s
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def scheduler_command(data_dir: str | None) -> None:
     """只运行定时任务（与多个 Web 进程配合部署）。"""
-    from schedulers import run_blocking
-
     core = _core(data_dir)
     click.echo("定时任务已启动（按 Ctrl+C 停止）")
     run_blocking(core)
@@ -189,9 +184,7 @@ def validate_command(paths, data_dir: str | None) -> None:
     files = library.read_paths(paths)
     click.echo(f"校验 {len(files)} 个文件…", err=True)
     if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
-        core = _core(data_dir)
-        with core.db.read() as conn:
-            bundle = definitions.check_files(conn, files)
+        bundle = deployment.validate(_core(data_dir), None, files)
     else:
         bundle = definitions.read_bundle(files)
     _print_problems(bundle.problems)
@@ -212,15 +205,14 @@ def deploy_command(paths, data_dir: str | None) -> None:
     files = library.read_paths(paths)
     click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
     try:
-        with core.db.write() as conn:
-            results, bundle = definitions.deploy_bundle(conn, files, None)
+        result = deployment.deploy(core, None, files)
     except DeployFailed as exc:
         _print_problems(exc.problems)
         click.echo(f"部署失败：{len(exc.problems)} 个问题，未写入任何内容。", err=True)
         sys.exit(1)
-    for warning in bundle.warnings:
+    for warning in result["warnings"]:
         click.echo(f"警告：{warning}", err=True)
-    for item in results:
+    for item in result["processes"]:
         state = "新版本" if item["created"] else "内容未变化，版本不变"
         click.echo(f"  {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")
 
@@ -230,14 +222,11 @@ def deploy_command(paths, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def versions_command(key: str, data_dir: str | None) -> None:
     """列出流程的全部版本及各状态的实例数。"""
-    from engine.process import versions
-
     core = _core(data_dir)
-    with core.db.read() as conn:
-        try:
-            items = versions.list_versions(conn, key)
-        except OaflowError as exc:
-            raise click.ClickException(exc.message) from None
+    try:
+        items = deployment.list_versions(core, None, key)
+    except OaflowError as exc:
+        raise click.ClickException(exc.message) from None
     for v in items:
         state = "新实例使用" if v["current"] else ("启用" if v["active"] else "已停用")
         counts = "，".join(f"{k} {n}" for k, n in v["instances"].items())
@@ -254,8 +243,6 @@ def versions_command(key: str, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def migrate_command(key, from_version, to_version, instance_ids, dry_run, username, data_dir) -> None:
     """把审批中的实例迁移到另一个版本：安全的迁移，不安全的列出原因。"""
-    from engine.work import migration
-
     core = _core(data_dir)
     ids = list(instance_ids) or None
     action = migration.dry_run if dry_run else migration.migrate
@@ -290,17 +277,16 @@ def user_create(username, display_name, department, roles, admin, email, data_di
     """创建账号（密码只保存加盐哈希）。"""
     core = _core(data_dir)
     try:
-        with core.db.write() as conn:
-            created = users.create_user(
-                conn,
-                username,
-                display_name or username,
-                password,
-                department,
-                is_admin=admin,
-                roles=tuple(roles),
-                email=email,
-            )
+        created = accounts.create_account(
+            core,
+            username,
+            display_name or username,
+            password,
+            department,
+            is_admin=admin,
+            roles=tuple(roles),
+            email=email,
+        )
     except InvalidData as exc:
         raise click.ClickException("；".join(e.message for e in exc.errors)) from None
     click.echo(f"已创建账号 {created.username}（{created.display_name}）{'，管理员' if admin else ''}")

@@ -1,44 +1,18 @@
-"""The OpenAPI 3.1 document for /api/v1, written by hand so it says what the API promises."""
+"""The OpenAPI 3.1 document for /api/v1, written by hand so it says what the API promises: the shared parts
+and the core paths here, each area's paths in its own module."""
 
 from __future__ import annotations
 
 import re
 
-from .openapi_deadlines import paths as deadline_paths
-
-
-def designer_paths() -> dict:
-    from .api_designer import openapi_paths  # imported late: api_designer imports the app's helpers
-
-    return openapi_paths()
-
-
-ERROR = {
-    "type": "object",
-    "properties": {
-        "error": {"type": "string", "description": "中文错误说明"},
-        "errors": {"type": "array", "items": {"type": "object"}},
-    },
-    "required": ["error"],
-}
-
-
-def _resp(description: str, schema: dict | None = None) -> dict:
-    body = {"description": description}
-    if schema is not None:
-        body["content"] = {"application/json": {"schema": schema}}
-    return body
-
-
-def _errors(*codes: int) -> dict:
-    text = {
-        401: "未登录或令牌无效",
-        403: "无权执行",
-        404: "不存在或无权查看",
-        409: "状态不允许（例如待办已处理）",
-        422: "数据无效：errors 列出每个字段或 BPMN 元素",
-    }
-    return {str(code): _resp(text[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
+from . import (
+    openapi_calendar,
+    openapi_designer,
+    openapi_notifications,
+    openapi_operations,
+    openapi_reports,
+)
+from .openapi_common import ERROR, error_responses, response
 
 
 def openapi_document() -> dict:
@@ -100,21 +74,21 @@ def openapi_document() -> dict:
                             }
                         },
                     },
-                    "responses": {"200": _resp("令牌", {"type": "object"}), **_errors(401)},
+                    "responses": {"200": response("令牌", {"type": "object"}), **error_responses(401)},
                 }
             },
             "/me": {
                 "get": {
                     "summary": "当前用户与待办计数",
                     "security": bearer,
-                    "responses": {"200": _resp("当前用户"), **_errors(401)},
+                    "responses": {"200": response("当前用户"), **error_responses(401)},
                 }
             },
             "/processes": {
                 "get": {
                     "summary": "我可以发起的流程",
                     "security": bearer,
-                    "responses": {"200": _resp("流程列表"), **_errors(401)},
+                    "responses": {"200": response("流程列表"), **error_responses(401)},
                 }
             },
             "/processes/{key}": {
@@ -122,7 +96,7 @@ def openapi_document() -> dict:
                     "summary": "流程最新版本及其发起表单（JSON Schema）",
                     "security": bearer,
                     "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"200": _resp("流程"), **_errors(401, 404)},
+                    "responses": {"200": response("流程"), **error_responses(401, 404)},
                 }
             },
             "/deployments": {
@@ -142,8 +116,8 @@ def openapi_document() -> dict:
                         }
                     },
                     "responses": {
-                        "201": _resp("部署结果：每个流程的版本号，内容未变时 created=false"),
-                        "422": _resp(
+                        "201": response("部署结果：每个流程的版本号，内容未变时 created=false"),
+                        "422": response(
                             "部署失败",
                             {
                                 "type": "object",
@@ -153,7 +127,7 @@ def openapi_document() -> dict:
                                 },
                             },
                         ),
-                        **_errors(401, 403),
+                        **error_responses(401, 403),
                     },
                 }
             },
@@ -178,8 +152,8 @@ def openapi_document() -> dict:
                         },
                     },
                     "responses": {
-                        "201": _resp("已发起", {"$ref": "#/components/schemas/Instance"}),
-                        **_errors(401, 403, 404, 422),
+                        "201": response("已发起", {"$ref": "#/components/schemas/Instance"}),
+                        **error_responses(401, 403, 404, 422),
                     },
                 }
             },
@@ -188,7 +162,10 @@ def openapi_document() -> dict:
                     "summary": "申请详情与流转记录（仅参与人和管理员可见）",
                     "security": bearer,
                     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                    "responses": {"200": _resp("申请", {"$ref": "#/components/schemas/Instance"}), **_errors(401, 404)},
+                    "responses": {
+                        "200": response("申请", {"$ref": "#/components/schemas/Instance"}),
+                        **error_responses(401, 404),
+                    },
                 }
             },
             "/work-items": {
@@ -209,7 +186,7 @@ def openapi_document() -> dict:
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
                     ],
-                    "responses": {"200": _resp("{items, total}"), **_errors(401, 422)},
+                    "responses": {"200": response("{items, total}"), **error_responses(401, 422)},
                 }
             },
             "/work-items/{item_id}": {
@@ -217,7 +194,7 @@ def openapi_document() -> dict:
                     "summary": "待办详情：节点、表单、当前数据、可执行操作、期限",
                     "security": bearer,
                     "parameters": [item_id],
-                    "responses": {"200": _resp("待办"), **_errors(401, 404)},
+                    "responses": {"200": response("待办"), **error_responses(401, 404)},
                 }
             },
             "/work-items/{item_id}/complete": {
@@ -245,12 +222,14 @@ def openapi_document() -> dict:
                             }
                         },
                     },
-                    "responses": {"200": _resp("已办理"), **_errors(401, 403, 404, 409, 422)},
+                    "responses": {"200": response("已办理"), **error_responses(401, 403, 404, 409, 422)},
                 }
             },
-            **operation_paths(),
-            **deadline_paths(),
-            **designer_paths(),
+            **openapi_operations.paths(),
+            **openapi_calendar.paths(),
+            **openapi_notifications.paths(),
+            **openapi_reports.paths(),
+            **openapi_designer.paths(),
         },
     }
     _declare_path_parameters(document["paths"])
@@ -269,125 +248,3 @@ def _declare_path_parameters(paths: dict) -> None:
                     operation.setdefault("parameters", []).append(
                         {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
                     )
-
-
-def _json_body(properties: dict, required: list[str] | None = None) -> dict:
-    schema = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
-
-
-def _op(summary: str, body: dict | None, codes=(401, 403, 404, 409, 422), params=None) -> dict:
-    operation = {
-        "summary": summary,
-        "security": [{"bearer": []}],
-        "responses": {"200": _resp("成功"), **_errors(*codes)},
-    }
-    if body is not None:
-        operation["requestBody"] = body
-    if params:
-        operation["parameters"] = params
-    return operation
-
-
-def operation_paths() -> dict:
-    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
-    text = {"type": "string"}
-    users = {"type": "array", "items": {"type": "string"}, "description": "用户名列表"}
-    item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    inst = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    return {
-        "/work-items/{item_id}/send-back-targets": {
-            "get": _op("可退回的节点（上一节点、已办理过的节点、发起人）", None, (401, 403, 404), item)
-        },
-        "/work-items/{item_id}/send-back": {
-            "post": _op(
-                "退回：退回上一节点、任一已办理节点或发起人修改",
-                _json_body({"to_node": text, "opinion": text}, ["opinion"]),
-                params=item,
-            )
-        },
-        "/work-items/{item_id}/transfer": {
-            "post": _op("转办：交给他人办理", _json_body({"to_user": text, "opinion": text}, ["to_user"]), params=item)
-        },
-        "/work-items/{item_id}/delegate": {
-            "post": _op(
-                "委派：请他人办理后交回", _json_body({"to_user": text, "opinion": text}, ["to_user"]), params=item
-            )
-        },
-        "/work-items/{item_id}/resolve": {
-            "post": _op("委派办理完成，交回委派人", _json_body({"opinion": text}, ["opinion"]), params=item)
-        },
-        "/work-items/{item_id}/add-signers": {
-            "post": _op(
-                "加签：前加签 / 后加签 / 并加签",
-                _json_body(
-                    {
-                        "users": users,
-                        "position": {"type": "string", "enum": ["before", "after", "parallel"]},
-                        "opinion": text,
-                    },
-                    ["users", "position"],
-                ),
-                params=item,
-            )
-        },
-        "/work-items/{item_id}/remove-signers": {
-            "post": _op("减签：移除本人加签且尚未办理的人", _json_body({"users": users}, ["users"]), params=item)
-        },
-        "/work-items/{item_id}/recall": {"post": _op("撤回自己已同意的审批（下一步尚未办理时）", None, params=item)},
-        "/instances/{id}/withdraw": {"post": _op("发起人撤回申请（尚无人审批时）", None, params=inst)},
-        "/instances/{id}/cancel": {"post": _op("撤销申请", _json_body({"reason": text}, ["reason"]), params=inst)},
-        "/instances/{id}/urge": {"post": _op("催办（每个待办每小时一次）", _json_body({"message": text}), params=inst)},
-        "/instances/{id}/cc": {
-            "post": _op("知会 / 抄送", _json_body({"users": users, "message": text}, ["users"]), params=inst)
-        },
-        "/instances/{id}/read": {"post": _op("把本申请的知会标记为已读", None, (401, 404), inst)},
-        "/instances/{id}/signatures/{item_id}": {
-            "get": {
-                "summary": "审批签名图片（PNG，仅参与人可见）",
-                "security": [{"bearer": []}],
-                "parameters": inst + item,
-                "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, **_errors(401, 404)},
-            }
-        },
-        "/delegations": {
-            "get": _op("我的代理设置", None, (401,)),
-            "post": _op(
-                "设置代理：期间内新待办交由代理人办理",
-                _json_body(
-                    {
-                        "delegate": text,
-                        "starts_on": {"type": "string", "format": "date"},
-                        "ends_on": {"type": "string", "format": "date"},
-                        "processes": {"type": "array", "items": text, "description": "流程标识；为空表示全部"},
-                        "reason": text,
-                        "move_existing": {"type": "boolean"},
-                    },
-                    ["delegate", "starts_on", "ends_on"],
-                ),
-                (401, 422),
-            ),
-        },
-        "/delegations/{delegation_id}": {
-            "delete": _op(
-                "提前结束代理",
-                None,
-                (401, 404),
-                [{"name": "delegation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            )
-        },
-        "/phrases": {
-            "get": _op("我的常用意见", None, (401,)),
-            "post": _op("添加常用意见", _json_body({"text": text}, ["text"]), (401, 422)),
-        },
-        "/phrases/{phrase_id}": {
-            "delete": _op(
-                "删除常用意见",
-                None,
-                (401, 404),
-                [{"name": "phrase_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            )
-        },
-    }

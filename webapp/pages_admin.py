@@ -3,21 +3,20 @@ any deployed version, the difference between two versions, and the migration of 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
-from engine.errors import DeployFailed, Forbidden, InvalidData, OaflowError
-from engine.process import definitions, diagram, versions
-from engine.store.tables import definition
+from engine.errors import DeployFailed, InvalidData, OaflowError
+from engine.work import deployment
 from engine.work import migration as instance_migration
 
 from . import i18n
-from .api_designer import uploaded_files
+from .inputs import uploaded_files
+from .layout import show
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# English for these pages' own words (?lang=en); kept here so the shared table stays untouched, and
-# never overriding a word the shared table already translates.
+# English for these pages' own words (?lang=en), kept beside the pages that use them; never overriding a
+# word the shared table already translates.
 _ADMIN_EN = {
     "上传流程文件": "Upload process files",
     "BPMN 文件（.bpmn / .bpmn20.xml，来自 Camunda Modeler、Flowable、bpmn.io 均可）与表单（.json），可多选。"
@@ -103,37 +102,10 @@ def _core():
 
 
 @bp.before_request
-def _administrators_only():
+def _signed_in_only():
     if g.get("user") is None:
-        return redirect(url_for("pages.login", next=request.path))
-    if not g.user.is_admin:
-        raise Forbidden("只有管理员可以管理流程")
+        return redirect(url_for("account.login", next=request.path))
     return None
-
-
-def _processes(conn) -> list:
-    """Every process key: its newest version, how many versions, and which version new instances use."""
-    rows = conn.execute(
-        select(
-            definition.c.process_key,
-            func.max(definition.c.version).label("newest"),
-            func.count().label("versions"),
-        ).group_by(definition.c.process_key)
-    ).all()
-    current = {row.process_key: row for row in definitions.list_latest(conn)}
-    result = []
-    for row in rows:
-        latest = current.get(row.process_key)
-        result.append(
-            {
-                "key": row.process_key,
-                "name": latest.name if latest is not None else row.process_key,
-                "newest": row.newest,
-                "versions": row.versions,
-                "current": latest.version if latest is not None else None,
-            }
-        )
-    return sorted(result, key=lambda p: p["name"])
 
 
 @bp.route("/processes", methods=["GET", "POST"])
@@ -145,51 +117,44 @@ def processes():
         files = uploaded_files()
         if request.form.get("action") == "deploy":
             try:
-                with core.db.write() as conn:
-                    deployed, bundle = definitions.deploy_bundle(conn, files, g.user.id)
-                report = {"errors": [], "warnings": bundle.warnings}
+                result = deployment.deploy(core, g.user.username, files)
+                deployed = result["processes"]
+                report = {"errors": [], "warnings": result["warnings"]}
                 flash("部署完成", "success")
             except DeployFailed as exc:
                 report = {"errors": exc.problems, "warnings": exc.warnings}
                 status = 422
         else:
-            with core.db.read() as conn:
-                bundle = definitions.check_files(conn, files)
+            bundle = deployment.validate(core, g.user, files)
             report = {"errors": bundle.problems, "warnings": bundle.warnings}
             status = 422 if bundle.problems else 200
         report["files"] = list(files)
-    with core.db.read() as conn:
-        items = _processes(conn)
-    return render_template("admin_processes.html", processes=items, report=report, deployed=deployed), status
+    data = deployment.processes_page(core, g.user)
+    html = show("admin_processes.html", data["layout"], processes=data["processes"], report=report, deployed=deployed)
+    return html, status
 
 
 @bp.get("/processes/<key>")
 def process(key):
     """版本: every version with its instance counts, the diff of two versions and the migration form."""
-    core = _core()
-    with core.db.read() as conn:
-        items = versions.list_versions(conn, key)
-        compare = _compare_args(items)
-        summary = versions.diff_summary(core, conn, key, *compare) if compare else None
-    return render_template(
-        "admin_versions.html", key=key, versions=items, compare=compare, summary=summary, migration=None
+    data = deployment.versions_page(
+        _core(), g.user, key, request.args.get("from", type=int), request.args.get("to", type=int)
     )
-
-
-def _compare_args(items) -> tuple[int, int] | None:
-    old, new = request.args.get("from", type=int), request.args.get("to", type=int)
-    if old is None and new is None and len(items) >= 2:
-        return items[1]["version"], items[0]["version"]
-    if old is None or new is None or old == new:
-        return None
-    return old, new
+    return show(
+        "admin_versions.html",
+        data["layout"],
+        key=key,
+        versions=data["versions"],
+        compare=data["compare"],
+        summary=data["summary"],
+        migration=None,
+    )
 
 
 @bp.post("/processes/<key>/versions/<int:version>/active")
 def set_active(key, version):
     active = request.form.get("active") == "1"
-    with _core().db.write() as conn:
-        versions.set_active(conn, g.user.username, key, version, active)
+    deployment.set_active(_core(), g.user.username, key, version, active)
     flash(f"已{'启用' if active else '停用'}第 {version} 版", "success")
     return redirect(url_for("admin.process", key=key))
 
@@ -197,16 +162,10 @@ def set_active(key, version):
 @bp.get("/processes/<key>/versions/<int:version>")
 def version(key, version):
     """A deployed version: its diagram (or why there is none), nodes and forms."""
-    core = _core()
-    with core.db.read() as conn:
-        row = versions.definition_row(conn, key, version)
-        compiled = core.specs.from_row(row)
-    try:
-        svg = diagram.render_svg(row.bpmn_xml, key)
-    except Exception:  # the page must open even when a drawing fails
-        current_app.logger.exception("diagram of %s v%s failed", key, version)
-        svg = None
-    return render_template("admin_version.html", row=row, model=compiled.model, forms=compiled.forms, svg=svg)
+    data = deployment.version_page(_core(), g.user, key, version)
+    return show(
+        "admin_version.html", data["layout"], row=data["row"], model=data["model"], forms=data["forms"], svg=data["svg"]
+    )
 
 
 @bp.post("/processes/<key>/migrations")
@@ -232,17 +191,18 @@ def migration(key):
             if exc.status not in (404, 409, 422):
                 raise
             error = exc.message
-    with core.db.read() as conn:
-        items = versions.list_versions(conn, key)
-        summary = versions.diff_summary(core, conn, key, old, new) if error is None and old != new else None
-    return render_template(
+    compare = (old, new) if error is None else (None, None)
+    data = deployment.versions_page(core, g.user, key, *compare, newest_by_default=False)
+    html = show(
         "admin_versions.html",
+        data["layout"],
         key=key,
-        versions=items,
-        compare=(old, new) if summary else None,
-        summary=summary,
+        versions=data["versions"],
+        compare=data["compare"],
+        summary=data["summary"],
         migration=result,
         migration_action=form.get("action"),
         migration_error=error,
         form=form,
-    ), (422 if error else 200)
+    )
+    return html, (422 if error else 200)

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoe
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import NotFound
+from engine.errors import Actor, NotFound, require_admin
 from engine.notify.messages import KIND_LABELS, local_iso, work_item_of
 from engine.notify.settings import CHANNELS, config
 from engine.store import audit
@@ -300,3 +300,18 @@ def retry(conn: Connection, actor_id: int, notification_id: int) -> None:
         .values(delivery_status="pending", attempts=0, next_attempt_at=utcnow())
     )
     audit.record(conn, "notification_retry", actor_id=actor_id, message=f"重新发送通知 #{notification_id}：{row.title}")
+
+
+def failed_messages(core, actor: Actor) -> list[dict]:
+    """通知失败: what failed for good or is being retried after an error (administrators)."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        return failures(conn)
+
+
+def send_again(core, actor: Actor, notification_id: int) -> dict:
+    """An administrator has a failed message sent again."""
+    require_admin(actor)
+    with core.db.write() as conn:
+        retry(conn, actor.id, notification_id)
+    return {"id": notification_id, "status": "pending"}

@@ -107,3 +107,25 @@ TODO_KINDS = frozenset({"todo", "remind", "overdue"})
 def work_item_of(row) -> int | None:
     """The work item a 待办-type message links to (the outbox records it with every message)."""
     return row.work_item_id if row.kind in TODO_KINDS else None
+
+
+def list_messages(core, user_id: int, unread_only: bool = False, page: int = 1, per_page: int = 20) -> dict:
+    """The user's messages, newest first, a page at a time, with the unread count."""
+    with core.db.read() as conn:
+        return inbox(conn, user_id, unread_only, page, per_page)
+
+
+def open_message(core, user_id: int, notification_id: int) -> dict:
+    """Open one of the user's own messages: it becomes read; returns what it is about (the work item of a
+    待办-type message, else the application) for the caller to show."""
+    with core.db.write() as conn:
+        row = get(conn, user_id, notification_id)
+        mark_read(conn, user_id, [notification_id])
+    return {"id": row.id, "work_item_id": work_item_of(row), "instance_id": row.instance_id}
+
+
+def mark_messages_read(core, user_id: int, ids: list[int] | None = None) -> dict:
+    """Mark the user's own messages read (every one when `ids` is None): how many, and how many stay unread."""
+    with core.db.write() as conn:
+        marked = mark_read(conn, user_id, ids)
+        return {"marked": marked, "unread": unread_count(conn, user_id)}

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import FieldError, InvalidData, NotFound
+from engine.errors import Actor, FieldError, InvalidData, NotFound, require_admin
 from engine.store.tables import (
     notification_pref,
     setting,
@@ -52,7 +52,7 @@ def config(conn: Connection) -> dict[str, str]:
 
 
 def set_config(conn: Connection, values: dict) -> None:
-    """Store delivery settings (administrators; the caller checks). Unknown keys are refused."""
+    """Store delivery settings (administrators: save_delivery_settings checks). Unknown keys are refused."""
     errors = [FieldError(key, "未知的设置项") for key in values if key not in CONFIG_KEYS]
     port = values.get("smtp_port")
     if port not in (None, "") and not str(port).isdigit():
@@ -129,3 +129,39 @@ def set_preferences(conn: Connection, user_id: int, data: dict) -> dict:
     else:
         conn.execute(insert(notification_pref).values(user_id=user_id, **values))
     return preferences(conn, user_id)
+
+
+def masked_config(conn: Connection) -> dict[str, str]:
+    """The delivery settings as administrators see them: the SMTP password never leaves the server."""
+    cfg = config(conn)
+    cfg["smtp_password"] = "******" if cfg.get("smtp_password") else ""
+    return cfg
+
+
+def delivery_settings(core, actor: Actor) -> dict[str, str]:
+    """The mail server and SMS gateway settings (administrators)."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        return masked_config(conn)
+
+
+def save_delivery_settings(core, actor: Actor, values: dict) -> dict[str, str]:
+    """Change the mail server and SMS gateway settings (administrators); returns them as stored."""
+    require_admin(actor)
+    if not isinstance(values, dict):
+        raise InvalidData([FieldError("body", "请求体必须是 JSON 对象")])
+    with core.db.write() as conn:
+        set_config(conn, values)
+        return masked_config(conn)
+
+
+def my_preferences(core, user_id: int) -> dict:
+    """The user's own channels and addresses, and which channels the office has set up."""
+    with core.db.read() as conn:
+        return preferences(conn, user_id)
+
+
+def save_preferences(core, user_id: int, data: dict) -> dict:
+    """The user's own choice of channels and addresses; nothing is stored when a field is wrong."""
+    with core.db.write() as conn:
+        return set_preferences(conn, user_id, data)

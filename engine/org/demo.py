@@ -48,5 +48,11 @@ def seed(conn: Connection) -> bool:
     return True
 
 
+def set_up(core) -> bool:
+    """`oaflow demo`: the demo organisation, once; False when it already exists."""
+    with core.db.write() as conn:
+        return seed(conn)
+
+
 def accounts() -> list[tuple[str, str, str]]:
     return [(u, n, t) for u, n, _d, t, _r in DEMO_USERS] + [("admin", "系统管理员", "系统管理员")]

@@ -301,6 +301,11 @@ def latest(conn: Connection, key: str):
     return row
 
 
+def bpmn_xml(conn: Connection, definition_id: int) -> str | None:
+    """The stored BPMN file of a deployed version (for its diagram)."""
+    return conn.execute(select(definition.c.bpmn_xml).where(definition.c.id == definition_id)).scalar()
+
+
 def list_latest(conn: Connection) -> list:
     newest = (
         select(definition.c.process_key, func.max(definition.c.version).label("version"))

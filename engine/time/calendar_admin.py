@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import FieldError, InvalidData
+from engine.errors import Actor, FieldError, InvalidData, require_admin
 from engine.store.tables import calendar_day, event_log, user_account
-from engine.time.office_hours import bump_calendar_version, work_calendar
+from engine.time.office_hours import bump_calendar_version, load_office_hours, work_calendar
 
 WEEKDAYS = "一二三四五六日"
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:~|～|至|到|--|—)\s*(\d{4}-\d{1,2}-\d{1,2}))?$")
@@ -267,3 +267,30 @@ def holidays_in(days: dict) -> int:
 
 def makeup_days_in(days: dict) -> int:
     return sum(1 for day, (on, _note) in days.items() if on and day.weekday() >= 5)
+
+
+# --- what administrators read (the changes are engine.work.working_time's commands) ----------------------
+
+
+def year_calendar(core, actor: Actor, year: int, today: date | None = None) -> dict:
+    """A year of the calendar with the range it covers, the warning about next year and the office hours."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        view = year_view(conn, year)
+        view["warning"] = warning(conn, today or date.today())
+        view["office_hours"] = load_office_hours(conn).as_dict()
+    return view
+
+
+def change_history(core, actor: Actor, limit: int = 50) -> list[dict]:
+    """Who changed the calendar or the office hours, and how, newest first."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        return history(conn, limit)
+
+
+def current_office_hours(core, actor: Actor) -> dict:
+    """The periods of a working day and the office's time zone."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        return load_office_hours(conn).as_dict()

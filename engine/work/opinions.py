@@ -56,10 +56,10 @@ def check_signature(signature: str | None) -> str | None:
 def phrases(core, user_id: int) -> list[dict]:
     """The user's 常用意见 (a few defaults until they save their own)."""
     with core.db.read() as conn:
-        return _phrases(conn, user_id)
+        return phrases_of(conn, user_id)
 
 
-def _phrases(conn: Connection, user_id: int) -> list[dict]:
+def phrases_of(conn: Connection, user_id: int) -> list[dict]:
     rows = list(conn.execute(select(user_phrase).where(user_phrase.c.user_id == user_id).order_by(user_phrase.c.id)))
     if not rows:
         return [{"id": None, "text": text} for text in DEFAULT_PHRASES]

@@ -1,9 +1,13 @@
 """Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
 
-These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3).
+These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3). The
+functions that take a `conn` are building blocks for other queries (the pages' reads in engine.work.views);
+the ones at the end take the Core and read in one transaction of their own.
 """
 
 from __future__ import annotations
+
+import base64
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
@@ -317,6 +321,11 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     }
 
 
+def may_recall(core, conn: Connection, user: users.User, item_id: int) -> bool:
+    """Whether the user may still take back their approval of this item (撤回审批): the next step has not acted."""
+    return "recall" in checks.available_actions(core, conn, user, kernel.work_item_row(conn, item_id))
+
+
 def _last_urged(history: list[dict]) -> dict:
     """Per work item, when it was last urged (催办), from the instance's events."""
     last: dict = {}
@@ -325,6 +334,52 @@ def _last_urged(history: list[dict]) -> dict:
             item = event["work_item_id"]
             last[item] = max(last[item], event["at"]) if item in last else event["at"]
     return last
+
+
+# --- the queries the pages and the API ask: each one read transaction ---------------------------------
+
+
+def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    """待办 / 已办 / 我发起的 / 抄送我的, a page at a time, optionally only titles containing `q`."""
+    with core.db.read() as conn:
+        return inbox(conn, user, box, q, page, per_page)
+
+
+def item_counts(core, user: users.User) -> dict:
+    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    with core.db.read() as conn:
+        return counts(conn, user)
+
+
+def get_work_item(core, user: users.User, item_id: int) -> dict:
+    """A work item as its assignee or another participant sees it (what work_item_detail says)."""
+    with core.db.read() as conn:
+        return work_item_detail(core, conn, user, item_id)
+
+
+def get_instance(core, user: users.User, instance_id: int) -> dict:
+    """An application with its work items and history, for participants and administrators."""
+    with core.db.read() as conn:
+        return instance_detail(core, conn, user, instance_id)
+
+
+def instance_of_item(core, user: users.User, item_id: int) -> int:
+    """The instance of one of the user's own work items (NotFound / Forbidden otherwise)."""
+    with core.db.read() as conn:
+        return kernel.item_for_actor(conn, item_id, user).instance_id
+
+
+def signature_image(core, user: users.User, instance_id: int, item_id: int) -> bytes:
+    """The PNG of a decision's handwritten signature (签名留痕), for participants of the instance only."""
+    with core.db.read() as conn:
+        if not is_participant(conn, instance_id, user):
+            raise NotFound("签名不存在")
+        data = conn.execute(
+            select(work_item.c.signature).where(work_item.c.id == item_id, work_item.c.instance_id == instance_id)
+        ).scalar()
+    if not data:
+        raise NotFound("签名不存在")
+    return base64.b64decode(data)
 
 
 def send_back_targets(core, user: users.User, item_id: int) -> list[dict]:

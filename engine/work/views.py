@@ -1,0 +1,64 @@
+"""The pages' reads: each GET page of the browser is one of these queries, one read transaction that returns
+everything the page shows, the frame's figures included (engine.work.layout). The task and instance pages are
+in views_detail, the start pages in catalogue, the administrators' pages beside their commands."""
+
+from __future__ import annotations
+
+import logging
+
+from engine.errors import OaflowError, require_admin
+from engine.notify import delivery, messages, settings
+from engine.org import users
+from engine.work import opinions, worklist
+from engine.work.layout import layout_data
+
+log = logging.getLogger("oaflow.work")
+
+
+def inbox_page(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    """待办 / 已办 / 我发起的 / 抄送我的: the page of items; on 已办, which approvals may still be taken back
+    (撤回审批); on the first page of 待办, the user's items that wait for someone else."""
+    with core.db.read() as conn:
+        result = worklist.inbox(conn, user, box, q, page, per_page)
+        recallable = _recallable(core, conn, user, result["items"]) if box == "done" else set()
+        waiting = worklist.waiting(conn, user) if box == "todo" and page == 1 and not q else []
+        return {"result": result, "recallable": recallable, "waiting": waiting, "layout": layout_data(conn, user)}
+
+
+def _recallable(core, conn, user: users.User, items: list[dict]) -> set[int]:
+    ids = set()
+    for item in items:
+        if item["decision"] == "approve" and item["instance_status"] == "running":
+            try:
+                if worklist.may_recall(core, conn, user, item["id"]):
+                    ids.add(item["id"])
+            except OaflowError:  # a listing must not fail because one instance cannot be loaded
+                log.exception("available_actions failed for work item %s", item["id"])
+    return ids
+
+
+def phrases_page(core, user: users.User) -> dict:
+    """常用意见: the user's reusable opinions."""
+    with core.db.read() as conn:
+        return {"items": opinions.phrases_of(conn, user.id), "layout": layout_data(conn, user)}
+
+
+def messages_page(core, user: users.User, unread_only: bool = False, page: int = 1, per_page: int = 20) -> dict:
+    """消息 (the bell): the user's messages, a page at a time."""
+    with core.db.read() as conn:
+        result = messages.inbox(conn, user.id, unread_only, page, per_page)
+        return {"result": result, "layout": layout_data(conn, user)}
+
+
+def notification_settings_page(core, user: users.User) -> dict:
+    """通知设置: the user's channels and addresses."""
+    with core.db.read() as conn:
+        return {"prefs": settings.preferences(conn, user.id), "layout": layout_data(conn, user)}
+
+
+def failures_page(core, user: users.User) -> dict:
+    """通知失败 (administrators): the messages that failed, and the delivery settings they went out with."""
+    require_admin(user)
+    with core.db.read() as conn:
+        items, cfg = delivery.failures(conn), settings.masked_config(conn)
+        return {"items": items, "cfg": cfg, "layout": layout_data(conn, user)}

@@ -1,0 +1,59 @@
+"""发起申请: the processes the user may start, and a process's start form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+
+from engine.errors import InvalidData, OaflowError
+from engine.work import catalogue, initiate
+
+from . import auth, inputs
+from .layout import show
+
+bp = Blueprint("start", __name__)
+
+
+def _core():
+    return current_app.extensions["oaflow"]
+
+
+@bp.get("/start")
+@auth.page_login_required
+def processes():
+    data = catalogue.start_list_page(_core(), g.user)
+    return show("start_list.html", data["layout"], processes=data["processes"])
+
+
+@bp.route("/start/<key>", methods=["GET", "POST"])
+@auth.page_login_required
+def form(key):
+    core = _core()
+    page = catalogue.start_page(core, g.user, key)
+    schema = page["schema"]
+    values, errors, priority = inputs.defaults(schema), {}, "正常"
+    if request.method == "POST":
+        data, values = inputs.submitted(schema)
+        priority = request.form.get("priority") or "正常"
+        try:
+            result = initiate.start(core, g.user.username, key, data, priority)
+        except InvalidData as exc:
+            errors = inputs.field_errors(exc, inputs.schema_fields(schema, "priority"))
+        except OaflowError as exc:
+            if exc.status not in (409, 422):
+                raise
+            errors = {"_": exc.message}
+        else:
+            flash("已提交", "success")
+            return redirect(url_for("instance.page", instance_id=result["id"]))
+    html = show(
+        "start.html",
+        page["layout"],
+        model=page["model"],
+        schema=schema,
+        values=values,
+        errors=errors,
+        users=page["users"],
+        priority=priority,
+        priorities=page["priorities"],
+    )
+    return html, (422 if errors else 200)

@@ -1,0 +1,129 @@
+"""The task page (待办): the application, the form to fill and the decision (同意 / 不同意, 重新提交, 办理完成),
+and the operation forms the node allows (their routes are in pages_item_operations)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+
+from engine.errors import InvalidData, OaflowError
+from engine.work import decisions, opinions, views_detail, worklist
+
+from . import auth, inputs
+from .layout import DECISION_LABELS, home_url, show
+
+bp = Blueprint("work_item", __name__)
+
+
+def _core():
+    return current_app.extensions["oaflow"]
+
+
+def _state_label(item: dict) -> str:
+    if item["kind"] == "cc":
+        return "知会，无需审批"
+    if item["status"] == "done":
+        return f"已处理：{DECISION_LABELS.get(item['decision'], item['decision'] or '')}".rstrip("：")
+    if item["status"] == "waiting":
+        return f"暂不能处理：{item.get('note') or '等待他人处理'}"
+    if item["status"] == "cancelled":
+        return "已由他人处理" if not item.get("note") else item["note"]
+    if not item["mine"]:
+        return "这不是您的待办"
+    return "该申请已结束，无需处理"
+
+
+def _return_reason(detail: dict) -> dict | None:
+    """The latest 退回 / 撤回申请 event: why the application is back with its drafter."""
+    for event in reversed(detail["history"]):
+        if event["type"] in ("sent_back", "withdrawn"):
+            return event
+    return None
+
+
+def _prefill(item: dict) -> dict:
+    if item["origin"] == "resubmit":  # the drafter corrects what was submitted
+        fields = item["form"].get("properties", {})
+        return {name: value for name, value in item["data"].items() if name in fields}
+    return inputs.defaults(item["form"])
+
+
+def render_work_item(
+    item_id: int,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    opinion: str = "",
+    signature: str = "",
+    op: dict | None = None,
+    status: int = 200,
+):
+    """The task page. `op` = {"name": operation, "errors": {field: message}, "values": {...}} re-opens
+    one operation's form with what was typed and the engine's message next to the field."""
+    data = views_detail.work_item_page(_core(), g.user, item_id)
+    item = data["item"]
+    html = show(
+        "work_item.html",
+        data["layout"],
+        item=item,
+        detail=data["detail"],
+        view_schema=data["view_schema"],
+        user_names=data["user_names"],
+        values=_prefill(item) if values is None else values,
+        errors=errors or {},
+        opinion=opinion,
+        signature=signature,
+        users=data["users"],
+        people=data["people"],
+        readers=data["readers"],
+        phrases=data["phrases"],
+        op=op or {"name": None, "errors": {}, "values": {}},
+        return_reason=_return_reason(data["detail"]) if item["origin"] == "resubmit" else None,
+        state_label=_state_label(item),
+    )
+    return html, status
+
+
+def save_phrase_if_asked(opinion: str | None) -> None:
+    """The "保存为常用意见" box next to an opinion: keep the text once the operation succeeded."""
+    text = (opinion or "").strip()
+    if not request.form.get("save_phrase") or not text:
+        return
+    try:
+        opinions.add_phrase(_core(), g.user.id, text)
+    except InvalidData as exc:
+        flash(f"常用意见未保存：{exc.errors[0].message}", "error")
+    else:
+        flash("已保存为常用意见", "info")
+
+
+@bp.route("/work-items/<int:item_id>", methods=["GET", "POST"])
+@auth.page_login_required
+def page(item_id):
+    if request.method == "GET":
+        return render_work_item(item_id)
+    core = _core()
+    item = worklist.get_work_item(core, g.user, item_id)
+    schema = item["form"]
+    data, values = inputs.submitted(schema)
+    decision = request.form.get("decision", "")
+    opinion = request.form.get("opinion", "")
+    signature = request.form.get("signature", "").strip()
+    try:
+        decisions.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
+    except InvalidData as exc:
+        errors = inputs.field_errors(exc, inputs.schema_fields(schema, "opinion", "signature"))
+        return render_work_item(item_id, values=values, errors=errors, opinion=opinion, signature=signature, status=422)
+    except OaflowError as exc:
+        if exc.status not in (409, 422):
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("work_item.page", item_id=item_id))
+    if item["origin"] == "resubmit":
+        flash("已重新提交", "success")
+        return redirect(url_for("instance.page", instance_id=item["instance_id"]))
+    if decision == "approve":
+        flash("已提交意见" if item["sign_mode"] == "collect" else "已同意", "success")
+    else:
+        flash("已不同意", "success")
+    save_phrase_if_asked(opinion)
+    return redirect(home_url())
