@@ -19,12 +19,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, text, update
 
 from engine.core import Core
-from engine.org import demo
+from engine.org import demo, users
 from engine.process import bpmn, definitions, library
 from engine.store import schema
 from engine.store.tables import instance, user_account, utcnow, work_item
 from engine.time import working_days
 from engine.work import deadlines, decisions, initiate
+from engine.work.views import worklist
 
 from .stats import Result, timed
 
@@ -40,7 +41,7 @@ def _fresh_url(tmp: Path, backend: str, url: str | None, name: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    import psycopg
+    import psycopg  # noqa: PLC0415 (optional: installed with .[postgres], needed only on PostgreSQL)
 
     admin = url.replace("postgresql+psycopg://", "postgresql://")
     db = f"oaflow_bench_{name}_{os.getpid()}"
@@ -56,7 +57,7 @@ _CREATED: list[tuple[str, str]] = []
 
 def drop_databases() -> None:
     """Drop the PostgreSQL databases this run created (the SQLite files go with the temporary folder)."""
-    import psycopg
+    import psycopg  # noqa: PLC0415 (optional: installed with .[postgres], needed only on PostgreSQL)
 
     for core, _ in _DATASETS.values():
         core.db.dispose()
@@ -352,8 +353,6 @@ def _dataset(tmp, backend, url, quick, progress) -> tuple[Core, list[int]]:
 
 def inbox(tmp, backend, url, *, quick, progress):
     core, user_ids = _dataset(tmp, backend, url, quick, progress)
-    from engine.org import users
-    from engine.work import worklist
 
     rng = random.Random(11)
     with core.db.read() as conn:

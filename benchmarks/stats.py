@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass, field
 
 
@@ -53,8 +54,6 @@ class Result:
 
 def timed(fn, repeat: int) -> list[float]:
     """Milliseconds per call, one sample per call."""
-    import time
-
     values = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -16,11 +16,13 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
+from engine.org import users
 from engine.process import bpmn, definitions, library
 from engine.process.expressions import ExpressionError, compile_expression, variable_names
 from engine.process.validation import missing_variables
 from engine.store.tables import instance, user_account, work_item
 from engine.work import decisions, events, initiate, timers
+from engine.work.views import detail as details
 
 FOLDERS = ("accept", "accept-dialect", "valid-tricky", "reject")
 MAX_STEPS = 200
@@ -169,10 +171,8 @@ def drive(core, instance_id: int, compiled, policy: int = 0, actor: str = "admin
             steps.append(f"work:{item.node_id}")
             continue
         with core.db.read() as conn:
-            from engine.org import users
-
             admin = users.require_user(conn, actor)
-            waits = events.waiting_for(core, conn, admin, instance_id)
+        waits = details.waiting_for(core, admin, instance_id)
         by_kind = {kind: [w for w in waits if w["kind"] == kind] for kind in ("external", "message", "signal", "timer")}
         if by_kind["external"]:
             element = by_kind["external"][0]["element"]

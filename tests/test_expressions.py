@@ -21,7 +21,8 @@ from engine.process.expressions import (
     normalize,
     run_script,
 )
-from engine.work import initiate, worklist
+from engine.work import initiate
+from engine.work.views import detail as details
 
 DATA = Path(__file__).parent / "data"
 
@@ -267,7 +268,7 @@ def test_script_task_and_juel_condition_run_in_the_engine(core, amount, approver
     deploy_scripted(core)
     result = initiate.start(core, "zhangsan", "scripted", {"subject": "采购", "amount": amount})
     with core.db.read() as conn:
-        detail = worklist.instance_detail(core, conn, users.find_user(conn, "admin"), result["id"])
+        detail = details.instance_detail(core, conn, users.find_user(conn, "admin"), result["id"])
     assert [(w["node"], w["assignee"]) for w in detail["work_items"]] == [
         ("Task_gm" if amount > 1000 else "Task_leader", approver)
     ]

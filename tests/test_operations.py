@@ -24,7 +24,8 @@ from sqlalchemy import func, select, update
 from engine.process import definitions
 from engine.store.tables import event_log, instance, notification, user_account, utcnow, work_item
 from engine.time.working_days import to_local
-from engine.work import consistency, readers, worklist
+from engine.work import consistency, readers
+from engine.work.views import detail as details
 
 DATA = Path(__file__).parent / "data"
 
@@ -1029,12 +1030,12 @@ def test_urge_by_the_initiator_once_per_hour(ops, core, monkeypatch):
     throttled = f"每个待办每小时只能催办一次，请在 {next_time} 之后再试"
     ops.refused("zhangsan", f"/instances/{instance_id}/urge", None, 409, throttled)
     assert "urge" not in ops.detail(instance_id, "zhangsan")["actions"]
-    for module in (readers, worklist):
+    for module in (readers, details):
         monkeypatch.setattr(module, "utcnow", lambda: urged_at + timedelta(minutes=59))
     ops.refused("zhangsan", f"/instances/{instance_id}/urge", None, 409)
 
     # An hour later it may be sent again (default message).
-    for module in (readers, worklist):
+    for module in (readers, details):
         monkeypatch.setattr(module, "utcnow", lambda: urged_at + timedelta(minutes=61))
     assert "urge" in ops.detail(instance_id, "zhangsan")["actions"]
     ops.do("zhangsan", f"/instances/{instance_id}/urge")

@@ -9,7 +9,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import FieldError, InvalidData, Unauthorized
 from engine.org import accounts
-from engine.work import catalogue, decisions, deployment, initiate, worklist
+from engine.work import decisions, deployment, initiate
+from engine.work.views import detail as details
+from engine.work.views import start as starting
+from engine.work.views import worklist
 
 from . import auth
 from .inputs import json_body, uploaded_files
@@ -46,14 +49,14 @@ def me():
 @bp.get("/processes")
 @auth.api_login_required
 def processes():
-    items = catalogue.startable_processes(_core(), g.user)
+    items = starting.startable_processes(_core(), g.user)
     return jsonify({"items": items, "total": len(items)})
 
 
 @bp.get("/processes/<key>")
 @auth.api_login_required
 def process(key):
-    return jsonify(catalogue.process_to_start(_core(), g.user, key))
+    return jsonify(starting.process_to_start(_core(), g.user, key))
 
 
 @bp.post("/deployments")
@@ -77,7 +80,7 @@ def start():
 
 
 def _instance_json(instance_id: int, status: int = 200):
-    detail = worklist.get_instance(_core(), g.user, instance_id)
+    detail = details.get_instance(_core(), g.user, instance_id)
     return current_app.response_class(orjson.dumps(detail, default=str), status=status, mimetype="application/json")
 
 
@@ -103,7 +106,7 @@ def work_items():
 @bp.get("/work-items/<int:item_id>")
 @auth.api_login_required
 def work_item(item_id):
-    return jsonify(worklist.get_work_item(_core(), g.user, item_id))
+    return jsonify(details.get_work_item(_core(), g.user, item_id))
 
 
 @bp.post("/work-items/<int:item_id>/complete")

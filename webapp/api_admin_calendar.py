@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import FieldError, InvalidData
 from engine.time import calendar_admin
-from engine.work import calendar_upkeep, suspension
+from engine.work import suspension, working_time
 
 from . import auth
 from .inputs import json_body
@@ -38,7 +38,7 @@ def calendar_year():
 @auth.api_login_required
 def calendar_day(day):
     body = json_body()
-    return jsonify(calendar_upkeep.set_day(_core(), g.user, day, body.get("is_workday"), body.get("note")))
+    return jsonify(working_time.set_day(_core(), g.user.username, day, body.get("is_workday"), body.get("note")))
 
 
 @bp.post("/admin/calendar/import")
@@ -49,8 +49,8 @@ def calendar_import():
     year = body.get("year")
     if not isinstance(year, int):
         year = _year(year)
-    result = calendar_upkeep.import_year(
-        _core(), g.user, year, body.get("holidays"), body.get("workdays"), body.get("text")
+    result = working_time.import_year(
+        _core(), g.user.username, year, body.get("holidays"), body.get("workdays"), body.get("text")
     )
     return jsonify(result), 201
 
@@ -71,7 +71,7 @@ def office_hours():
 @auth.api_login_required
 def set_office_hours():
     body = json_body()
-    return jsonify(calendar_upkeep.set_office_hours(_core(), g.user, body.get("timezone"), body.get("periods")))
+    return jsonify(working_time.set_office_hours(_core(), g.user.username, body.get("timezone"), body.get("periods")))
 
 
 @bp.post("/instances/<int:instance_id>/suspend")

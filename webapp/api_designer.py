@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine.errors import DeployFailed, FieldError, InvalidData
-from engine.work import deployment, events, views_detail
+from engine.work import deployment, events
 from engine.work import migration as instance_migration
+from engine.work.views import detail as details
 
 from . import auth
 from .inputs import optional_json_body, uploaded_files
@@ -119,7 +120,7 @@ def version_diagram(key, version):
 @bp.get("/instances/<int:instance_id>/waiting")
 @auth.api_login_required
 def waiting(instance_id):
-    return jsonify({"id": instance_id, "items": views_detail.waiting_for(_core(), g.user, instance_id)})
+    return jsonify({"id": instance_id, "items": details.waiting_for(_core(), g.user, instance_id)})
 
 
 @bp.post("/instances/<int:instance_id>/external/<element>")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify
 
-from engine.work import handover, opinions, out_of_office, readers, retraction, rework, worklist
+from engine.work import handover, opinions, out_of_office, readers, retraction, rework
+from engine.work.views import detail as details
 
 from . import auth
 from .inputs import json_body, optional_json_body
@@ -27,7 +28,7 @@ def signature_response(png: bytes):
 @bp.get("/work-items/<int:item_id>/send-back-targets")
 @auth.api_login_required
 def send_back_targets(item_id):
-    return jsonify({"items": worklist.send_back_targets(_core(), g.user, item_id)})
+    return jsonify({"items": details.send_back_targets(_core(), g.user, item_id)})
 
 
 @bp.post("/work-items/<int:item_id>/send-back")
@@ -119,7 +120,7 @@ def mark_read(instance_id):
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")
 @auth.api_login_required
 def signature(instance_id, item_id):
-    return signature_response(worklist.signature_image(_core(), g.user, instance_id, item_id))
+    return signature_response(details.signature_image(_core(), g.user, instance_id, item_id))
 
 
 @bp.get("/delegations")

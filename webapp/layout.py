@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, g, jsonify, render_template, request, url_for
 
 from engine.time.working_days import to_local
-from engine.work import layout as frame
+from engine.work import frame
 from engine.work.kernel.case import DECISIONS
 
 ERROR_TITLES = {400: "请求无效", 403: "无权访问", 404: "未找到", 409: "操作冲突", 422: "无法处理"}
@@ -68,7 +68,7 @@ def _frame_context() -> dict:
     figures = g.get("layout")
     if figures is None:
         try:
-            figures = frame.page_layout(current_app.extensions["oaflow"], user)
+            figures = frame.page_figures(current_app.extensions["oaflow"], user)
         except Exception:  # the badges must not take an error page down with them
             current_app.logger.exception("the page frame's figures failed")
             figures = frame.NONE

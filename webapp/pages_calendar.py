@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData
-from engine.work import calendar_upkeep
+from engine.work import working_time
 
 from . import auth, inputs
 from .layout import show
@@ -38,7 +38,7 @@ def page():
         year = int(request.args.get("year", date.today().year))
     except ValueError:
         year = date.today().year
-    data = calendar_upkeep.calendar_page(_core(), g.user, year)
+    data = working_time.calendar_page(_core(), g.user, year)
     view = data["view"]
     return show(
         "admin_calendar.html",
@@ -62,8 +62,8 @@ def set_day():
     choice = request.form.get("is_workday")
     is_workday = {"1": True, "0": False}.get(choice, choice)
     try:
-        result = calendar_upkeep.set_day(
-            _core(), g.user, request.form.get("date", ""), is_workday, request.form.get("note")
+        result = working_time.set_day(
+            _core(), g.user.username, request.form.get("date", ""), is_workday, request.form.get("note")
         )
     except InvalidData as exc:
         flash(inputs.error_text(exc), "error")
@@ -81,7 +81,7 @@ def import_year():
         flash("年份必须是整数，例如 2027", "error")
         return _back(date.today().year)
     try:
-        result = calendar_upkeep.import_year(_core(), g.user, year, text=request.form.get("text", ""))
+        result = working_time.import_year(_core(), g.user.username, year, text=request.form.get("text", ""))
     except InvalidData as exc:
         flash(inputs.error_text(exc), "error")
     else:
@@ -97,7 +97,9 @@ def import_year():
 @auth.page_login_required
 def office_hours():
     try:
-        calendar_upkeep.set_office_hours(_core(), g.user, request.form.get("timezone"), request.form.get("periods", ""))
+        working_time.set_office_hours(
+            _core(), g.user.username, request.form.get("timezone"), request.form.get("periods", "")
+        )
     except InvalidData as exc:
         flash(inputs.error_text(exc), "error")
     else:

@@ -6,8 +6,8 @@ import math
 
 from flask import Blueprint, abort, current_app, g, redirect, request
 
-from engine.work import views
-from engine.work.worklist import BOX_LABELS, BOXES
+from engine.work.views import pages as page_reads
+from engine.work.views.worklist import BOX_LABELS, BOXES
 
 from . import auth
 from .layout import home_url, show
@@ -30,7 +30,7 @@ def box(box):
         abort(404)
     q = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int))
-    data = views.inbox_page(current_app.extensions["oaflow"], g.user, box, q, page, PER_PAGE)
+    data = page_reads.inbox_page(current_app.extensions["oaflow"], g.user, box, q, page, PER_PAGE)
     pages = max(1, math.ceil(data["result"]["total"] / PER_PAGE))
     return show(
         "inbox.html",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g
 
-from engine.work import readers, views_detail
+from engine.work import readers
+from engine.work.views import application
 
 from . import auth
 from .layout import show
@@ -25,7 +26,7 @@ def _holders(detail: dict) -> list[tuple[str, list[dict]]]:
 def render_instance(instance_id: int, *, op: dict | None = None, status: int = 200):
     """The instance page; `op` re-opens one operation's form with its errors (see render_work_item)."""
     core = current_app.extensions["oaflow"]
-    data = views_detail.instance_page(core, g.user, instance_id)
+    data = application.instance_page(core, g.user, instance_id)
     if data["unread_cc"]:  # opening the application reads the 知会 copies sent to the user
         readers.mark_read(core, g.user.username, instance_id)
     detail = data["detail"]

@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.org import directory
-from engine.work import readers, retraction, suspension, worklist
+from engine.work import readers, retraction, suspension
+from engine.work.views import detail as details
 
 from . import auth, inputs
 from .api_operations import signature_response
@@ -128,4 +129,4 @@ def resume(instance_id):
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>.png")
 @auth.page_login_required
 def signature(instance_id, item_id):
-    return signature_response(worklist.signature_image(_core(), g.user, instance_id, item_id))
+    return signature_response(details.signature_image(_core(), g.user, instance_id, item_id))

@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.org import directory
-from engine.work import handover, readers, retraction, rework, worklist
+from engine.work import handover, readers, retraction, rework
+from engine.work.views import detail as details
 
 from . import auth, inputs
 from .layout import home_url
@@ -51,7 +52,7 @@ def _item_op(item_id: int, name: str, fields, command, success, *, values: dict,
 
 def _instance_of(item_id: int) -> int:
     """The instance of one of the user's own work items (NotFound / Forbidden otherwise)."""
-    return worklist.instance_of_item(_core(), g.user, item_id)
+    return details.instance_of_item(_core(), g.user, item_id)
 
 
 @bp.post("/work-items/<int:item_id>/send-back")

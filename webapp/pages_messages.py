@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from engine.errors import InvalidData
 from engine.notify import delivery, messages
 from engine.notify import settings as notify_settings
-from engine.work import views
+from engine.work.views import pages as page_reads
 
 from . import auth
 from .layout import show
@@ -28,7 +28,7 @@ def _core():
 def inbox():
     unread = request.args.get("unread") == "1"
     page = max(1, request.args.get("page", 1, type=int))
-    data = views.messages_page(_core(), g.user, unread, page, PER_PAGE)
+    data = page_reads.messages_page(_core(), g.user, unread, page, PER_PAGE)
     pages = max(1, math.ceil(data["result"]["total"] / PER_PAGE))
     return show("notifications.html", data["layout"], result=data["result"], pages=pages, unread=unread)
 
@@ -70,7 +70,7 @@ def settings():
         else:
             flash("通知设置已保存", "success")
             return redirect(url_for("messages.settings"))
-    page = views.notification_settings_page(_core(), g.user)
+    page = page_reads.notification_settings_page(_core(), g.user)
     prefs = page["prefs"]
     if errors:  # show what was typed, with the messages next to it
         channels = {"web": True, **data["channels"]}
@@ -85,7 +85,7 @@ def settings():
 @bp.get("/admin/notifications")
 @auth.page_login_required
 def failures():
-    data = views.failures_page(_core(), g.user)
+    data = page_reads.failures_page(_core(), g.user)
     return show("admin_notifications.html", data["layout"], items=data["items"], cfg=data["cfg"])
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
-from engine.work import opinions, out_of_office, views
+from engine.work import opinions, out_of_office
+from engine.work.views import pages as page_reads
 
 from . import auth, inputs
 from .layout import show
@@ -101,7 +102,7 @@ def end_delegation(delegation_id):
 
 
 def _render_phrases(text: str = "", errors: dict | None = None, status: int = 200):
-    data = views.phrases_page(_core(), g.user)
+    data = page_reads.phrases_page(_core(), g.user)
     html = show(
         "phrases.html", data["layout"], items=data["items"], text=text, errors=errors or {}, active_nav="settings"
     )

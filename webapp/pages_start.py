@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
-from engine.work import catalogue, initiate
+from engine.work import initiate
+from engine.work.views import start as starting
 
 from . import auth, inputs
 from .layout import show
@@ -20,7 +21,7 @@ def _core():
 @bp.get("/start")
 @auth.page_login_required
 def processes():
-    data = catalogue.start_list_page(_core(), g.user)
+    data = starting.start_list_page(_core(), g.user)
     return show("start_list.html", data["layout"], processes=data["processes"])
 
 
@@ -28,7 +29,7 @@ def processes():
 @auth.page_login_required
 def form(key):
     core = _core()
-    page = catalogue.start_page(core, g.user, key)
+    page = starting.start_page(core, g.user, key)
     schema = page["schema"]
     values, errors, priority = inputs.defaults(schema), {}, "正常"
     if request.method == "POST":

@@ -6,7 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
-from engine.work import decisions, opinions, views_detail, worklist
+from engine.work import decisions, opinions
+from engine.work.views import application
+from engine.work.views import detail as details
 
 from . import auth, inputs
 from .layout import DECISION_LABELS, home_url, show
@@ -59,7 +61,7 @@ def render_work_item(
 ):
     """The task page. `op` = {"name": operation, "errors": {field: message}, "values": {...}} re-opens
     one operation's form with what was typed and the engine's message next to the field."""
-    data = views_detail.work_item_page(_core(), g.user, item_id)
+    data = application.work_item_page(_core(), g.user, item_id)
     item = data["item"]
     html = show(
         "work_item.html",
@@ -102,7 +104,7 @@ def page(item_id):
     if request.method == "GET":
         return render_work_item(item_id)
     core = _core()
-    item = worklist.get_work_item(core, g.user, item_id)
+    item = details.get_work_item(core, g.user, item_id)
     schema = item["form"]
     data, values = inputs.submitted(schema)
     decision = request.form.get("decision", "")

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.errors import FieldError, InvalidData, NotFound
+from engine.errors import ADMIN_ONLY, FieldError, Forbidden, InvalidData, NotFound
 from engine.org import cache as org_cache
 from engine.store.fastsql import Prepared
 from engine.store.tables import department, role, user_account, user_role, utcnow
@@ -87,6 +87,15 @@ def require_user(conn: Connection, username: str) -> User:
     user = find_user(conn, username)
     if user is None or not user.active:
         raise NotFound(f"用户 '{username}' 不存在")
+    return user
+
+
+def require_admin(conn: Connection, username: str, message: str = ADMIN_ONLY) -> User:
+    """The acting administrator, by username: NotFound for an unknown or inactive user, Forbidden with
+    `message` for anyone who is not an administrator."""
+    user = require_user(conn, username)
+    if not user.is_admin:
+        raise Forbidden(message)
     return user
 
 

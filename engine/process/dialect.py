@@ -230,6 +230,7 @@ def _constraint(name: str, kind: str | None, config: str | None, prop: dict, req
 
 # --- external work (service tasks that name a Java class, a connector, an expression, a topic) ------------
 
+
 def service_handler(element) -> tuple[str, str] | None:
     """(kind, key) naming what a service/send task would call elsewhere, or None when it names nothing.
 

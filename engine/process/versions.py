@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import Forbidden, NotFound
+from engine.errors import NotFound
 from engine.process import bpmn
 from engine.store import audit
 from engine.store.tables import definition, instance, user_account
@@ -96,22 +96,6 @@ def definition_row(conn: Connection, key: str, version: int):
     if row is None:
         raise NotFound(f"流程 '{key}' 没有第 {version} 版")
     return row
-
-
-def require_admin(conn: Connection, username: str):
-    """Transitional, for engine.work.migration only, which imports it from here: the check belongs to
-    engine.work.deployment.require_admin (this package may not import engine.org). Delete once migration
-    imports that one."""
-    user = conn.execute(
-        select(user_account.c.id, user_account.c.display_name, user_account.c.is_admin, user_account.c.active).where(
-            user_account.c.username == username
-        )
-    ).first()
-    if user is None or not user.active:
-        raise NotFound(f"用户 '{username}' 不存在")
-    if not user.is_admin:
-        raise Forbidden("只有管理员可以管理流程版本")
-    return user
 
 
 def set_active(conn: Connection, actor_id: int | None, key: str, version: int, active: bool) -> dict:

@@ -111,3 +111,9 @@ def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(OFFICE_TZ)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 in office time, to the second; None stays None."""
+    local = to_local(value)
+    return local.isoformat(timespec="seconds") if local else None

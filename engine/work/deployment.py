@@ -13,24 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from engine import errors
-from engine.errors import ADMIN_ONLY, Forbidden, NotFound
+from engine.errors import NotFound
 from engine.org import users
 from engine.process import definitions, diagram, versions
 from engine.store.tables import definition
-from engine.work.layout import layout_data
+from engine.work import frame
 
 log = logging.getLogger("oaflow.work")
 
 VERSIONS_ONLY = "只有管理员可以管理流程版本"
 PAGES_ONLY = "只有管理员可以管理流程"
-
-
-def require_admin(conn: Connection, username: str, message: str = VERSIONS_ONLY) -> users.User:
-    """The acting administrator, by username (NotFound for an unknown user, Forbidden for anyone else)."""
-    user = users.require_user(conn, username)
-    if not user.is_admin:
-        raise Forbidden(message)
-    return user
 
 
 def _administrator(user: users.User | None) -> None:
@@ -45,7 +37,7 @@ def deploy(core, username: str | None, files: dict[str, bytes]) -> dict:
     """Validate the files and store a new version of each process whose content changed; deploying the same
     files again changes nothing. DeployFailed names every problem, and then nothing is stored."""
     with core.db.write() as conn:
-        actor = require_admin(conn, username, ADMIN_ONLY) if username is not None else None
+        actor = users.require_admin(conn, username) if username is not None else None
         results, bundle = definitions.deploy_bundle(conn, files, actor.id if actor else None)
     return {"processes": results, "warnings": bundle.warnings}
 
@@ -67,7 +59,7 @@ def list_versions(core, user: users.User | None, key: str) -> list[dict]:
 def set_active(core, username: str, key: str, version: int, active: bool) -> dict:
     """启用 / 停用 a version: an inactive version starts no new instances; running ones carry on."""
     with core.db.write() as conn:
-        actor = require_admin(conn, username)
+        actor = users.require_admin(conn, username, VERSIONS_ONLY)
         return versions.set_active(conn, actor.id, key, version, active)
 
 
@@ -96,7 +88,7 @@ def processes_page(core, user: users.User) -> dict:
     """流程管理: every process with its newest version, its number of versions and the one new instances use."""
     errors.require_admin(user, PAGES_ONLY)
     with core.db.read() as conn:
-        return {"processes": _processes(conn), "layout": layout_data(conn, user)}
+        return {"processes": _processes(conn), "layout": frame.figures(conn, user)}
 
 
 def _processes(conn: Connection) -> list[dict]:
@@ -143,7 +135,7 @@ def versions_page(
         if None in compare or from_version == to_version:
             compare = None
         summary = versions.diff_summary(core, conn, key, *compare) if compare else None
-        return {"versions": items, "compare": compare, "summary": summary, "layout": layout_data(conn, user)}
+        return {"versions": items, "compare": compare, "summary": summary, "layout": frame.figures(conn, user)}
 
 
 def version_page(core, user: users.User, key: str, version: int) -> dict:
@@ -152,7 +144,7 @@ def version_page(core, user: users.User, key: str, version: int) -> dict:
     with core.db.read() as conn:
         row = versions.definition_row(conn, key, version)
         compiled = core.specs.from_row(row)
-        layout = layout_data(conn, user)
+        layout = frame.figures(conn, user)
     try:
         svg = diagram.render_svg(row.bpmn_xml, key)
     except Exception:  # the page must open even when a drawing fails

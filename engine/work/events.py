@@ -8,16 +8,14 @@ accounts integrations use) may complete external work, send messages or broadcas
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.org import users
 from engine.process import bpmn, definitions
 from engine.process.service_tasks import ExternalTask
@@ -25,55 +23,11 @@ from engine.store import audit
 from engine.store.tables import definition, instance
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import STATUS_LABELS, Case, run_engine, timer_due
+from engine.work.kernel.case import STATUS_LABELS, Case, run_engine
 
 log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
-
-
-@dataclass
-class Waiting:
-    """One thing an instance waits for that no work item stands for."""
-
-    kind: str  # external | message | signal | timer
-    element: str
-    name: str
-    detail: str | None = None  # handler key, message/signal name, or the timer's due time (ISO, UTC)
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "element": self.element, "name": self.name, "detail": self.detail}
-
-
-def waiting(workflow, model: bpmn.ProcessModel) -> list[Waiting]:
-    """External work (STARTED), message/signal catches and timers the workflow waits on."""
-    result: list[Waiting] = []
-    for task in workflow.get_tasks(state=TaskState.STARTED):
-        if isinstance(task.task_spec, ExternalTask):
-            element = bpmn.node_id(task.task_spec)
-            node = model.nodes.get(element)
-            result.append(Waiting("external", element, node.name if node else element, task.task_spec.handler))
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition_ = getattr(task.task_spec, "event_definition", None)
-        if definition_ is None:
-            continue
-        element = bpmn.node_id(task.task_spec)
-        node = model.nodes.get(element)
-        name = node.name if node else element
-        if isinstance(definition_, MessageEventDefinition):
-            result.append(Waiting("message", element, name, definition_.name))
-        elif isinstance(definition_, SignalEventDefinition):
-            result.append(Waiting("signal", element, name, definition_.name))
-        elif isinstance(definition_, TimerEventDefinition):
-            due = timer_due(task)
-            result.append(Waiting("timer", element, name, due.isoformat() if due else None))
-    return result
-
-
-def _require_admin(conn, username: str) -> users.User:
-    user = users.require_user(conn, username)
-    if not user.is_admin:
-        raise Forbidden("只有管理员（或集成账号）可以执行此操作")
-    return user
+INTEGRATIONS_ONLY = "只有管理员（或集成账号）可以执行此操作"
 
 
 def _payload(value) -> dict:
@@ -107,7 +61,7 @@ def complete_external(core, username: str, instance_id: int, element: str, data:
     """外部任务完成: the external work waiting at `element` is done; its data becomes process variables."""
     data = _payload(data)
     with core.db.write() as conn:
-        user = _require_admin(conn, username)
+        user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
         tasks = [
             t
@@ -154,7 +108,7 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
     with core.db.write() as conn:
-        user = _require_admin(conn, username)
+        user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
         if not _catch(case.workflow, MessageEventDefinition, name, payload):
             raise Conflict(f"该申请当前没有等待消息“{name}”")
@@ -168,7 +122,7 @@ def broadcast_signal(core, username: str, name: str, payload: dict | None) -> di
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定信号名称（name）")])
     with core.db.read() as conn:
-        _require_admin(conn, username)
+        users.require_admin(conn, username, INTEGRATIONS_ONLY)
         candidates = _instances_mentioning(conn, "signalEventDefinition")
     caught = []
     for instance_id in candidates:
@@ -227,15 +181,3 @@ def _instances_mentioning(conn, marker: str) -> list[int]:
         .order_by(instance.c.id)
     )
     return [row.id for row in rows]
-
-
-def waiting_for(core, conn, user: users.User, instance_id: int) -> list[dict]:
-    """What an instance waits on besides work items (for the API and the admin pages)."""
-    if not kernel.is_participant(conn, instance_id, user):
-        raise NotFound("申请不存在，或您无权查看")
-    inst = conn.execute(select(instance).where(instance.c.id == instance_id)).first()
-    compiled = core.specs.get(conn, inst.definition_id)
-    if inst.status != "running":
-        return []
-    workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, None)
-    return [w.as_dict() for w in waiting(workflow, compiled.model)]

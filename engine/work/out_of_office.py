@@ -9,7 +9,7 @@ from engine.org import delegations, directory, users
 from engine.process import definitions
 from engine.store.tables import utcnow
 from engine.time.working_days import to_local
-from engine.work.layout import layout_data
+from engine.work import frame
 
 
 def delegations_of(core, user: users.User) -> list[dict]:
@@ -62,7 +62,7 @@ def delegation_page(core, user: users.User) -> dict:
             for row in definitions.list_latest(conn)
         ]
         people = directory.picker_groups(conn, {user.username})
-        layout = layout_data(conn, user)
+        layout = frame.figures(conn, user)
     names = {p["key"]: p["name"] for p in processes}
     for item in items:
         item["state"], item["state_class"] = _state(item, today)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.notify import outbox
 from engine.org import users
 from engine.store import audit
@@ -18,6 +18,7 @@ from engine.time.office_hours import work_calendar
 from engine.work.kernel.case import STATUS_LABELS
 
 MAX_REASON = 500
+ADMINS_ONLY = "只有管理员可以挂起或恢复申请"
 
 
 def _reason(reason, required: bool) -> str:
@@ -41,13 +42,6 @@ def _lock_instance(core, conn: Connection, instance_id: int):
     return row
 
 
-def _admin(conn: Connection, username: str) -> users.User:
-    user = users.require_user(conn, username)
-    if not user.is_admin:
-        raise Forbidden("只有管理员可以挂起或恢复申请")
-    return user
-
-
 def _open_items(conn: Connection, instance_id: int):
     return conn.execute(
         select(work_item.c.id, work_item.c.assignee_id, work_item.c.due_at).where(
@@ -66,7 +60,7 @@ def suspend(core, username: str, instance_id: int, reason: str) -> dict:
     """挂起: stop the instance and its clock (administrators only)."""
     reason = _reason(reason, required=True)
     with core.db.write() as conn:
-        user = _admin(conn, username)
+        user = users.require_admin(conn, username, ADMINS_ONLY)
         inst = _lock_instance(core, conn, instance_id)
         if inst.status != "running":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能挂起")
@@ -94,7 +88,7 @@ def resume(core, username: str, instance_id: int, reason: str | None = None) -> 
     """恢复: run the instance again; open items' due times move out by the suspended office time."""
     reason = _reason(reason, required=False)
     with core.db.write() as conn:
-        user = _admin(conn, username)
+        user = users.require_admin(conn, username, ADMINS_ONLY)
         inst = _lock_instance(core, conn, instance_id)
         if inst.status != "suspended":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，无需恢复")

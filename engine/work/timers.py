@@ -31,7 +31,8 @@ from engine.store.tables import definition, instance, instance_timer, timer_star
 from engine.work import assignment
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import WorkflowFailed, naive_utc, run_engine, timer_due
+from engine.work.kernel.case import WorkflowFailed, run_engine
+from engine.work.kernel.waits import naive_utc, timer_due
 
 log = logging.getLogger("oaflow.timers")
 

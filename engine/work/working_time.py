@@ -1,28 +1,35 @@
-"""Changes to working time — the 工作日历 and the office hours — and what they move: the due times of the
-open work items, recomputed in the same transaction (administrators only, every change audited)."""
+"""Working time as administrators keep it — the 工作日历 and the office hours: the calendar page, and the
+changes, which recompute the due times of the open work items in the same transaction. Refused to anyone but
+an administrator before the input is read; every change is audited."""
 
 from __future__ import annotations
 
-from engine.errors import Forbidden
+from engine.errors import require_admin
 from engine.org import users
 from engine.store import audit
 from engine.time import calendar_admin
-from engine.time.office_hours import parse_office_hours, save_office_hours
+from engine.time.office_hours import load_office_hours, parse_office_hours, save_office_hours
+from engine.work import frame
 from engine.work.kernel import items
 
 
-def _admin(conn, username: str) -> users.User:
-    user = users.require_user(conn, username)
-    if not user.is_admin:
-        raise Forbidden("只有管理员可以维护工作日历")
-    return user
+def calendar_page(core, user: users.User, year: int) -> dict:
+    """工作日历: every day of a year, the office hours and the latest changes."""
+    require_admin(user)
+    with core.db.read() as conn:
+        return {
+            "view": calendar_admin.year_view(conn, year),
+            "hours": load_office_hours(conn).as_dict(),
+            "history": calendar_admin.history(conn, 20),
+            "layout": frame.figures(conn, user),
+        }
 
 
 def set_day(core, username: str, day, is_workday, note: str | None = None) -> dict:
     """Change one day (e.g. a local 调休)."""
-    the_day, note = calendar_admin.check_day(day, is_workday, note)
     with core.db.write() as conn:
-        user = _admin(conn, username)
+        user = users.require_admin(conn, username)
+        the_day, note = calendar_admin.check_day(day, is_workday, note)
         message = calendar_admin.store_day(conn, the_day, is_workday, note)
         audit.record(conn, "calendar_changed", actor_id=user.id, message=message)
         changed = items.recompute_due_times(core, conn)
@@ -32,9 +39,9 @@ def set_day(core, username: str, day, is_workday, note: str | None = None) -> di
 def import_year(core, username: str, year, holidays=None, workdays=None, text: str | None = None) -> dict:
     """Replace one year of the calendar with the State Council's schedule: Monday–Friday working, the listed
     holidays off, the listed make-up days (调休) on. Nothing is stored when any entry is wrong."""
-    days = calendar_admin.check_year(year, holidays, workdays, text)
     with core.db.write() as conn:
-        user = _admin(conn, username)
+        user = users.require_admin(conn, username)
+        days = calendar_admin.check_year(year, holidays, workdays, text)
         message = calendar_admin.store_year(conn, year, days)
         audit.record(conn, "calendar_changed", actor_id=user.id, message=message)
         changed = items.recompute_due_times(core, conn)
@@ -48,9 +55,9 @@ def import_year(core, username: str, year, holidays=None, workdays=None, text: s
 
 def set_office_hours(core, username: str, timezone_name, periods) -> dict:
     """办公时间: the periods of a working day and the office's time zone."""
-    hours = parse_office_hours(timezone_name, periods)
     with core.db.write() as conn:
-        user = _admin(conn, username)
+        user = users.require_admin(conn, username)
+        hours = parse_office_hours(timezone_name, periods)
         save_office_hours(conn, hours)
         periods_text = "、".join(hours.as_dict()["periods"])
         audit.record(

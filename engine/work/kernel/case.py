@@ -13,12 +13,10 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -33,6 +31,7 @@ from engine.store import audit
 from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
 from engine.store.tables import ITEM_ACTIVE, instance, instance_timer, utcnow, work_item
+from engine.work.kernel import waits
 
 log = logging.getLogger("oaflow.work")
 
@@ -336,38 +335,10 @@ def save(case: Case) -> None:
         outbox.send(conn, case.initiator.id, "result", f"您的申请“{case.title}”{label}", instance_id=case.instance_id)
 
 
-# --- the timer index: when each instance's next BPMN timer is due, for the scheduler -----------------
-
-TIMER_TYPES = {
-    "TimeDateEventDefinition",
-    "DurationTimerEventDefinition",
-    "CycleTimerEventDefinition",
-    "TimerEventDefinition",
-}
-
-
-def naive_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def next_timer(workflow: BpmnWorkflow) -> datetime | None:
-    """The earliest time a waiting timer of this workflow is due (naive UTC), or None."""
-    due = []
-    for event in workflow.waiting_events():
-        if event.event_type not in TIMER_TYPES or not event.value:
-            continue
-        try:
-            value = event.value if isinstance(event.value, str) else event.value.get("next")
-            due.append(naive_utc(TimerEventDefinition.get_datetime(value)))
-        except Exception:  # a value we cannot read must not stop the command that saved it
-            log.warning("unreadable timer value %r", event.value)
-    return min(due) if due else None
-
-
 def _track_timer(case: Case) -> None:
     """Record the instance's next timer in `instance_timer`, within the command's transaction."""
     conn = case.conn
-    due = next_timer(case.workflow) if case.status == "running" else None
+    due = waits.next_timer(case.workflow) if case.status == "running" else None
     if due is None and not case.may_have_timer:
         return  # the instance's version has no timer event, so it has no row here: spare the query
     key = instance_timer.c.instance_id == case.instance_id
@@ -379,16 +350,3 @@ def _track_timer(case: Case) -> None:
         conn.execute(insert(instance_timer).values(instance_id=case.instance_id, due_at=due))
     elif existing.due_at != due:
         conn.execute(update(instance_timer).where(key).values(due_at=due))
-
-
-def timer_due(task) -> datetime | None:
-    """When a waiting timer task is due (aware), or None."""
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    try:
-        if isinstance(value, dict):  # cycle timer
-            return datetime.fromisoformat(value["next"]) if value.get("cycles") != 0 else None
-        return TimerEventDefinition.get_datetime(value)
-    except (ValueError, KeyError, TypeError):
-        return None

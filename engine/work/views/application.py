@@ -8,8 +8,8 @@ import logging
 from engine.org import directory, users
 from engine.process import definitions, diagram
 from engine.process.spec_cache import Compiled
-from engine.work import events, opinions, worklist
-from engine.work.layout import layout_data
+from engine.work import frame, opinions
+from engine.work.views import detail as details
 
 log = logging.getLogger("oaflow.work")
 
@@ -22,8 +22,8 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
     fields name, and what its forms offer: users for a user field, people to hand over to and to 知会, the
     user's 常用意见."""
     with core.db.read() as conn:
-        item = worklist.work_item_detail(core, conn, user, item_id)
-        detail = worklist.instance_detail(core, conn, user, item["instance_id"])
+        item = details.work_item_detail(core, conn, user, item_id)
+        detail = details.instance_detail(core, conn, user, item["instance_id"])
         view = _view_schema(core.specs.get(conn, detail["definition_id"]), item["start_form"], item["data"])
         actions = set(item["actions"])
         busy = {s["assignee"] for s in item["signers"] if s["status"] in ("open", "waiting")}
@@ -36,7 +36,7 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
             "people": directory.picker_groups(conn, busy | {user.username}) if actions & PICKER_ACTIONS else [],
             "readers": directory.picker_groups(conn, {user.username}) if "cc" in actions else [],
             "phrases": opinions.phrases_of(conn, user.id) if actions else [],
-            "layout": layout_data(conn, user),
+            "layout": frame.figures(conn, user),
         }
 
 
@@ -46,7 +46,7 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
     visit marks read (readers.mark_read, a command of its own); the badge counts already leave them out."""
     me = user.username
     with core.db.read() as conn:
-        detail = worklist.instance_detail(core, conn, user, instance_id)
+        detail = details.instance_detail(core, conn, user, instance_id)
         view = _view_schema(core.specs.get(conn, detail["definition_id"]), detail["form"], detail["data"])
         recall_items = [
             w
@@ -56,12 +56,12 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
             and w["assignee"] == me
             and w["status"] == "done"
             and w["decision"] == "approve"
-            and worklist.may_recall(core, conn, user, w["id"])
+            and details.may_recall(core, conn, user, w["id"])
         ]
         user_names = _user_names(conn, view, detail["data"])
         readers = directory.picker_groups(conn, {me}) if "cc" in detail["actions"] else []
         bpmn_xml = definitions.bpmn_xml(conn, detail["definition_id"])
-        layout = layout_data(conn, user)
+        layout = frame.figures(conn, user)
     unread = [w for w in detail["work_items"] if w["kind"] == "cc" and w["assignee"] == me and not w["read"]]
     if unread and layout["counts"] is not None:
         layout["counts"]["cc"] = max(0, layout["counts"]["cc"] - len(unread))
@@ -75,12 +75,6 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
         "unread_cc": bool(unread),
         "layout": layout,
     }
-
-
-def waiting_for(core, user: users.User, instance_id: int) -> list[dict]:
-    """What an instance waits on besides work items: external work, messages, signals, timers."""
-    with core.db.read() as conn:
-        return events.waiting_for(core, conn, user, instance_id)
 
 
 def _view_schema(compiled: Compiled, start_form: dict, data: dict) -> dict:

@@ -1,8 +1,5 @@
-"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
-
-These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3). The
-functions that take a `conn` are building blocks for other queries (the pages' reads in engine.work.views);
-the ones at the end take the Core and read in one transaction of their own.
+"""One work item and one application, as their participants see them: the details the API returns and the
+pages build on, where 退回 may go, a signature image, what an instance waits on besides work items.
 """
 
 from __future__ import annotations
@@ -11,166 +8,20 @@ import base64
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import FieldError, InvalidData, NotFound
+from engine.errors import NotFound
 from engine.org import users
 from engine.process.policy import SIGN_MODES, policy_of
 from engine.store import audit
 from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
-from engine.time.working_days import to_local
+from engine.time.working_days import local_iso
 from engine.work import checks
 from engine.work.kernel import case as kernel
-from engine.work.kernel import routing
+from engine.work.kernel import routing, waits
 from engine.work.kernel.case import STATUS_LABELS, is_participant
-
-BOXES = ("todo", "done", "started", "cc")
-BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
-MAX_PER_PAGE = 100
-
-
-def _iso(value):
-    local = to_local(value)
-    return local.isoformat(timespec="seconds") if local else None
-
-
-def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
-    if box not in BOXES:
-        raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
-    page = max(1, int(page or 1))
-    per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
-    initiator = user_account.alias("initiator")
-    text = (q or "").strip()
-    if box == "started":
-        where = [instance.c.initiator_id == user.id]
-        if text:
-            where.append(instance.c.title.contains(text, autoescape=True))
-        total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
-        rows = conn.execute(
-            select(instance, definition.c.name.label("process_name"))
-            .join(definition, definition.c.id == instance.c.definition_id)
-            .where(*where)
-            .order_by(instance.c.created_at.desc(), instance.c.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        items = [
-            {
-                "instance_id": row.id,
-                "title": row.title,
-                "process": row.process_key,
-                "process_name": row.process_name,
-                "status": row.status,
-                "status_label": STATUS_LABELS.get(row.status, row.status),
-                "current_nodes": row.current_nodes,
-                "priority": row.priority,
-                "created_at": _iso(row.created_at),
-                "ended_at": _iso(row.ended_at),
-            }
-            for row in rows
-        ]
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-    kind = "cc" if box == "cc" else "approve"
-    status = {"todo": ["open"], "done": ["done"], "cc": ["open", "done"]}[box]
-    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
-    base = select(func.count()).select_from(work_item)
-    if text:
-        base = base.join(instance, instance.c.id == work_item.c.instance_id)
-        where.append(instance.c.title.contains(text, autoescape=True))
-    total = conn.execute(base.where(*where)).scalar()
-    order = work_item.c.completed_at.desc() if box == "done" else work_item.c.created_at.desc()
-    rows = conn.execute(
-        select(
-            work_item,
-            instance.c.title,
-            instance.c.status.label("instance_status"),
-            instance.c.priority,
-            instance.c.process_key,
-            definition.c.name.label("process_name"),
-            initiator.c.display_name.label("initiator_name"),
-        )
-        .join(instance, instance.c.id == work_item.c.instance_id)
-        .join(definition, definition.c.id == instance.c.definition_id)
-        .join(initiator, initiator.c.id == instance.c.initiator_id)
-        .where(*where)
-        .order_by(order, work_item.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    now = utcnow()
-    items = []
-    for row in rows:
-        items.append(
-            {
-                "id": row.id,
-                "instance_id": row.instance_id,
-                "title": row.title,
-                "process": row.process_key,
-                "process_name": row.process_name,
-                "node": row.node_id,
-                "node_name": row.node_name,
-                "initiator_name": row.initiator_name,
-                "priority": row.priority,
-                "status": row.status,
-                "decision": row.decision,
-                "opinion": row.opinion,
-                "instance_status": row.instance_status,
-                "instance_status_label": STATUS_LABELS.get(row.instance_status, row.instance_status),
-                "created_at": _iso(row.created_at),
-                "completed_at": _iso(row.completed_at),
-                "due_at": _iso(row.due_at),
-                "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
-                "read": row.read_at is not None if kind == "cc" else None,
-                "note": row.note,
-                "origin": row.origin,
-            }
-        )
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
-def waiting(conn: Connection, user: users.User) -> list[dict]:
-    """My items that wait for someone else (前加签, 委派, 依次 before my turn): not in 待办, not yet 已办."""
-    rows = conn.execute(
-        select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name, work_item.c.note, instance.c.title)
-        .join(instance, instance.c.id == work_item.c.instance_id)
-        .where(
-            work_item.c.assignee_id == user.id,
-            work_item.c.kind == "approve",
-            work_item.c.status == "waiting",
-            instance.c.status == "running",
-        )
-        .order_by(work_item.c.created_at.desc())
-        .limit(50)
-    )
-    return [dict(row._mapping) for row in rows]
-
-
-def counts(conn: Connection, user: users.User) -> dict:
-    by_kind = {
-        f"{kind}:{status}": count
-        for kind, status, count in conn.execute(
-            select(work_item.c.kind, work_item.c.status, func.count())
-            .where(work_item.c.assignee_id == user.id)
-            .group_by(work_item.c.kind, work_item.c.status)
-        )
-    }
-    unread_cc = conn.execute(
-        select(func.count())
-        .select_from(work_item)
-        .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
-    ).scalar()
-    started = conn.execute(
-        select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)
-    ).scalar()
-    return {
-        "todo": by_kind.get("approve:open", 0),
-        "done": by_kind.get("approve:done", 0),
-        "started": started,
-        "cc": unread_cc,
-    }
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
@@ -238,13 +89,15 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "signers": signers,
         "send_back_targets": targets,
         "delegator": delegator,
-        "due_at": _iso(row.due_at),
+        "due_at": local_iso(row.due_at),
         "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
-        "created_at": _iso(row.created_at),
+        "created_at": local_iso(row.created_at),
     }
 
 
 _VERSION_NAME = Prepared(select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id")))
+
+
 _INSTANCE_ITEMS = Prepared(
     select(work_item, user_account.c.display_name, user_account.c.username)
     .join(user_account, user_account.c.id == work_item.c.assignee_id)
@@ -285,9 +138,9 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
             "note": row.note,
             "origin": row.origin,
             "read": row.read_at is not None if row.kind == "cc" else None,
-            "created_at": _iso(row.created_at),
-            "completed_at": _iso(row.completed_at),
-            "due_at": _iso(row.due_at),
+            "created_at": local_iso(row.created_at),
+            "completed_at": local_iso(row.completed_at),
+            "due_at": local_iso(row.due_at),
         }
         for row in items
     ]
@@ -295,7 +148,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         {t.task_spec.name for t in case.workflow.get_tasks(state=TaskState.COMPLETED)} & set(compiled.model.nodes)
     )
     for event in history:
-        event["at"] = _iso(event["at"])
+        event["at"] = local_iso(event["at"])
     initiator = case.initiator
     return {
         "id": inst.id,
@@ -316,8 +169,8 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "actions": actions,
         "completed_nodes": completed,
         "history": history,
-        "created_at": _iso(inst.created_at),
-        "ended_at": _iso(inst.ended_at),
+        "created_at": local_iso(inst.created_at),
+        "ended_at": local_iso(inst.ended_at),
     }
 
 
@@ -334,21 +187,6 @@ def _last_urged(history: list[dict]) -> dict:
             item = event["work_item_id"]
             last[item] = max(last[item], event["at"]) if item in last else event["at"]
     return last
-
-
-# --- the queries the pages and the API ask: each one read transaction ---------------------------------
-
-
-def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
-    """待办 / 已办 / 我发起的 / 抄送我的, a page at a time, optionally only titles containing `q`."""
-    with core.db.read() as conn:
-        return inbox(conn, user, box, q, page, per_page)
-
-
-def item_counts(core, user: users.User) -> dict:
-    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
-    with core.db.read() as conn:
-        return counts(conn, user)
 
 
 def get_work_item(core, user: users.User, item_id: int) -> dict:
@@ -390,3 +228,15 @@ def send_back_targets(core, user: users.User, item_id: int) -> list[dict]:
             return []
         case, _ = kernel.read(core, conn, item.instance_id)
         return routing.send_back_targets(case, kernel.ready_task(case.workflow, item.task_id))
+
+
+def waiting_for(core, user: users.User, instance_id: int) -> list[dict]:
+    """What an instance waits on besides work items: external work, messages, signals, timers (participants
+    and administrators; a finished instance waits on nothing)."""
+    with core.db.read() as conn:
+        if not is_participant(conn, instance_id, user):
+            raise NotFound("申请不存在，或您无权查看")
+        case, inst = kernel.read(core, conn, instance_id)
+    if inst.status != "running":
+        return []
+    return [w.as_dict() for w in waits.waiting(case.workflow, case.model)]

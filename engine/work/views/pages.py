@@ -9,8 +9,9 @@ import logging
 from engine.errors import OaflowError, require_admin
 from engine.notify import delivery, messages, settings
 from engine.org import users
-from engine.work import opinions, worklist
-from engine.work.layout import layout_data
+from engine.work import frame, opinions
+from engine.work.views import detail as details
+from engine.work.views import worklist
 
 log = logging.getLogger("oaflow.work")
 
@@ -22,7 +23,7 @@ def inbox_page(core, user: users.User, box: str, q: str = "", page: int = 1, per
         result = worklist.inbox(conn, user, box, q, page, per_page)
         recallable = _recallable(core, conn, user, result["items"]) if box == "done" else set()
         waiting = worklist.waiting(conn, user) if box == "todo" and page == 1 and not q else []
-        return {"result": result, "recallable": recallable, "waiting": waiting, "layout": layout_data(conn, user)}
+        return {"result": result, "recallable": recallable, "waiting": waiting, "layout": frame.figures(conn, user)}
 
 
 def _recallable(core, conn, user: users.User, items: list[dict]) -> set[int]:
@@ -30,7 +31,7 @@ def _recallable(core, conn, user: users.User, items: list[dict]) -> set[int]:
     for item in items:
         if item["decision"] == "approve" and item["instance_status"] == "running":
             try:
-                if worklist.may_recall(core, conn, user, item["id"]):
+                if details.may_recall(core, conn, user, item["id"]):
                     ids.add(item["id"])
             except OaflowError:  # a listing must not fail because one instance cannot be loaded
                 log.exception("available_actions failed for work item %s", item["id"])
@@ -40,20 +41,20 @@ def _recallable(core, conn, user: users.User, items: list[dict]) -> set[int]:
 def phrases_page(core, user: users.User) -> dict:
     """常用意见: the user's reusable opinions."""
     with core.db.read() as conn:
-        return {"items": opinions.phrases_of(conn, user.id), "layout": layout_data(conn, user)}
+        return {"items": opinions.phrases_of(conn, user.id), "layout": frame.figures(conn, user)}
 
 
 def messages_page(core, user: users.User, unread_only: bool = False, page: int = 1, per_page: int = 20) -> dict:
     """消息 (the bell): the user's messages, a page at a time."""
     with core.db.read() as conn:
         result = messages.inbox(conn, user.id, unread_only, page, per_page)
-        return {"result": result, "layout": layout_data(conn, user)}
+        return {"result": result, "layout": frame.figures(conn, user)}
 
 
 def notification_settings_page(core, user: users.User) -> dict:
     """通知设置: the user's channels and addresses."""
     with core.db.read() as conn:
-        return {"prefs": settings.preferences(conn, user.id), "layout": layout_data(conn, user)}
+        return {"prefs": settings.preferences(conn, user.id), "layout": frame.figures(conn, user)}
 
 
 def failures_page(core, user: users.User) -> dict:
@@ -61,4 +62,4 @@ def failures_page(core, user: users.User) -> dict:
     require_admin(user)
     with core.db.read() as conn:
         items, cfg = delivery.failures(conn), settings.masked_config(conn)
-        return {"items": items, "cfg": cfg, "layout": layout_data(conn, user)}
+        return {"items": items, "cfg": cfg, "layout": frame.figures(conn, user)}

@@ -9,8 +9,8 @@ from engine.errors import Forbidden
 from engine.org import directory, users
 from engine.process import definitions
 from engine.time.working_days import PRIORITIES
+from engine.work import frame
 from engine.work.kernel import routing
-from engine.work.layout import layout_data
 
 
 def startable(core, conn: Connection, user: users.User) -> list[tuple]:
@@ -73,7 +73,7 @@ def start_list_page(core, user: users.User) -> dict:
             }
             for row, compiled in startable(core, conn, user)
         ]
-        layout = layout_data(conn, user)
+        layout = frame.figures(conn, user)
     processes.sort(key=lambda p: (p["category"] == "其他", p["category"], p["name"]))
     return {"processes": processes, "layout": layout}
 
@@ -93,5 +93,5 @@ def start_page(core, user: users.User, key: str) -> dict:
             "schema": schema,
             "users": directory.active_users(conn) if has_user_field else [],
             "priorities": PRIORITIES,
-            "layout": layout_data(conn, user),
+            "layout": frame.figures(conn, user),
         }

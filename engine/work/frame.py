@@ -1,0 +1,72 @@
+"""What the frame of every page shows the signed-in user: the navigation's badge counts (待办, unread 抄送我的),
+the bell's unread count, the administrators' warning about next year's calendar, and the last day the
+calendar knows (due times past it are shown as 未确认).
+
+A page's own query reads them in its transaction (`figures`); a page without one asks `page_figures`.
+Shared by every family that has pages, below them all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.notify import messages
+from engine.org import users
+from engine.store.tables import instance, work_item
+from engine.time import calendar_admin
+from engine.time.office_hours import work_calendar
+
+log = logging.getLogger("oaflow.work")
+
+NONE = {"counts": None, "unread": None, "calendar_warning": None, "calendar_last": ""}
+
+
+def figures(conn: Connection, user: users.User) -> dict:
+    """The frame's figures, inside the caller's read; a figure that fails must not take the page down."""
+    try:
+        last = work_calendar(conn).last
+        return {
+            "counts": counts(conn, user),
+            "unread": messages.unread_count(conn, user.id),
+            "calendar_warning": calendar_admin.warning(conn, date.today()) if user.is_admin else None,
+            "calendar_last": last.isoformat() if last else "",
+        }
+    except Exception:
+        log.exception("the page frame's figures failed for %s", user.username)
+        return dict(NONE)
+
+
+def page_figures(core, user: users.User) -> dict:
+    """The frame's figures for a page whose own query does not bring them (error pages, 月度统计)."""
+    with core.db.read() as conn:
+        return figures(conn, user)
+
+
+def counts(conn: Connection, user: users.User) -> dict:
+    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    by_kind = {
+        f"{kind}:{status}": count
+        for kind, status, count in conn.execute(
+            select(work_item.c.kind, work_item.c.status, func.count())
+            .where(work_item.c.assignee_id == user.id)
+            .group_by(work_item.c.kind, work_item.c.status)
+        )
+    }
+    unread_cc = conn.execute(
+        select(func.count())
+        .select_from(work_item)
+        .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
+    ).scalar()
+    started = conn.execute(
+        select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)
+    ).scalar()
+    return {
+        "todo": by_kind.get("approve:open", 0),
+        "done": by_kind.get("approve:done", 0),
+        "started": started,
+        "cc": unread_cc,
+    }

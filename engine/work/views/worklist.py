@@ -1,0 +1,150 @@
+"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
+
+These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3). The
+functions that take a `conn` are building blocks for other queries (the pages' reads in engine.work.views);
+the ones at the end take the Core and read in one transaction of their own.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.errors import FieldError, InvalidData
+from engine.org import users
+from engine.store.tables import definition, instance, user_account, utcnow, work_item
+from engine.time.working_days import local_iso
+from engine.work import frame
+from engine.work.kernel.case import STATUS_LABELS
+
+BOXES = ("todo", "done", "started", "cc")
+
+
+BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
+
+
+MAX_PER_PAGE = 100
+
+
+def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    if box not in BOXES:
+        raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
+    page = max(1, int(page or 1))
+    per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
+    initiator = user_account.alias("initiator")
+    text = (q or "").strip()
+    if box == "started":
+        where = [instance.c.initiator_id == user.id]
+        if text:
+            where.append(instance.c.title.contains(text, autoescape=True))
+        total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
+        rows = conn.execute(
+            select(instance, definition.c.name.label("process_name"))
+            .join(definition, definition.c.id == instance.c.definition_id)
+            .where(*where)
+            .order_by(instance.c.created_at.desc(), instance.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        items = [
+            {
+                "instance_id": row.id,
+                "title": row.title,
+                "process": row.process_key,
+                "process_name": row.process_name,
+                "status": row.status,
+                "status_label": STATUS_LABELS.get(row.status, row.status),
+                "current_nodes": row.current_nodes,
+                "priority": row.priority,
+                "created_at": local_iso(row.created_at),
+                "ended_at": local_iso(row.ended_at),
+            }
+            for row in rows
+        ]
+        return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+    kind = "cc" if box == "cc" else "approve"
+    status = {"todo": ["open"], "done": ["done"], "cc": ["open", "done"]}[box]
+    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
+    base = select(func.count()).select_from(work_item)
+    if text:
+        base = base.join(instance, instance.c.id == work_item.c.instance_id)
+        where.append(instance.c.title.contains(text, autoescape=True))
+    total = conn.execute(base.where(*where)).scalar()
+    order = work_item.c.completed_at.desc() if box == "done" else work_item.c.created_at.desc()
+    rows = conn.execute(
+        select(
+            work_item,
+            instance.c.title,
+            instance.c.status.label("instance_status"),
+            instance.c.priority,
+            instance.c.process_key,
+            definition.c.name.label("process_name"),
+            initiator.c.display_name.label("initiator_name"),
+        )
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .join(definition, definition.c.id == instance.c.definition_id)
+        .join(initiator, initiator.c.id == instance.c.initiator_id)
+        .where(*where)
+        .order_by(order, work_item.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    now = utcnow()
+    items = []
+    for row in rows:
+        items.append(
+            {
+                "id": row.id,
+                "instance_id": row.instance_id,
+                "title": row.title,
+                "process": row.process_key,
+                "process_name": row.process_name,
+                "node": row.node_id,
+                "node_name": row.node_name,
+                "initiator_name": row.initiator_name,
+                "priority": row.priority,
+                "status": row.status,
+                "decision": row.decision,
+                "opinion": row.opinion,
+                "instance_status": row.instance_status,
+                "instance_status_label": STATUS_LABELS.get(row.instance_status, row.instance_status),
+                "created_at": local_iso(row.created_at),
+                "completed_at": local_iso(row.completed_at),
+                "due_at": local_iso(row.due_at),
+                "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
+                "read": row.read_at is not None if kind == "cc" else None,
+                "note": row.note,
+                "origin": row.origin,
+            }
+        )
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def waiting(conn: Connection, user: users.User) -> list[dict]:
+    """My items that wait for someone else (前加签, 委派, 依次 before my turn): not in 待办, not yet 已办."""
+    rows = conn.execute(
+        select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name, work_item.c.note, instance.c.title)
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .where(
+            work_item.c.assignee_id == user.id,
+            work_item.c.kind == "approve",
+            work_item.c.status == "waiting",
+            instance.c.status == "running",
+        )
+        .order_by(work_item.c.created_at.desc())
+        .limit(50)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+    """待办 / 已办 / 我发起的 / 抄送我的, a page at a time, optionally only titles containing `q`."""
+    with core.db.read() as conn:
+        return inbox(conn, user, box, q, page, per_page)
+
+
+def item_counts(core, user: users.User) -> dict:
+    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    with core.db.read() as conn:
+        return frame.counts(conn, user)
