@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, text, update
 from engine.core import Core
 from engine.org import demo, users
 from engine.process import bpmn, definitions, library
+from engine.process.state import dump_state, load_state
 from engine.store import schema
 from engine.store.tables import instance, user_account, utcnow, work_item
 from engine.time import working_days
@@ -101,9 +102,9 @@ def floor(tmp, backend, url, *, quick, progress):
         workflow = BpmnWorkflow(spec, subprocesses)
         workflow.task_tree.data.update(LEAVE)
         workflow.do_engine_steps()
-        state = bpmn.dump_state(workflow)
+        state = dump_state(workflow)
         for _ in range(2):
-            workflow = bpmn.load_state(state, spec, subprocesses, None)
+            workflow = load_state(state, spec, subprocesses, None)
             workflow.script_engine = _default_engine
             task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
             task.data["approved"] = True
@@ -112,7 +113,7 @@ def floor(tmp, backend, url, *, quick, progress):
             for extra in workflow.get_tasks(state=TaskState.READY, manual=True):  # the 知会 pass-through
                 extra.run()
             workflow.do_engine_steps()
-            state = bpmn.dump_state(workflow)
+            state = dump_state(workflow)
         assert workflow.is_completed()
 
     timed(flow, 20)  # warm up

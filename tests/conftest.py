@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+from support import LEAVE, ApiClient, LeaveFlow, Ops
+from werkzeug.serving import make_server
 
 from engine.core import Core
-from engine.org import demo
+from engine.org import demo, users
 from engine.process import definitions, library
 from engine.store import schema
 from engine.store.database import Database
+from engine.store.tables import definition, event_log, instance, notification, work_item
 from engine.time import working_days
+from webapp import create_app
+
+try:  # optional: the PostgreSQL tests skip without it
+    import psycopg
+except ImportError:  # pragma: no cover
+    psycopg = None
+try:  # optional: the browser tests skip without it
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover
+    sync_playwright = None
 
 # Caches and snapshots check their answers against the database (engine.work.kernel.case.self_check).
 os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-PASSWORD = demo.DEMO_PASSWORD
 
 
 def _pg_admin_url() -> str | None:
@@ -33,9 +47,9 @@ def _pg_admin_url() -> str | None:
     url = os.environ.get("OAFLOW_TEST_PG_URL", DEFAULT_PG)
     if url.lower() in {"", "0", "off", "none"}:
         return None
+    if psycopg is None:
+        return None
     try:
-        import psycopg
-
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=2):
             return url
     except Exception:
@@ -59,8 +73,6 @@ def _seed(url: str) -> None:
 
 class _PgServer:
     def __init__(self, admin_url: str):
-        import psycopg
-
         self.psycopg = psycopg
         self.admin_url = admin_url.replace("postgresql+psycopg://", "postgresql://")
         self.prefix = f"oaflow_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -148,8 +160,6 @@ def core(db_url) -> Core:
 
 @pytest.fixture
 def app(core):
-    from webapp import create_app
-
     application = create_app(core, {"TESTING": True})
     return application
 
@@ -157,22 +167,6 @@ def app(core):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class ApiClient:
-    """A Flask test client that sends one user's bearer token with every call."""
-
-    def __init__(self, client, username: str):
-        self.client = client
-        response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.get_json()
-        self.headers = {"Authorization": "Bearer " + response.get_json()["token"]}
-
-    def get(self, path, **kwargs):
-        return self.client.get(path, headers=self.headers, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.client.post(path, headers=self.headers, **kwargs)
 
 
 @pytest.fixture
@@ -188,15 +182,6 @@ def api(client):
     return for_user
 
 
-LEAVE = {
-    "leave_type": "年假",
-    "start_date": "2026-11-23",
-    "end_date": "2026-11-24",
-    "days": 2,
-    "reason": "回老家探亲",
-}
-
-
 @pytest.fixture
 def leave_data():
     def make(**overrides):
@@ -208,63 +193,19 @@ def leave_data():
 # --- helpers shared by the flow, API, security and concurrency tests ----------------------------
 
 
-class LeaveFlow:
-    """Drive the 请假 process through the REST API as the demo users."""
-
-    def __init__(self, api, leave_data):
-        self.api = api
-        self.leave_data = leave_data
-
-    def start(self, user: str = "zhangsan", *, priority: str | None = None, **overrides) -> dict:
-        body = {"process": "leave", "data": self.leave_data(**overrides)}
-        if priority is not None:
-            body["priority"] = priority
-        response = self.api(user).post("/api/v1/instances", json=body)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    def detail(self, instance_id: int, user: str = "admin") -> dict:
-        response = self.api(user).get(f"/api/v1/instances/{instance_id}")
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-    def open_items(self, instance_id: int) -> list[dict]:
-        """The instance's open approval items (not 知会 copies), in creation order."""
-        return [w for w in self.detail(instance_id)["work_items"] if w["kind"] == "approve" and w["status"] == "open"]
-
-    def my_item(self, user: str, instance_id: int) -> dict:
-        """The one open item `user` holds for this instance, as listed in the user's 待办."""
-        listed = self.api(user).get("/api/v1/work-items?box=todo&per_page=100").get_json()["items"]
-        mine = [item for item in listed if item["instance_id"] == instance_id]
-        assert len(mine) == 1, f"{user} should hold exactly one open item of instance {instance_id}: {listed}"
-        return mine[0]
-
-    def complete(self, user: str, item_id: int, decision: str = "approve", opinion: str | None = "同意", **extra):
-        body = {"decision": decision, **extra}
-        if opinion is not None:
-            body["opinion"] = opinion
-        return self.api(user).post(f"/api/v1/work-items/{item_id}/complete", json=body)
-
-    def decide(self, user: str, instance_id: int, decision: str = "approve", opinion: str | None = "同意") -> dict:
-        """`user` decides the item they hold for this instance; the call must succeed."""
-        item = self.my_item(user, instance_id)
-        response = self.complete(user, item["id"], decision, opinion)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-
 @pytest.fixture
 def leave(api, leave_data) -> LeaveFlow:
     return LeaveFlow(api, leave_data)
 
 
 @pytest.fixture
+def ops(api, core, leave) -> Ops:
+    return Ops(api, core, leave)
+
+
+@pytest.fixture
 def row_counts(core):
     """row_counts() → {"instance": n, "work_item": n, "event": n, "notification": n, "definition": n}"""
-    from sqlalchemy import func, select
-
-    from engine.store.tables import definition, event_log, instance, notification, work_item
-
     tables = (instance, work_item, event_log, notification, definition)
 
     def count() -> dict[str, int]:
@@ -279,8 +220,6 @@ def _remember_password_checks():
     """Every test logs its users in afresh and scrypt costs ~80 ms per check. The demo accounts carry the
     same hashes in every copy of the template, so remember each (hash, password) verdict for the session:
     the answers are unchanged (a wrong password is still checked, and still refused)."""
-    from engine.org import users
-
     original = users.check_password_hash
     verdicts: dict[tuple[str, str], bool] = {}
 
@@ -317,9 +256,7 @@ def _browser_missing(reason: str):
 
 @pytest.fixture
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if sync_playwright is None:
         _browser_missing("playwright is not installed (pip install -e '.[test]')")
     if not os.path.exists(CHROMIUM):
         _browser_missing("Debian's chromium is not installed (apt-get install chromium)")
@@ -331,12 +268,22 @@ def browser():
 
 @pytest.fixture
 def live_url(app):
-    import threading
-
-    from werkzeug.serving import make_server
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def empty_url(backend, tmp_path, request):
+    """A database with no tables yet, for the schema revisions' tests."""
+    if backend == "postgres":
+        server = request.getfixturevalue("pg_server")
+        name = f"{server.prefix}_mig"
+        server._execute(f'CREATE DATABASE "{name}"')
+        url = server.admin_url.rsplit("/", 1)[0] + "/" + name
+        yield url
+        server.drop(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import DeployFailed, DeployProblem, NotFound
 from engine.process import bpmn, forms
 from engine.process.library import is_bpmn
+from engine.process.model import ProcessModel, read_models
 from engine.process.validation.model import check_model
 from engine.process.validation.report import Report
 from engine.process.validation.spiff_messages import spiff_message
@@ -31,7 +32,7 @@ from engine.store.tables import definition, role, user_account, utcnow
 
 @dataclass
 class Bundle:
-    models: list[bpmn.ProcessModel]
+    models: list[ProcessModel]
     trees: dict[str, etree._ElementTree]
     texts: dict[str, str]
     forms: dict[str, dict]
@@ -52,7 +53,7 @@ def read_bundle(
     trees: dict[str, etree._ElementTree] = {}
     texts: dict[str, str] = {}
     form_schemas: dict[str, dict] = dict(fallback_forms or {})
-    models: list[bpmn.ProcessModel] = []
+    models: list[ProcessModel] = []
     broken: set[str] = set()  # files with structural errors: SpiffWorkflow would only add noise about them
 
     if not files:
@@ -72,7 +73,7 @@ def read_bundle(
             report.warnings.extend(changes)
             before = len(report.problems)
             check_structure(tree, name, report)
-            file_models, file_problems = bpmn.read_models(tree, name)
+            file_models, file_problems = read_models(tree, name)
             report.problems.extend(file_problems)
             if len(report.problems) > before:
                 broken.add(name)
@@ -149,7 +150,7 @@ def _called_files(bundle: Bundle, key: str) -> list[str]:
     return needed
 
 
-def _with_called_nodes(bundle: Bundle, model: bpmn.ProcessModel, needed: list[str]) -> bpmn.ProcessModel:
+def _with_called_nodes(bundle: Bundle, model: ProcessModel, needed: list[str]) -> ProcessModel:
     """The model plus the nodes of the processes it calls, so their user tasks get work items too."""
     nodes = dict(model.nodes)
     try:
@@ -163,7 +164,7 @@ def _with_called_nodes(bundle: Bundle, model: bpmn.ProcessModel, needed: list[st
     return dataclasses.replace(model, nodes=nodes)
 
 
-def _content_hash(texts: dict[str, str], form_schemas: dict[str, dict], model: bpmn.ProcessModel) -> str:
+def _content_hash(texts: dict[str, str], form_schemas: dict[str, dict], model: ProcessModel) -> str:
     digest = hashlib.sha256()
     for name in sorted(texts):
         digest.update(name.encode() + b"\0" + texts[name].encode() + b"\0")

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.process.bpmn import Node
+from engine.process.model import Node
 
 SIGN_MODES = {
     "single": "单人审批",

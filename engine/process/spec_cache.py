@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
 from engine.process import bpmn
+from engine.process.model import ProcessModel
 from engine.store.tables import definition
 
 
@@ -24,7 +25,7 @@ class Compiled:
     content_hash: str
     spec: object
     subprocess_specs: dict
-    model: bpmn.ProcessModel
+    model: ProcessModel
     forms: dict[str, dict]
     has_timers: bool = True  # any timer event: instances may have an instance_timer row
 
@@ -72,7 +73,7 @@ class SpecCache:
             content_hash=row.content_hash,
             spec=spec,
             subprocess_specs=subprocess_specs,
-            model=bpmn.ProcessModel.from_json(orjson.loads(row.meta)),
+            model=ProcessModel.from_json(orjson.loads(row.meta)),
             forms=stored["forms"],
             has_timers=_has_timers(spec, subprocess_specs),
         )

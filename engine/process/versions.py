@@ -22,7 +22,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
-from engine.process import bpmn
+from engine.process.model import node_id
+from engine.process.state import REGISTRY
 from engine.store import audit
 from engine.store.tables import definition, instance, user_account
 
@@ -124,16 +125,16 @@ class SpecPair:
 
     @classmethod
     def of(cls, old, new) -> SpecPair:
-        top = SpecDiff(bpmn.REGISTRY, old.spec, new.spec)
+        top = SpecDiff(REGISTRY, old.spec, new.spec)
         subs = {
-            name: SpecDiff(bpmn.REGISTRY, spec, new.subprocess_specs[name]) if name in new.subprocess_specs else None
+            name: SpecDiff(REGISTRY, spec, new.subprocess_specs[name]) if name in new.subprocess_specs else None
             for name, spec in old.subprocess_specs.items()
         }
         return cls(old, new, top, subs)
 
 
 def label(compiled, spec) -> str:
-    ident = bpmn.node_id(spec)
+    ident = node_id(spec)
     node = compiled.model.nodes.get(ident)
     return f"“{node.name}”（{ident}）" if node and node.name and node.name != ident else ident
 

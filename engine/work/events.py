@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.org import users
-from engine.process import bpmn, definitions
+from engine.process import definitions
+from engine.process.model import node_id
 from engine.process.service_tasks import ExternalTask
 from engine.store import audit
 from engine.store.tables import definition, instance
@@ -66,7 +67,7 @@ def complete_external(core, username: str, instance_id: int, element: str, data:
         tasks = [
             t
             for t in case.workflow.get_tasks(state=TaskState.STARTED)
-            if isinstance(t.task_spec, ExternalTask) and bpmn.node_id(t.task_spec) == element
+            if isinstance(t.task_spec, ExternalTask) and node_id(t.task_spec) == element
         ]
         if not tasks:
             raise Conflict(f"该申请没有在节点 {element} 等待的外部任务")

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData, NotFound
 from engine.org import users
-from engine.process import bpmn
 from engine.process.expressions import script_engine
+from engine.process.state import dump_state, load_state
 from engine.process.versions import HARMLESS, SpecPair, definition_row, label, visible
 from engine.store import audit
 from engine.store.tables import instance, work_item
@@ -111,7 +111,7 @@ def _check(inst, pair: SpecPair, workflow=None) -> tuple[list[str], object | Non
     if inst.status != "running":
         return [f"申请{STATUS_LABELS.get(inst.status, inst.status)}，无需迁移"], None, None
     if workflow is None:
-        workflow = bpmn.load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, _ENGINE)
+        workflow = load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, _ENGINE)
     reasons, diffs = _reasons(workflow, pair)
     if reasons:
         return reasons, None, diffs
@@ -119,7 +119,7 @@ def _check(inst, pair: SpecPair, workflow=None) -> tuple[list[str], object | Non
         _apply(workflow, diffs, pair)
         workflow.script_engine = _ENGINE
         run_engine(workflow)
-        bpmn.load_state(bpmn.dump_state(workflow), pair.new.spec, pair.new.subprocess_specs, None)
+        load_state(dump_state(workflow), pair.new.spec, pair.new.subprocess_specs, None)
     except Exception as exc:  # the library leaves tasks it could not align: refuse rather than corrupt
         message = getattr(exc, "message", None) or str(exc)
         return [f"迁移后的状态无法按新版本载入：{message.splitlines()[0] if message else exc!r}"], None, diffs

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from engine.process.bpmn import Node
+from engine.process.model import Node
 from engine.process.policy import NodePolicy, policy_of, problems
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.process.bpmn import Node
+from engine.process.model import Node
 from engine.process.policy import policy_of
 from engine.time.office_hours import OfficeHours, WorkCalendar
 from engine.work.escalation import plan

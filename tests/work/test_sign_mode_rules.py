@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.process.bpmn import Node
+from engine.process.model import Node
 from engine.process.policy import policy_of
 from engine.work.signing import outcome_of
 

@@ -8,8 +8,8 @@ unknown name falls back to the process administrator at run time.
 
 from __future__ import annotations
 
-from engine.process.bpmn import ProcessModel
 from engine.process.expressions import ExpressionError, compile_expression
+from engine.process.model import ProcessModel
 from engine.process.validation.report import Report
 
 # The rule kinds engine/work/assignment.py knows how to resolve.

@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterable
 
 from engine.process import dialect
-from engine.process.bpmn import BPMN_NS, ProcessModel, generated_form_name, local
+from engine.process.bpmn import BPMN_NS, local
 from engine.process.expressions import ExpressionError, compile_script, variable_names
+from engine.process.model import ProcessModel, generated_form_name
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
 

@@ -15,8 +15,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.process import dialect, policy
-from engine.process.bpmn import BPMN_NS, ProcessModel
+from engine.process.bpmn import BPMN_NS
 from engine.process.expressions import ExpressionError, compile_expression, compile_script
+from engine.process.model import ProcessModel
 from engine.process.validation.assignees import check_against_org, check_rule
 from engine.process.validation.elements import process_element
 from engine.process.validation.missing_variables import check_variables

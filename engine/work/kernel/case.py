@@ -24,9 +24,10 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, Forbidden, NotFound, OaflowError
 from engine.notify import outbox
 from engine.org import users
-from engine.process import bpmn
 from engine.process.expressions import ExpressionError, script_engine
+from engine.process.model import ProcessModel
 from engine.process.spec_cache import Compiled
+from engine.process.state import dump_state, load_state
 from engine.store import audit
 from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
@@ -123,7 +124,7 @@ class Case:
     may_have_timer: bool = True
 
     @property
-    def model(self) -> bpmn.ProcessModel:
+    def model(self) -> ProcessModel:
         return self.compiled.model
 
 
@@ -249,7 +250,7 @@ def from_row(core, conn: Connection, inst) -> Case:
     compiled = core.specs.get(conn, inst.definition_id)
     workflow = core.workflows.take(inst.id, inst.version, compiled)
     if workflow is None:
-        workflow = bpmn.load_state(inst.state, compiled.spec, compiled.subprocess_specs, ENGINE)
+        workflow = load_state(inst.state, compiled.spec, compiled.subprocess_specs, ENGINE)
     elif self_check():
         _verify_cached(workflow, inst)
     case = Case(
@@ -273,7 +274,7 @@ def from_row(core, conn: Connection, inst) -> Case:
 
 def _verify_cached(workflow: BpmnWorkflow, inst) -> None:
     """Self-check (tests): a workflow taken from the cache must equal the stored state."""
-    if orjson.loads(bpmn.dump_state(workflow)) != orjson.loads(inst.state):
+    if orjson.loads(dump_state(workflow)) != orjson.loads(inst.state):
         raise AssertionError(f"cached workflow of instance {inst.id} differs from its stored state (v{inst.version})")
 
 
@@ -305,7 +306,7 @@ def save(case: Case) -> None:
     conn = case.conn
     now = utcnow()
     values = {
-        "state": bpmn.dump_state(case.workflow),
+        "state": dump_state(case.workflow),
         "status": case.status,
         "data": orjson.dumps(case.data).decode(),
         "title": case.title,

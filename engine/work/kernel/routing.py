@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData
 from engine.notify import outbox
 from engine.org import users
-from engine.process import bpmn, definitions, forms
+from engine.process import definitions, forms
+from engine.process.model import ProcessModel, node_id
 from engine.process.policy import policy_of
 from engine.store import audit
 from engine.store.fastsql import Prepared
@@ -37,7 +38,7 @@ _INSERT_INSTANCE = Prepared(insert(instance))
 # --- starting ---------------------------------------------------------------------------------------------
 
 
-def may_start(conn: Connection, user: users.User, model: bpmn.ProcessModel) -> bool:
+def may_start(conn: Connection, user: users.User, model: ProcessModel) -> bool:
     """Process property `starters` (e.g. `role:文书, dept:办公室`) limits who may start; default everyone."""
     rules = [r.strip() for r in re.split(r"[;,，；]", model.properties.get("starters", "")) if r.strip()]
     return user.is_admin or users.matches_any(conn, user, rules)
@@ -139,7 +140,7 @@ def advance(case: Case) -> None:
     for _round in range(1000):
         moved = False
         for task in case.workflow.get_tasks(state=TaskState.READY, manual=True):
-            node = case.model.nodes.get(bpmn.node_id(task.task_spec))  # multi-instance children too
+            node = case.model.nodes.get(node_id(task.task_spec))  # multi-instance children too
             if node is None or node.type not in USER_TASK_TYPES:
                 if node is not None and node.cc:
                     items.create_cc(case, node.id, node.name, node.cc)

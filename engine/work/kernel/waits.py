@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine.process import bpmn
+from engine.process.model import ProcessModel, node_id
 from engine.process.service_tasks import ExternalTask
 
 log = logging.getLogger("oaflow.work")
@@ -70,19 +70,19 @@ class Waiting:
         return {"kind": self.kind, "element": self.element, "name": self.name, "detail": self.detail}
 
 
-def waiting(workflow, model: bpmn.ProcessModel) -> list[Waiting]:
+def waiting(workflow, model: ProcessModel) -> list[Waiting]:
     """External work (STARTED), message/signal catches and timers the workflow waits on."""
     result: list[Waiting] = []
     for task in workflow.get_tasks(state=TaskState.STARTED):
         if isinstance(task.task_spec, ExternalTask):
-            element = bpmn.node_id(task.task_spec)
+            element = node_id(task.task_spec)
             node = model.nodes.get(element)
             result.append(Waiting("external", element, node.name if node else element, task.task_spec.handler))
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition_ = getattr(task.task_spec, "event_definition", None)
         if definition_ is None:
             continue
-        element = bpmn.node_id(task.task_spec)
+        element = node_id(task.task_spec)
         node = model.nodes.get(element)
         name = node.name if node else element
         if isinstance(definition_, MessageEventDefinition):

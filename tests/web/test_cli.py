@@ -1,15 +1,13 @@
 """The `oaflow` command as an administrator uses it (SQLite in a temporary data directory)."""
 
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support import DATA
 
 from engine.process import library
 from webapp.cli import main
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture

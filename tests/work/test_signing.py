@@ -9,19 +9,17 @@ work items must agree with the SpiffWorkflow state (engine.consistency.problems)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
+from support import DATA
 
 from engine.errors import Conflict
 from engine.org import users
 from engine.process import definitions
 from engine.store import audit
-from engine.store.tables import user_account, work_item
+from engine.store.tables import instance, user_account, work_item
 from engine.work import consistency, decisions, initiate, retraction, rework
 
-DATA = Path(__file__).parent / "data"
 FILES = ("sign_form.json", "sign_modes.bpmn", "sign_reject.bpmn")
 SIGNERS = ["chenjing", "zhaolei", "wangfang"]
 NAMES = {"chenjing": "陈静", "zhaolei": "赵磊", "wangfang": "王芳", "lisi": "李四", "sunli": "孙丽"}
@@ -96,7 +94,6 @@ class Signing:
         return [(e["type"], e["actor"], e["node"], e["decision"]) for e in self.history(instance_id)]
 
     def status(self, instance_id: int) -> str:
-        from engine.store.tables import instance
 
         with self.core.db.read() as conn:
             return conn.execute(select(instance.c.status).where(instance.c.id == instance_id)).scalar()

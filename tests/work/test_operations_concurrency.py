@@ -11,11 +11,13 @@ import multiprocessing
 import queue
 import random
 import threading
-from pathlib import Path
 
 from sqlalchemy import select
+from support import DATA, ApiClient
 
+from engine.core import Core
 from engine.errors import Conflict
+from engine.errors import Conflict as ProcessConflict
 from engine.process import definitions
 from engine.store.tables import event_log, instance, user_account, work_item
 from engine.work import consistency, initiate
@@ -24,7 +26,6 @@ from engine.work import decisions as deciding
 ROUNDS = 200
 API_ROUNDS = 20
 SIGNERS = ("chenjing", "zhaolei", "wangfang")
-DATA = Path(__file__).parent / "data"
 LOST = "该待办已由他人处理，无需再处理"
 
 
@@ -137,8 +138,6 @@ def race_threads(core, items: dict[str, int], racers: list[str], decisions: dict
 
 def _signer_process(url: str, user: str, jobs, results, barriers) -> None:
     """One signer in its own process with its own Core: for each job, wait for the others, then decide."""
-    from engine.core import Core
-    from engine.errors import Conflict as ProcessConflict
 
     core = Core(url=url)
     try:
@@ -261,7 +260,6 @@ def race_api(tabs: dict, items: dict[str, int], racers: list[str], decisions: di
 
 def test_any_sign_race_through_the_api(app, core):
     """The same race through the REST API: the losers get HTTP 409 with the Chinese message."""
-    from conftest import ApiClient
 
     deploy(core)
     tabs = {user: ApiClient(app.test_client(), user) for user in SIGNERS}

@@ -16,18 +16,15 @@ import base64
 import struct
 import zlib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from support import Ops
 
-from engine.process import definitions
-from engine.store.tables import event_log, instance, notification, user_account, utcnow, work_item
+from engine.store.tables import event_log, utcnow
 from engine.time.working_days import to_local
-from engine.work import consistency, readers
+from engine.work import readers
 from engine.work.views import detail as details
-
-DATA = Path(__file__).parent / "data"
 
 
 def _png(width: int = 1, height: int = 1) -> bytes:
@@ -43,137 +40,6 @@ def _png(width: int = 1, height: int = 1) -> bytes:
 
 PNG = _png(120, 40)
 SIGNATURE = "data:image/png;base64," + base64.b64encode(PNG).decode()
-
-
-class Ops:
-    """REST calls as the demo users; every successful call is followed by the consistency check."""
-
-    def __init__(self, api, core, leave):
-        self.api = api
-        self.core = core
-        self.leave = leave
-
-    # --- setup ---
-
-    def deploy(self, *names: str) -> None:
-        with self.core.db.write() as conn:
-            definitions.deploy(conn, {name: (DATA / name).read_bytes() for name in names}, None)
-
-    def start(self, process: str = "leave", user: str = "zhangsan", **data) -> int:
-        if process == "leave":
-            instance_id = self.leave.start(user, **data)["id"]
-        else:
-            response = self.api(user).post("/api/v1/instances", json={"process": process, "data": data})
-            assert response.status_code == 201, response.get_json()
-            instance_id = response.get_json()["id"]
-        self.check()
-        return instance_id
-
-    # --- the invariant ---
-
-    def check(self) -> None:
-        with self.core.db.read() as conn:
-            ids = [row.id for row in conn.execute(select(instance.c.id))]
-        for instance_id in ids:
-            assert consistency.problems(self.core, instance_id) == [], instance_id
-
-    def snapshot(self) -> tuple:
-        """Everything an operation could change: instances, work items, events, notifications."""
-        with self.core.db.read() as conn:
-            return (
-                [tuple(r) for r in conn.execute(select(instance).order_by(instance.c.id))],
-                [tuple(r) for r in conn.execute(select(work_item).order_by(work_item.c.id))],
-                conn.execute(select(func.count()).select_from(event_log)).scalar(),
-                conn.execute(select(func.count()).select_from(notification)).scalar(),
-            )
-
-    # --- calls ---
-
-    def do(self, user: str, path: str, body: dict | None = None) -> dict:
-        response = self.api(user).post(f"/api/v1{path}", json=body if body is not None else {})
-        assert response.status_code == 200, (path, response.get_json())
-        self.check()
-        return response.get_json()
-
-    def refused(self, user: str, path: str, body: dict | None, status: int, error: str | None = None) -> dict:
-        """The call fails with `status` (and exactly `error`, when given) and changes nothing."""
-        before = self.snapshot()
-        response = self.api(user).post(f"/api/v1{path}", json=body if body is not None else {})
-        assert response.status_code == status, (path, response.get_json())
-        result = response.get_json()
-        if error is not None:
-            assert result["error"] == error
-        assert self.snapshot() == before
-        self.check()
-        return result
-
-    def field_error(self, user: str, path: str, body: dict | None, field: str, message: str | None = None) -> None:
-        result = self.refused(user, path, body, 422)
-        assert [e["field"] for e in result["errors"]] == [field], result
-        if message is not None:
-            assert result["errors"][0]["message"] == message
-
-    def complete(self, user: str, item_id: int, decision="approve", opinion: str | None = "同意", **extra) -> dict:
-        body = {"decision": decision, **extra}
-        if opinion is not None:
-            body["opinion"] = opinion
-        return self.do(user, f"/work-items/{item_id}/complete", body)
-
-    def decide(self, user: str, instance_id: int, decision="approve", opinion: str | None = "同意") -> dict:
-        return self.complete(user, self.mine(user, instance_id), decision, opinion)
-
-    # --- reading ---
-
-    def mine(self, user: str, instance_id: int) -> int:
-        """The id of the one open item `user` holds for the instance (from the user's 待办)."""
-        return self.leave.my_item(user, instance_id)["id"]
-
-    def detail(self, instance_id: int, user: str = "admin") -> dict:
-        return self.leave.detail(instance_id, user)
-
-    def item(self, user: str, item_id: int) -> dict:
-        response = self.api(user).get(f"/api/v1/work-items/{item_id}")
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-    def open_items(self, instance_id: int) -> list[tuple[str, str]]:
-        return [(w["node"], w["assignee"]) for w in self.leave.open_items(instance_id)]
-
-    def items(self, instance_id: int) -> list[tuple]:
-        """(node, assignee, status, decision, note) of every approval item, in creation order."""
-        return [
-            (w["node"], w["assignee"], w["status"], w["decision"], w["note"])
-            for w in self.detail(instance_id)["work_items"]
-            if w["kind"] == "approve"
-        ]
-
-    def history(self, instance_id: int) -> list[dict]:
-        return self.detail(instance_id)["history"]
-
-    def last_event(self, instance_id: int) -> dict:
-        return self.history(instance_id)[-1]
-
-    def status(self, instance_id: int) -> str:
-        return self.detail(instance_id)["status"]
-
-    def todo(self, user: str) -> list[int]:
-        listed = self.api(user).get("/api/v1/work-items?box=todo&per_page=100").get_json()["items"]
-        return [i["instance_id"] for i in listed]
-
-    def notifications(self, user: str, kind: str) -> list[str]:
-        with self.core.db.read() as conn:
-            rows = conn.execute(
-                select(notification.c.title)
-                .join(user_account, user_account.c.id == notification.c.user_id)
-                .where(user_account.c.username == user, notification.c.kind == kind)
-                .order_by(notification.c.id)
-            )
-            return [row.title for row in rows]
-
-
-@pytest.fixture
-def ops(api, core, leave) -> Ops:
-    return Ops(api, core, leave)
 
 
 def walk(ops: Ops, instance_id: int, *approvers: str) -> None:

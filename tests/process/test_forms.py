@@ -10,7 +10,7 @@ import pytest
 from engine.errors import InvalidData
 from engine.process import forms
 
-FORMS = Path(__file__).resolve().parent.parent / "forms"
+FORMS = Path(__file__).resolve().parents[2] / "forms"
 LEAVE_FORM = json.loads((FORMS / "leave_apply.json").read_text(encoding="utf-8"))
 
 SCHEMA = {

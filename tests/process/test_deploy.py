@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support import DATA
 
 from engine.errors import DeployFailed
 from engine.process import definitions, library
-from engine.store.tables import definition
+from engine.store.tables import definition, event_log
 
-DATA = Path(__file__).parent / "data"
 PASSWD = Path("/etc/passwd")
 
 
@@ -133,7 +133,6 @@ def test_changed_form_is_a_new_version(api, leave, core):
 
 
 def test_deploy_is_recorded_in_the_audit_log(api, core):
-    from engine.store.tables import event_log
 
     assert upload(api, simple_bundle()).status_code == 201
     with core.db.read() as conn:

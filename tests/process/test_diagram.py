@@ -11,7 +11,7 @@ from lxml import etree
 from engine.process.bpmn import ProblemError, parse_xml
 from engine.process.diagram import render_svg
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LEAVE = (REPO / "bpmn" / "leave.bpmn").read_bytes()
 SVG = "{http://www.w3.org/2000/svg}"
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
@@ -19,7 +19,7 @@ DC = "{http://www.omg.org/spec/DD/20100524/DC}"
 
 
 def _corpus() -> Path | None:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "bpmn-corpus"
+    beside_repo = Path(__file__).resolve().parents[3] / "shared" / "bpmn-corpus"
     for candidate in (beside_repo, Path("/work/shared/bpmn-corpus")):
         if candidate.is_dir():
             return candidate

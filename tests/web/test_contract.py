@@ -9,7 +9,7 @@ needs seal_type and copies) → 已通过. After every call the work items agree
 from __future__ import annotations
 
 import pytest
-from test_operations import Ops
+from support import Ops
 
 COUNTERSIGN = "Task_countersign"
 
@@ -24,11 +24,6 @@ def contract(**overrides) -> dict:
         "main_terms": "三楼会议室及走廊改造，工期 60 天",
         **overrides,
     }
-
-
-@pytest.fixture
-def ops(api, core, leave) -> Ops:
-    return Ops(api, core, leave)
 
 
 def start(ops: Ops, **overrides) -> int:

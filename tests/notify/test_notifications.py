@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
-from test_calendar import login
+from support import sign_in
 
 from engine.notify import delivery, settings
 from engine.store.tables import notification, notification_delivery, utcnow
@@ -157,7 +157,7 @@ def test_failures_are_retried_with_back_off_then_shown_to_administrators(core, a
     assert [(f["user"], f["status"], f["attempts"]) for f in failures] == [("sunli", "failed", 5)]
     assert "短信" in failures[0]["last_error"]
     assert api("sunli").get("/api/v1/admin/notifications/failures").status_code == 403
-    login(api("admin").client, core, "admin")
+    sign_in(api("admin").client, core, "admin")
     page = api("admin").client.get("/admin/notifications").get_data(as_text=True)
     assert "已放弃" in page and "HTTP 500" in page
 
@@ -185,7 +185,7 @@ def test_the_bell(core, api, leave, client):
     assert sunli.post("/api/v1/notifications/read", json={"ids": [mine]}).get_json() == {"marked": 1, "unread": 0}
 
     leave.start(user="lisi")
-    login(client, core, "sunli")
+    sign_in(client, core, "sunli")
     page = client.get("/inbox/todo").get_data(as_text=True)
     assert "消息" in page and '<span class="count">1</span>' in page.split("消息", 1)[1][:200]
     listing = client.get("/notifications").get_data(as_text=True)
@@ -217,7 +217,7 @@ def test_settings_are_validated_and_only_the_users_own(core, api, client):
     saved = choose(api, "sunli", channels={"email": True}, email="sunli@example.cn")
     assert saved["channels"]["email"] is True
     assert api("lisi").get("/api/v1/me/notification-settings").get_json()["channels"]["email"] is False
-    token = login(client, core, "lisi")
+    token = sign_in(client, core, "lisi")
     response = client.post("/settings/notifications", data={"csrf_token": token, "sms_enabled": "1", "phone": ""})
     assert response.status_code == 422 and "开启短信通知需要填写手机号" in response.get_data(as_text=True)
     response = client.post(

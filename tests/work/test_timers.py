@@ -14,7 +14,8 @@ from sqlalchemy import select
 from engine.process import definitions
 from engine.process.timer_values import quote_bare
 from engine.store.tables import event_log, instance, instance_timer, timer_start, user_account, work_item
-from engine.work import decisions, initiate, timers
+from engine.work import decisions, initiate, suspension, timers
+from schedulers import start_background
 
 SH = ZoneInfo("Asia/Shanghai")
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -179,7 +180,6 @@ def test_intermediate_timer_waits_then_continues(core):
 
 
 def test_suspended_instances_do_not_fire(core):
-    from engine.work import suspension
 
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1H"))
     start = datetime(2025, 11, 3, 9, 0, tzinfo=SH)
@@ -240,7 +240,6 @@ def test_bare_timer_values_are_quoted():
 
 def test_the_scheduler_fires_a_timer_within_seconds(core):
     """The real background scheduler (one-second job): a PT1S timer gives its work item soon after."""
-    from schedulers import start_background
 
     deploy(core, "timer_wait.bpmn", intermediate_bpmn("PT1S"))
     started = initiate.start(core, "zhangsan", "timer_wait", {})

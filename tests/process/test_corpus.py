@@ -7,6 +7,8 @@ is refused with a clear message (file, and line and element where there is one) 
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from corpus import bundle_for, corpus_files, corpus_root, executable_keys, start_and_drive
 from sqlalchemy import select
@@ -89,7 +91,6 @@ def test_rejected_file_is_refused_clearly_and_nothing_is_stored(core, row_counts
 
 @pytest.mark.parametrize("path", REJECTED, ids=[p.name for p in REJECTED])
 def test_rejected_file_through_the_api(api, row_counts, path):
-    import io
 
     before = row_counts()
     files = bundle_for(path)

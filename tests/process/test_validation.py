@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from engine.process import bpmn, definitions, dialect, library
-from engine.process.expressions import ExpressionError, compile_expression
+from engine.process.expressions import ExpressionError, compile_expression, evaluate
+from engine.process.model import read_models
+from webapp.cli import main
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -131,7 +133,6 @@ def test_juel_method_calls_and_beans_are_refused_clearly():
     ],
 )
 def test_the_juel_subset_designers_write(text, names, expected):
-    from engine.process.expressions import evaluate
 
     assert evaluate(text, names) is expected
 
@@ -280,24 +281,23 @@ def test_vendor_assignees_map_to_rules():
         '<userTask id="t2" flowable:assignee="${starter}" flowable:candidateGroups="${group}" />'
         '<userTask id="t3" camunda:assignee="${boss}" />',
     ).replace('<startEvent id="s" />', '<startEvent id="s" flowable:initiator="starter" />')
-    model = bpmn.read_models(bpmn.parse_xml(bpmn_file(body), "t.bpmn"), "t.bpmn")[0][0]
+    model = read_models(bpmn.parse_xml(bpmn_file(body), "t.bpmn"), "t.bpmn")[0][0]
     assert model.nodes["t"].assignee == ["initiator"]
     assert model.nodes["t2"].assignee == ["initiator", "field:group"]
     assert model.nodes["t3"].assignee == ["field:boss"]
 
 
 def test_files_from_other_tools_do_not_deduplicate_approvers():
-    model = bpmn.read_models(bpmn.parse_xml(bpmn_file(SIMPLE), "t.bpmn"), "t.bpmn")[0][0]
+    model = read_models(bpmn.parse_xml(bpmn_file(SIMPLE), "t.bpmn"), "t.bpmn")[0][0]
     assert model.dedupe_approver is False
     leave = library.library_files()["leave.bpmn"]
-    assert bpmn.read_models(bpmn.parse_xml(leave, "leave.bpmn"), "leave.bpmn")[0][0].dedupe_approver is True
+    assert read_models(bpmn.parse_xml(leave, "leave.bpmn"), "leave.bpmn")[0][0].dedupe_approver is True
 
 
 # --- the command line -----------------------------------------------------------------------------------
 
 
 def test_oaflow_validate_prints_errors_and_warnings(tmp_path):
-    from webapp.cli import main
 
     bad = tmp_path / "bad.bpmn"
     bad.write_bytes(bpmn_file(SIMPLE.replace('targetRef="e"', 'targetRef="x"')))

@@ -11,10 +11,11 @@ import holidays
 import pytest
 import time_machine
 from sqlalchemy import select
+from support import sign_in
 
 from engine.errors import Forbidden, InvalidData
 from engine.org import users
-from engine.process.bpmn import Node
+from engine.process.model import Node
 from engine.process.policy import policy_of
 from engine.store.tables import calendar_day, event_log, work_item
 from engine.time import calendar_admin, working_days
@@ -185,23 +186,14 @@ def test_warning_and_unconfirmed_badge_in_the_browser(core, client):
     with time_machine.travel(datetime(2026, 12, 29, 10, 0, tzinfo=SH), tick=False):
         data = {**LEAVE, "start_date": "2027-01-05", "end_date": "2027-01-06"}
         started = initiate.start(core, "zhangsan", "leave", data)
-        login(client, core, "admin")
+        sign_in(client, core, "admin")
         page = client.get("/admin/calendar").get_data(as_text=True)
         assert "尚未导入 2027 年的节假日安排" in page
-        login(client, core, "sunli")
+        sign_in(client, core, "sunli")
         todo = client.get("/inbox/todo").get_data(as_text=True)
         assert "未确认" in todo  # due 2027-01-04, past the known calendar
         assert "尚未导入" not in todo  # the warning is for administrators only
     assert started["status"] == "running"
-
-
-def login(client, core, username: str) -> str:
-    with core.db.read() as conn:
-        user_id = users.find_user(conn, username).id
-    with client.session_transaction() as session:
-        session["uid"] = user_id
-        session["csrf"] = "test-csrf"
-    return "test-csrf"
 
 
 # --- administrators edit the calendar --------------------------------------------------------------------
@@ -297,7 +289,7 @@ def test_import_refuses_bad_entries_and_stores_nothing(core, api):
 
 
 def test_import_as_text_in_the_browser(core, client):
-    token = login(client, core, "admin")
+    token = sign_in(client, core, "admin")
     text = "2027-01-01 至 2027-01-03 休 元旦\n2027-02-06~2027-02-13 休 春节\n2027-02-14 班 春节调休\n"
     response = client.post("/admin/calendar/import", data={"csrf_token": token, "year": "2027", "text": text})
     assert response.status_code == 302
@@ -322,8 +314,8 @@ def test_parse_schedule_errors_name_the_line():
 
 
 def test_calendar_page_for_administrators_only(core, client):
-    login(client, core, "zhangsan")
+    sign_in(client, core, "zhangsan")
     assert client.get("/admin/calendar").status_code == 403
-    login(client, core, "admin")
+    sign_in(client, core, "admin")
     page = client.get("/admin/calendar?year=2025").get_data(as_text=True)
     assert "工作日历 2025" in page and "2025-10-01 国庆节" in page and "2025-10-11 调休上班" in page

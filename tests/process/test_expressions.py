@@ -6,9 +6,10 @@ from __future__ import annotations
 import builtins
 import io
 import time
-from pathlib import Path
 
 import pytest
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from support import DATA
 
 from engine.org import users
 from engine.process import definitions, library
@@ -23,8 +24,6 @@ from engine.process.expressions import (
 )
 from engine.work import initiate
 from engine.work.views import detail as details
-
-DATA = Path(__file__).parent / "data"
 
 # --- accepted ---------------------------------------------------------------------------------------
 
@@ -292,7 +291,6 @@ def no_eval(monkeypatch):
     monkeypatch.setattr(builtins, "eval", forbidden("eval"))
     monkeypatch.setattr(builtins, "exec", forbidden("exec"))
     # The patch is live: SpiffWorkflow's own default environment would hit it.
-    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
     with pytest.raises(AssertionError):
         PythonScriptEngine().environment.evaluate("1 + 1", {})

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
+from support import sign_in
 
 from engine.reports import monthly
 from engine.store import audit
@@ -166,11 +167,9 @@ def test_report_api_page_and_excel(november, api, client):
         sunli = next(r for r in rows[2:] if r[1] == "sunli")
         assert sunli == ("孙丽", "sunli", "业务部", 2, round(73 / 3, 2), 1, 2, 0.6667, 1)
 
-        from test_calendar import login
-
-        login(client, november, "admin")
+        sign_in(client, november, "admin")
         page = client.get("/reports/monthly?month=2025-11").get_data(as_text=True)
         assert "月度统计" in page and "孙丽" in page and "66.7%" in page
         assert client.get("/reports/monthly.xlsx?month=2025-11").status_code == 200
-        login(client, november, "sunli")
+        sign_in(client, november, "sunli")
         assert client.get("/reports/monthly?month=2025-11").status_code == 403

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import insert, select, update
 
 from engine.errors import NotFound
 from engine.org import users
+from engine.store import schema
 from engine.store.tables import delegation, department, role, setting, user_account, user_role, utcnow, work_item
 from engine.work import initiate
 
@@ -111,9 +113,6 @@ def test_every_organisation_table_moves_the_token_and_a_rollback_does_not(core, 
 
 
 def test_migration_0007_down_and_up_again(core):
-    from alembic import command
-
-    from engine.store import schema
 
     with core.db.engine.begin() as connection:
         command.downgrade(schema._config(connection), "0006")

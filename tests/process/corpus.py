@@ -19,6 +19,7 @@ from sqlalchemy import select
 from engine.org import users
 from engine.process import bpmn, definitions, library
 from engine.process.expressions import ExpressionError, compile_expression, variable_names
+from engine.process.model import ProcessModel
 from engine.process.validation import missing_variables
 from engine.store.tables import instance, user_account, work_item
 from engine.work import decisions, events, initiate, timers
@@ -30,7 +31,7 @@ FAR_FUTURE = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=36
 
 
 def corpus_root() -> Path | None:
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     for candidate in (here.parent / "shared" / "bpmn-corpus", Path("/work/shared/bpmn-corpus")):
         if (candidate / "manifest.csv").is_file():
             return candidate
@@ -113,7 +114,7 @@ def form_data(schema: dict | None, policy: int) -> dict:
     return data
 
 
-def condition_variables(model: bpmn.ProcessModel, policy: int) -> dict:
+def condition_variables(model: ProcessModel, policy: int) -> dict:
     """Values for every variable the model's expressions read: what external work may have to supply."""
     values = {}
     for _element, _line, kind, text in model.expressions:

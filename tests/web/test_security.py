@@ -3,12 +3,14 @@ further than a form field."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
+from engine.process import library
 from engine.store.tables import instance, user_account
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -220,9 +222,6 @@ def test_open_item_of_a_withdrawn_instance_is_409(leave, core, row_counts):
 
 @pytest.mark.parametrize("user", ["zhangsan", "sunli", "zhengqiang"])
 def test_only_admins_may_deploy(api, row_counts, user):
-    import io
-
-    from engine.process import library
 
     files = library.library_files()
     changed = files["leave.bpmn"].replace(b"days &gt; 3", b"days &gt; 0")

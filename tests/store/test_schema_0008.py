@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from test_migration_0004 import empty_url  # noqa: F401 (the fixture)
 
 from engine.store import schema
 from engine.store.database import Database
@@ -35,7 +34,7 @@ ROWS = [
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_old_todo_messages_get_their_work_item(empty_url):  # noqa: F811
+def test_old_todo_messages_get_their_work_item(empty_url):
     db = Database(empty_url)
     try:
         schema.upgrade(db, "0007")

@@ -4,23 +4,11 @@ outbox must not e-mail them now; and the migration goes down again cleanly."""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect, select, text
 
 from engine.store import schema
 from engine.store.database import Database
-
-
-@pytest.fixture
-def empty_url(backend, tmp_path, request):
-    if backend == "postgres":
-        server = request.getfixturevalue("pg_server")
-        name = f"{server.prefix}_mig"
-        server._execute(f'CREATE DATABASE "{name}"')
-        url = server.admin_url.rsplit("/", 1)[0] + "/" + name
-        yield url
-        server.drop(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -49,8 +37,6 @@ def test_upgrade_keeps_old_messages_out_of_the_outbox(empty_url):
         tables = set(inspect(db.engine).get_table_names())
         assert {"notification_delivery", "notification_pref", "suspension", "instance_timer", "monthly_stat"} <= tables
         schema.upgrade(db, "0004")
-        from alembic import command
-
         with db.engine.begin() as connection:
             command.downgrade(schema._config(connection), "0003")
         tables = set(inspect(db.engine).get_table_names())

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 import psycopg
 import pytest
 from sqlalchemy import select, text, update
 
 from engine.core import Core
 from engine.store import database as dbmod
-from engine.store.database import after_commit
-from engine.store.tables import user_account
+from engine.store.database import Database, ReadOnly, after_commit
+from engine.store.fastsql import Prepared
+from engine.store.sqlite_checkpoint import THREAD_NAME
+from engine.store.tables import setting, user_account
 
 
 def test_after_commit_runs_only_once_the_transaction_committed(core):
@@ -49,8 +55,6 @@ def test_a_pooled_connection_killed_while_idle_is_replaced(pg_server, monkeypatc
 
 
 def test_reading_connections_refuse_to_write(core):
-    from engine.store.database import ReadOnly
-    from engine.store.fastsql import Prepared
 
     statement = update(user_account).where(user_account.c.username == "lisi").values(title="专员")
     for opened in (core.db.read, core.db.lookup):
@@ -64,11 +68,6 @@ def test_reading_connections_refuse_to_write(core):
 
 def test_sqlite_write_ahead_log_is_copied_back_by_the_background_thread(tmp_path):
     """Commands no longer pay for checkpoints: a thread copies the log into the database file."""
-    import os
-    import time
-
-    from engine.store.database import Database
-    from engine.store.tables import setting
 
     path = tmp_path / "checkpoint.sqlite3"
     running = _checkpointers()  # other tests' databases may still have theirs
@@ -93,8 +92,5 @@ def test_sqlite_write_ahead_log_is_copied_back_by_the_background_thread(tmp_path
 
 
 def _checkpointers() -> int:
-    import threading
-
-    from engine.store.sqlite_checkpoint import THREAD_NAME
 
     return sum(1 for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive())

@@ -9,11 +9,12 @@ from functools import partial
 import pytest
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
+from support import ApiClient
 
 from engine.errors import Conflict
 from engine.org import users
-from engine.process import bpmn
 from engine.process.expressions import script_engine
+from engine.process.state import load_state
 from engine.store.tables import event_log, instance, user_account, work_item
 from engine.work import decisions, initiate
 from engine.work.kernel import case as kernel
@@ -68,7 +69,7 @@ def state(core, instance_id: int):
     with core.db.read() as conn:
         row = conn.execute(select(instance).where(instance.c.id == instance_id)).one()
         compiled = core.specs.get(conn, row.definition_id)
-    workflow = bpmn.load_state(row.state, compiled.spec, compiled.subprocess_specs, script_engine())
+    workflow = load_state(row.state, compiled.spec, compiled.subprocess_specs, script_engine())
     user_tasks = [t for t in workflow.get_tasks() if t.task_spec.name.startswith("Task_") and t.task_spec.manual]
     ready = sorted((t.task_spec.name, str(t.id)) for t in user_tasks if t.state == TaskState.READY)
     completed = sorted(t.task_spec.name for t in user_tasks if t.state == TaskState.COMPLETED)
@@ -140,7 +141,6 @@ def submit(tab, item_id: int) -> dict:
 
 
 def test_concurrent_completion_through_the_api(app, core):
-    from conftest import ApiClient
 
     starter = ApiClient(app.test_client(), "zhangsan")
     for _round in range(10):
@@ -202,7 +202,6 @@ def test_role_with_two_members_first_decision_wins(core, two_general_managers):
 
 
 def test_role_with_two_members_reject_cancels_the_other(core, two_general_managers, app):
-    from conftest import ApiClient
 
     instance_id = at_general_manager_step(core)
     by_user = {i.username: i.id for i in open_items(core, instance_id)}

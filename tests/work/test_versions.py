@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
+from support import DATA, log_in
 
 from engine.errors import NotFound
 from engine.process import definitions, library, versions
 from engine.store.tables import definition, event_log, instance, work_item
 from engine.work import consistency, deployment, initiate, migration, rework
+from webapp.cli import main
 
 HR_STEP = """    <bpmn:userTask id="Task_hr_record" name="人事部备案">
       <bpmn:extensionElements>
@@ -134,15 +137,13 @@ def test_every_version_has_its_diagram(api, core):
 
 
 def _simple() -> bytes:
-    from pathlib import Path
 
-    return (Path(__file__).parent / "data" / "simple.bpmn").read_bytes()
+    return (DATA / "simple.bpmn").read_bytes()
 
 
 def _simple_form() -> bytes:
-    from pathlib import Path
 
-    return (Path(__file__).parent / "data" / "simple_form.json").read_bytes()
+    return (DATA / "simple_form.json").read_bytes()
 
 
 # --- migration -------------------------------------------------------------------------------------------
@@ -253,25 +254,14 @@ def test_migrated_instance_state_is_unchanged_for_ended_instances(leave, core):
 # --- the admin pages -------------------------------------------------------------------------------------
 
 
-def login(client, username: str = "admin") -> str:
-    from conftest import PASSWORD
-
-    client.get("/login")
-    with client.session_transaction() as session:
-        token = session["csrf"]
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    with client.session_transaction() as session:
-        return session["csrf"]
-
-
 def test_admin_pages_are_for_administrators_only(client):
-    login(client, "zhangsan")
+    log_in(client, "zhangsan")
     assert client.get("/admin/processes").status_code == 403
     assert "流程管理" not in client.get("/inbox/todo").get_data(as_text=True)
 
 
 def test_upload_page_shows_errors_inline_and_stores_nothing(client, row_counts):
-    csrf = login(client)
+    csrf = log_in(client)
     assert "流程管理" in client.get("/inbox/todo").get_data(as_text=True)
     before = row_counts()
     bad = _simple().replace(b'targetRef="EndEvent_1"', b'targetRef="Nowhere"')
@@ -287,7 +277,7 @@ def test_upload_page_shows_errors_inline_and_stores_nothing(client, row_counts):
 
 
 def test_upload_page_validates_then_deploys(client, core):
-    csrf = login(client)
+    csrf = log_in(client)
     files = [(io.BytesIO(_simple()), "simple.bpmn"), (io.BytesIO(_simple_form()), "simple_form.json")]
     response = client.post(
         "/admin/processes",
@@ -307,7 +297,7 @@ def test_upload_page_validates_then_deploys(client, core):
 
 
 def test_versions_page_diff_and_migration_through_the_browser(client, leave, core):
-    csrf = login(client)
+    csrf = log_in(client)
     waiting = leave.start()["id"]
     deploy_v2(core)
     page = client.get("/admin/processes/leave").get_data(as_text=True)
@@ -331,7 +321,7 @@ def test_versions_page_diff_and_migration_through_the_browser(client, leave, cor
 
 
 def test_version_page_shows_the_diagram_or_says_there_is_none(client, core):
-    login(client)
+    log_in(client)
     page = client.get("/admin/processes/leave/versions/1").get_data(as_text=True)
     assert "<svg" in page
     with core.db.write() as conn:
@@ -344,15 +334,12 @@ def test_instance_page_of_a_file_without_di_says_so(client, core):
     with core.db.write() as conn:
         definitions.deploy(conn, {"simple.bpmn": _simple(), "simple_form.json": _simple_form()}, None)
     started = initiate.start(core, "zhangsan", "simple", {"subject": "打印机", "amount": 10})
-    login(client, "zhangsan")
+    log_in(client, "zhangsan")
     page = client.get(f"/instances/{started['id']}").get_data(as_text=True)
     assert "没有图形信息（BPMN DI），无法绘制流程图" in page
 
 
 def test_oaflow_migrate_command(db_url, core, leave):
-    from click.testing import CliRunner
-
-    from webapp.cli import main
 
     waiting = leave.start()["id"]
     deploy_v2(core)
