@@ -108,6 +108,7 @@ def _problem(file, line, element, message) -> ProblemError:
 
 
 def local(tag) -> str:
+    """An element's tag without its namespace; "" for comments and processing instructions."""
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 

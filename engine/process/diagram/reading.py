@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from engine.process.bpmn import local
 from engine.process.diagram.geometry import Box, Point
 
 MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -59,11 +60,6 @@ class Shape:
     expanded: bool
     horizontal: bool
     name: str
-
-
-def local(tag: object) -> str:
-    # Comments and processing instructions have a non-string tag; they are never a kind we draw.
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
 def index_model(root: etree._Element) -> dict[str, etree._Element]:
