@@ -2,21 +2,24 @@
 number of scheduler processes can run (APScheduler's job store is never shared, DESIGN §8).
 
 Jobs: the deadline sweep (every minute), BPMN timers (every second, so a timer fires within 2 s of its
-time), notification delivery (every 15 s) and the monthly statistics snapshots (the 28th and the last
-day of each month, §五 2.7). Each job claims its rows with row locks, so running it in several
-processes at once does each piece of work once.
+time), notification delivery (every 15 s), the monthly statistics snapshots (the 28th and the last
+day of each month, §五 2.7) and the daily backup (asked every 5 minutes; made once a day from
+OAFLOW_BACKUP_AT on). Each job claims its rows with row locks (the backup: its day), so running it in
+several processes at once does each piece of work once.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.notify import delivery
 from engine.reports import monthly
+from engine.store import backup_daily
 from engine.work import deadlines, timers
 
 log = logging.getLogger("oaflow.scheduler")
@@ -64,7 +67,17 @@ def monthly_snapshot(core, snapshot: str) -> None:
         log.exception("monthly statistics snapshot failed")
 
 
+def daily_backup(core, settings: backup_daily.DailySettings) -> None:
+    try:
+        result = backup_daily.run_daily(core, datetime.now(ZoneInfo(TZ)), settings)
+        if result is not None:
+            log.info("daily backup: %s (%s, %.1f s)", result.path, result.size, result.seconds)
+    except Exception:  # retried by this or another scheduler half an hour later
+        log.exception("daily backup failed")
+
+
 def _configure(scheduler, core):
+    backup_settings = backup_daily.daily_settings(core)  # a wrong OAFLOW_BACKUP_* stops the start
     now = datetime.now(scheduler.timezone)
     common = dict(args=[core], max_instances=1, coalesce=True, replace_existing=True)
     scheduler.add_job(deadline_sweep, "interval", minutes=1, id="deadline_sweep", next_run_time=now, **common)
@@ -98,6 +111,18 @@ def _configure(scheduler, core):
         coalesce=True,
         replace_existing=True,
     )
+    if backup_settings is not None:  # OAFLOW_BACKUP_KEEP=0 turns it off
+        scheduler.add_job(
+            daily_backup,
+            "interval",
+            minutes=5,
+            id="daily_backup",
+            args=[core, backup_settings],
+            next_run_time=now + timedelta(minutes=1),  # not in the middle of starting up
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
     return scheduler
 
 

@@ -1,4 +1,5 @@
-"""The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create.
+"""The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create,
+backup, restore.
 
 Messages are in Chinese (the users' language) and say what to do next when something fails.
 """
@@ -10,7 +11,6 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 
 import click
 from waitress import serve
@@ -25,31 +25,8 @@ from engine.work import deployment, migration
 from schedulers import run_blocking, start_background
 from webapp import create_app
 
-
-def _step(number: int, total: int, text: str) -> float:
-    click.echo(f"[{number}/{total}] {text}…", nl=False)
-    return time.perf_counter()
-
-
-def _done(started: float, extra: str = "") -> None:
-    click.echo(f" 完成（{(time.perf_counter() - started) * 1000:.0f} ms）{extra}")
-
-
-def _core(data_dir: str | None) -> Core:
-    if data_dir:
-        os.environ["OAFLOW_DATA_DIR"] = str(Path(data_dir).resolve())
-    try:
-        return Core()
-    except Exception as exc:  # a bad URL, a driver that is not installed …
-        raise click.ClickException(
-            f"无法连接数据库：{exc}\n"
-            "请检查 OAFLOW_DATABASE_URL；使用 PostgreSQL 需先安装：pip install 'oaflow[postgres]'"
-        ) from None
-
-
-def _describe_db(core: Core) -> str:
-    url = core.db.engine.url
-    return f"SQLite {url.database}" if core.db.is_sqlite else f"PostgreSQL {url.host}:{url.port}/{url.database}"
+from .cli_backup import backup_command, restore_command
+from .cli_support import describe_db, done, open_core, step
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,28 +48,28 @@ def db() -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data 或 OAFLOW_DATA_DIR）")
 def db_upgrade(data_dir: str | None) -> None:
     """把数据库升级到最新结构（Alembic 迁移）。"""
-    core = _core(data_dir)
-    started = _step(1, 1, f"升级数据库 {_describe_db(core)}")
+    core = open_core(data_dir)
+    started = step(1, 1, f"升级数据库 {describe_db(core)}")
     schema.upgrade(core.db)
-    _done(started, f"当前版本 {schema.current_revision(core.db)}")
+    done(started, f"当前版本 {schema.current_revision(core.db)}")
 
 
 def _prepare(core: Core, *, with_demo: bool) -> None:
     total = 4 if with_demo else 2
-    started = _step(1, total, f"创建或升级数据库 {_describe_db(core)}")
+    started = step(1, total, f"创建或升级数据库 {describe_db(core)}")
     schema.upgrade(core.db)
-    _done(started)
-    started = _step(2, total, "载入工作日历（法定节假日与调休）")
+    done(started)
+    started = step(2, total, "载入工作日历（法定节假日与调休）")
     added, first, last = working_days.seed(core)
-    _done(started, f"新增 {added} 天，覆盖 {first} 至 {last}")
+    done(started, f"新增 {added} 天，覆盖 {first} 至 {last}")
     if not with_demo:
         return
-    started = _step(3, total, "创建示例单位与演示账号")
+    started = step(3, total, "创建示例单位与演示账号")
     created = demo.set_up(core)
-    _done(started, "" if created else "（已存在，未改动）")
-    started = _step(4, total, "部署流程库 bpmn/ 与表单 forms/")
+    done(started, "" if created else "（已存在，未改动）")
+    started = step(4, total, "部署流程库 bpmn/ 与表单 forms/")
     results = deployment.deploy(core, None, library.library_files())["processes"]
-    _done(started)
+    done(started)
     for item in results:
         state = "新版本" if item["created"] else "未变化"
         click.echo(f"      {item['name']}（{item['process']}）第 {item['version']} 版 — {state}")
@@ -114,7 +91,10 @@ def _check_port(host: str, port: int) -> None:
 def _serve(core: Core, host: str, port: int, *, scheduler: bool, threads: int) -> None:
     _check_port(host, port)
     app = create_app(core)
-    background = start_background(core) if scheduler else None
+    try:
+        background = start_background(core) if scheduler else None
+    except OaflowError as exc:  # a wrong OAFLOW_BACKUP_* setting
+        raise click.ClickException(exc.message) from None
     click.echo(f"\n  oaflow 已启动：http://{host}:{port}/   （按 Ctrl+C 停止）\n")
     try:
         serve(app, host=host, port=port, threads=threads, ident="oaflow", _quiet=True)
@@ -130,7 +110,7 @@ def _serve(core: Core, host: str, port: int, *, scheduler: bool, threads: int) -
 @click.option("--prepare-only", is_flag=True, help="只准备数据库与演示数据，不启动服务")
 def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool) -> None:
     """准备演示数据（示例单位、账号、流程）并启动 Web 与定时任务。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     _prepare(core, with_demo=True)
     click.echo(f"\n演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
     for username, name, title in demo.accounts():
@@ -154,7 +134,7 @@ def demo_command(host: str, port: int, data_dir: str | None, prepare_only: bool)
 @click.option("--no-scheduler", is_flag=True, help="不在本进程运行定时任务（多进程部署时另起 oaflow scheduler）")
 def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_scheduler: bool) -> None:
     """启动 Web 服务（不创建演示数据）。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     if schema.current_revision(core.db) != schema.head_revision():
         raise click.ClickException("数据库结构不是最新：请先运行 oaflow db upgrade")
     _serve(core, host, port, scheduler=not no_scheduler, threads=threads)
@@ -164,9 +144,12 @@ def serve_command(host: str, port: int, data_dir: str | None, threads: int, no_s
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def scheduler_command(data_dir: str | None) -> None:
     """只运行定时任务（与多个 Web 进程配合部署）。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     click.echo("定时任务已启动（按 Ctrl+C 停止）")
-    run_blocking(core)
+    try:
+        run_blocking(core)
+    except OaflowError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 def _print_problems(problems) -> None:
@@ -184,7 +167,7 @@ def validate_command(paths, data_dir: str | None) -> None:
     files = library.read_paths(paths)
     click.echo(f"校验 {len(files)} 个文件…", err=True)
     if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
-        bundle = deployment.validate(_core(data_dir), None, files)
+        bundle = deployment.validate(open_core(data_dir), None, files)
     else:
         bundle = definitions.read_bundle(files)
     _print_problems(bundle.problems)
@@ -201,7 +184,7 @@ def validate_command(paths, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def deploy_command(paths, data_dir: str | None) -> None:
     """部署 BPMN 与表单文件（内容未变的流程不会产生新版本）。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     files = library.read_paths(paths)
     click.echo(f"部署 {len(files)} 个文件：{', '.join(files)}")
     try:
@@ -222,7 +205,7 @@ def deploy_command(paths, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def versions_command(key: str, data_dir: str | None) -> None:
     """列出流程的全部版本及各状态的实例数。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     try:
         items = deployment.list_versions(core, None, key)
     except OaflowError as exc:
@@ -243,7 +226,7 @@ def versions_command(key: str, data_dir: str | None) -> None:
 @click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
 def migrate_command(key, from_version, to_version, instance_ids, dry_run, username, data_dir) -> None:
     """把审批中的实例迁移到另一个版本：安全的迁移，不安全的列出原因。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     ids = list(instance_ids) or None
     action = migration.dry_run if dry_run else migration.migrate
     started = time.perf_counter()
@@ -275,7 +258,7 @@ def user() -> None:
 @click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="至少 8 个字符")
 def user_create(username, display_name, department, roles, admin, email, data_dir, password) -> None:
     """创建账号（密码只保存加盐哈希）。"""
-    core = _core(data_dir)
+    core = open_core(data_dir)
     try:
         created = accounts.create_account(
             core,
@@ -290,6 +273,10 @@ def user_create(username, display_name, department, roles, admin, email, data_di
     except InvalidData as exc:
         raise click.ClickException("；".join(e.message for e in exc.errors)) from None
     click.echo(f"已创建账号 {created.username}（{created.display_name}）{'，管理员' if admin else ''}")
+
+
+main.add_command(backup_command)
+main.add_command(restore_command)
 
 
 if __name__ == "__main__":
