@@ -13,7 +13,7 @@ sets, IN lists expanded per call, execution options) go to SQLAlchemy unchanged.
 from __future__ import annotations
 
 import threading
-from collections import namedtuple
+from operator import itemgetter
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
@@ -180,14 +180,27 @@ class _Result:
         return (self._pk,)
 
 
-class _Row:
-    """Mixin for result rows: attribute and index access like SQLAlchemy's Row, plus `_mapping`."""
+class _Row(tuple):
+    """Result rows: index and attribute access like SQLAlchemy's Row, plus `_mapping`. Built by hand
+    rather than with collections.namedtuple, which compiles its constructor with eval: the engine never
+    reaches eval or exec (tests/process/test_expressions.py)."""
 
     __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    @classmethod
+    def _make(cls, values):
+        return tuple.__new__(cls, values)
+
+    def _asdict(self) -> dict:
+        return dict(zip(self._fields, self, strict=True))
 
     @property
     def _mapping(self) -> dict:
         return self._asdict()
+
+    def __repr__(self) -> str:
+        return "Row(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True)) + ")"
 
 
 _ROW_CLASSES: dict[tuple[str, ...], type] = {}
@@ -198,8 +211,8 @@ def _row_class(names: tuple[str, ...]) -> type:
     with _ROW_LOCK:
         cls = _ROW_CLASSES.get(names)
         if cls is None:
-            base = namedtuple("Row", names)
-            cls = _ROW_CLASSES[names] = type("Row", (_Row, base), {"__slots__": ()})
+            fields = {name: property(itemgetter(index)) for index, name in enumerate(names)}
+            cls = _ROW_CLASSES[names] = type("Row", (_Row,), {"__slots__": (), "_fields": names, **fields})
         return cls
 
 
