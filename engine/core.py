@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-
-from sqlalchemy import insert, select
-
 from engine.process.spec_cache import SpecCache
+from engine.store import signing_key
 from engine.store.database import Database
-from engine.store.tables import setting
 from engine.work.cache import WorkflowCache
 
 
@@ -20,14 +15,6 @@ class Core:
         self.workflows = WorkflowCache()
 
     def secret_key(self) -> str:
-        """The key that signs sessions and API tokens: one for every process sharing the database, so both
-        work behind a load balancer (made once, kept in `setting`); OAFLOW_SECRET_KEY overrides it."""
-        configured = os.environ.get("OAFLOW_SECRET_KEY")
-        if configured:
-            return configured
-        with self.db.write() as conn:
-            value = conn.execute(select(setting.c.value).where(setting.c.key == "secret_key")).scalar()
-            if value is None:
-                value = secrets.token_urlsafe(48)
-                conn.execute(insert(setting).values(key="secret_key", value=value))
-        return value
+        """The key that signs browser cookies: OAFLOW_SECRET_KEY, else `secret.key` in the data directory
+        (made on first start, never kept in the database), one for every process on the host."""
+        return signing_key.load(self.db)

@@ -33,6 +33,16 @@ class Unauthorized(OaflowError):
     status = 401
 
 
+class TooManyAttempts(OaflowError):
+    """Sign-in refused without checking the password: too many failures; `retry_after` seconds to wait."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 ADMIN_ONLY = "只有管理员可以执行此操作"
 
 

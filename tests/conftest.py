@@ -38,6 +38,9 @@ except ImportError:  # pragma: no cover
 
 # Caches and snapshots check their answers against the database (engine.work.kernel.case.self_check).
 os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
+# The cookie signing key: given, so no test writes secret.key into the working directory's ./oaflow-data
+# (tests/store/test_signing_key.py removes it to test the file).
+os.environ.setdefault("OAFLOW_SECRET_KEY", "oaflow-tests-" + uuid.uuid4().hex)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 

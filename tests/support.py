@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine.org import demo, users
+from engine.org import accounts, demo, sessions
 from engine.process import definitions
 from engine.store.tables import event_log, instance, notification, user_account, work_item
 from engine.work import consistency
@@ -214,10 +214,9 @@ class Ops:
 
 def sign_in(client, core, username: str) -> str:
     """A browser session for `username` without the login form (its CSRF token is "test-csrf")."""
-    with core.db.read() as conn:
-        user_id = users.find_user(conn, username).id
+    secret = accounts.start_session(core, username, kind=sessions.WEB)
     with client.session_transaction() as session:
-        session["uid"] = user_id
+        session["sid"] = secret
         session["csrf"] = "test-csrf"
     return "test-csrf"
 

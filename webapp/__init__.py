@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, g, jsonify, request
 
 from engine.core import Core
-from engine.errors import DeployFailed, InvalidData, OaflowError
+from engine.errors import DeployFailed, InvalidData, OaflowError, TooManyAttempts
 
 from . import (
     api,
@@ -65,7 +67,9 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_AS_ASCII=False,
-        TOKEN_MAX_AGE=12 * 3600,
+        TOKEN_MAX_AGE=12 * 3600,  # seconds an API token lasts
+        SESSION_MAX_AGE=7 * 24 * 3600,  # seconds a browser session lasts at most (closing the browser ends it)
+        TRUSTED_PROXIES=int(os.environ.get("OAFLOW_TRUSTED_PROXIES") or 0),  # reverse proxies in front
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # form properties keep their order: it is the field order
@@ -85,8 +89,14 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
                 body["errors"] = [e.as_dict() for e in exc.errors]
             if isinstance(exc, DeployFailed):
                 body["errors"] = [p.as_dict() for p in exc.problems]
-            return jsonify(body), exc.status
-        return layout.error_page(exc.message, exc.status)
+            response = jsonify(body)
+        else:
+            response = layout.error_page(exc.message, exc.status)
+        response = app.make_response(response)
+        response.status_code = exc.status
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(404)
     def _not_found(_exc):

@@ -7,8 +7,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import FieldError, InvalidData, Unauthorized
-from engine.org import accounts
+from engine.errors import FieldError, InvalidData
 from engine.work import decisions, deployment, initiate
 from engine.work.views import detail as details
 from engine.work.views import start as starting
@@ -32,11 +31,17 @@ def openapi():
 
 @bp.post("/auth/token")
 def token():
-    body = request.get_json(silent=True) or {}
-    user = accounts.sign_in(_core(), str(body.get("username", "")), str(body.get("password", "")))
-    if user is None:
-        raise Unauthorized("用户名或密码错误")
-    return jsonify({"token": auth.issue_token(user), "token_type": "Bearer", "user": user.as_dict()})
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    signed = auth.issue_token(body.get("username"), body.get("password"))
+    return jsonify({"token": signed.secret, "token_type": "Bearer", "user": signed.user.as_dict()})
+
+
+@bp.delete("/auth/token")
+@auth.api_login_required
+def revoke_token():
+    auth.revoke_token()
+    return "", 204
 
 
 @bp.get("/me")
@@ -44,6 +49,14 @@ def token():
 def me():
     counts = worklist.item_counts(_core(), g.user)
     return jsonify({"user": {**g.user.as_dict(), "is_admin": g.user.is_admin}, "counts": counts})
+
+
+@bp.post("/me/password")
+@auth.api_login_required
+def change_password():
+    body = json_body()
+    ended = auth.change_password(body.get("old_password"), body.get("new_password"))
+    return jsonify({"message": f"密码已修改；其他 {ended} 处登录与令牌已失效", "ended": ended})
 
 
 @bp.get("/processes")

@@ -1,5 +1,5 @@
 """The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create,
-backup, restore.
+user deactivate, backup, restore.
 
 Messages are in Chinese (the users' language) and say what to do next when something fails.
 """
@@ -273,6 +273,19 @@ def user_create(username, display_name, department, roles, admin, email, data_di
     except InvalidData as exc:
         raise click.ClickException("；".join(e.message for e in exc.errors)) from None
     click.echo(f"已创建账号 {created.username}（{created.display_name}）{'，管理员' if admin else ''}")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def user_deactivate(username, data_dir) -> None:
+    """停用账号：不能再登录，已有的登录与 API 令牌立即失效。"""
+    core = open_core(data_dir)
+    try:
+        ended = accounts.deactivate(core, username)
+    except OaflowError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已停用账号 {username}，结束了 {ended} 处登录与令牌")
 
 
 main.add_command(backup_command)

@@ -299,6 +299,18 @@ EN = {
     ),
     "返回待办": "Back to my tasks",
     "返回登录": "Back to login",
+    # 修改密码
+    "修改密码": "Change password",
+    "原密码": "Current password",
+    "新密码": "New password",
+    "再次输入新密码": "New password again",
+    "修改后，其他浏览器和设备上的登录以及所有 API 令牌都会失效；本浏览器保持登录。": (
+        "Afterwards you are signed out everywhere else and every API token stops working; this browser stays signed in."
+    ),
+    "密码未修改，请按提示更正": "Password not changed: please correct the fields below",
+    "密码已修改，其他设备上的登录已退出": "Password changed; you were signed out everywhere else",
+    "原密码不正确": "The current password is wrong",
+    "两次输入的新密码不一致": "The two new passwords differ",
 }
 
 LANGS = ("zh", "en")

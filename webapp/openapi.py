@@ -12,7 +12,7 @@ from . import (
     openapi_operations,
     openapi_reports,
 )
-from .openapi_common import ERROR, error_responses, response
+from .openapi_common import ERROR, error_responses, json_body, response
 
 
 def openapi_document() -> dict:
@@ -74,14 +74,33 @@ def openapi_document() -> dict:
                             }
                         },
                     },
-                    "responses": {"200": response("令牌", {"type": "object"}), **error_responses(401)},
-                }
+                    "responses": {
+                        "200": response("令牌（12 小时内有效，可用 DELETE 撤销）", {"type": "object"}),
+                        **error_responses(401, 429),
+                    },
+                },
+                "delete": {
+                    "summary": "撤销本次请求所用的令牌（退出）",
+                    "security": bearer,
+                    "responses": {"204": {"description": "已撤销"}, **error_responses(401)},
+                },
             },
             "/me": {
                 "get": {
                     "summary": "当前用户与待办计数",
                     "security": bearer,
                     "responses": {"200": response("当前用户"), **error_responses(401)},
+                }
+            },
+            "/me/password": {
+                "post": {
+                    "summary": "修改密码：其他所有登录与令牌随即失效，本次所用令牌保持有效",
+                    "security": bearer,
+                    "requestBody": json_body(
+                        {"old_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8}},
+                        ["old_password", "new_password"],
+                    ),
+                    "responses": {"200": response("已修改"), **error_responses(401, 409, 422, 429)},
                 }
             },
             "/processes": {

@@ -28,6 +28,7 @@ def error_responses(*codes: int) -> dict:
         404: "不存在或无权查看",
         409: "状态不允许（例如待办已处理）",
         422: "数据无效：errors 列出每个字段或 BPMN 元素",
+        429: "登录失败次数过多：Retry-After 秒后再试，期间不检查密码",
     }
     return {str(code): response(text[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
 

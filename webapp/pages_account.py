@@ -1,12 +1,13 @@
-"""Signing in and out (登录 / 退出)."""
+"""Signing in and out (登录 / 退出), and changing one's password (修改密码)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from engine.org import accounts
+from engine.errors import InvalidData, TooManyAttempts, Unauthorized
 
 from . import auth
+from .inputs import form_values
 from .layout import home_url
 
 bp = Blueprint("account", __name__)
@@ -26,19 +27,37 @@ def login():
     next_url = _safe_next(request.values.get("next"))
     if g.get("user") is not None and request.method == "GET":
         return redirect(next_url or home_url())
-    error = None
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = accounts.sign_in(current_app.extensions["oaflow"], username, request.form.get("password", ""))
-        if user is not None:
-            auth.login_user(user)
-            return redirect(next_url or home_url())
-        error = "用户名或密码错误"
-    return render_template("login.html", error=error, username=username, next_url=next_url)
+        try:
+            auth.log_in(username, request.form.get("password", ""))
+        except Unauthorized as wrong:
+            return render_template("login.html", error=wrong.message, username=username, next_url=next_url)
+        except TooManyAttempts as refused:  # the form again, saying when to try again
+            page = render_template("login.html", error=refused.message, username=username, next_url=next_url)
+            return page, refused.status, {"Retry-After": str(refused.retry_after)}
+        return redirect(next_url or home_url())
+    return render_template("login.html", error=None, username=username, next_url=next_url)
 
 
 @bp.post("/logout")
 def logout():
     auth.logout_user()
     return redirect(url_for("account.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@auth.page_login_required
+def password():
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = form_values("old_password", "new_password", "confirm")
+        try:
+            auth.change_password(values["old_password"], values["new_password"], values["confirm"])
+        except InvalidData as refused:
+            errors = {e.field: e.message for e in refused.errors}
+            return render_template("account_password.html", errors=errors), 422
+        flash("密码已修改，其他设备上的登录已退出", "success")
+        return redirect(url_for("account.password"))
+    return render_template("account_password.html", errors=errors)

@@ -1,23 +1,115 @@
-"""Accounts as the sign-in form, the session and the command line reach them: checking a password, the
-signed-in user on each request, creating an account."""
+"""Accounts as the sign-in form, the API and the command line reach them: signing in and out (throttled,
+in constant time), the signed-in user on each request, changing one's password, creating and
+deactivating an account. Each function is one command with its own transactions; the rules of sessions
+and of the throttle are in engine.org.sessions and engine.org.throttle."""
 
 from __future__ import annotations
 
-from engine.org import users
+from dataclasses import dataclass
+
+from engine.errors import Conflict, FieldError, InvalidData, Unauthorized
+from engine.org import sessions, throttle, users
 from engine.org.users import User
+from engine.store.tables import utcnow
+
+WRONG_CREDENTIALS = "用户名或密码错误"
 
 
-def sign_in(core, username: str, password: str) -> User | None:
-    """The active account these credentials open, or None (the caller says only that they are wrong)."""
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    secret: str  # what the client keeps: the browser session's id, or the API token
+
+
+def sign_in(core, username, password, *, address: str | None, kind: str, max_age: float) -> SignedIn:
+    """A new session (or API token) for the active account these credentials open.
+
+    TooManyAttempts, before any password is checked, while the account or the client address is locked;
+    Unauthorized (saying only that the credentials are wrong) otherwise. An unknown user name and an
+    inactive account cost the same password check as a wrong password."""
+    username = username.strip() if isinstance(username, str) else ""
+    counters = throttle.counters(username, address)
     with core.db.read() as conn:
-        return users.authenticate(conn, username, password)
+        throttle.check(conn, counters, utcnow())
+        user, pwhash = users.account_for_sign_in(conn, username)
+    matched = users.password_matches(pwhash, password)  # outside any transaction: it takes ~80 ms
+    if not (matched and user is not None and user.active):
+        now = utcnow()
+        with core.db.write() as conn:
+            wait = throttle.record_failure(conn, counters, now)
+            throttle.prune(conn, now)
+        if wait is not None:
+            raise throttle.refusal(wait)
+        raise Unauthorized(WRONG_CREDENTIALS)
+    now = utcnow()
+    with core.db.write() as conn:
+        throttle.forget(conn, username)
+        sessions.prune(conn, kind, max_age, now)
+        return SignedIn(user, sessions.start(conn, user.id, kind, now))
 
 
-def signed_in_user(core, user_id: int) -> User | None:
-    """The user a session or an API token names, while the account is active: one lookup per request."""
+def signed_in_user(core, secret, *, kind: str, max_age: float) -> User | None:
+    """The user a live session (or API token) names, while the account is active: one lookup per request."""
     with core.db.lookup() as conn:
-        user = users.get_user(conn, user_id)
+        user_id = sessions.holder(conn, secret, kind, max_age, utcnow())
+        user = users.get_user(conn, user_id) if user_id is not None else None
     return user if user and user.active else None
+
+
+def sign_out(core, secret) -> None:
+    """End this session (or revoke this API token): a copy of it opens nothing any more."""
+    with core.db.write() as conn:
+        sessions.end(conn, secret)
+
+
+def start_session(core, username: str, *, kind: str) -> str:
+    """A session for an active user without a password (the command line's and the tests' way in)."""
+    with core.db.write() as conn:
+        user = users.require_user(conn, username)
+        return sessions.start(conn, user.id, kind, utcnow())
+
+
+def change_password(core, user: User, old, new, *, confirm=None, keep: str | None = None) -> int:
+    """修改密码: the old password, the new one (and, from a form, the new one again). Every other session and
+    API token of the user ends; `keep`, the one making the change, stays. Refused with every problem named
+    by its field, changing nothing. Returns how many sessions and tokens ended."""
+    old = old if isinstance(old, str) else ""
+    new = new if isinstance(new, str) else ""
+    with core.db.read() as conn:
+        throttle.check(conn, throttle.counters(user.username, None), utcnow())
+        stored = users.password_hash_of(conn, user.id)
+    errors = []
+    wrong_old = bool(old) and not users.password_matches(stored, old)
+    if not old:
+        errors.append(FieldError("old_password", "请填写原密码"))
+    elif wrong_old:
+        errors.append(FieldError("old_password", "原密码不正确"))
+    if not new:
+        errors.append(FieldError("new_password", "请填写新密码"))
+    elif users.password_too_short(new):
+        errors.append(FieldError("new_password", f"新密码至少 {users.MIN_PASSWORD_LENGTH} 个字符"))
+    elif new == old:
+        errors.append(FieldError("new_password", "新密码不能与原密码相同"))
+    if confirm is not None and confirm != new:
+        errors.append(FieldError("confirm", "两次输入的新密码不一致"))
+    if errors:
+        if wrong_old:  # counts as a failed sign-in: a stolen session must not become a password oracle
+            with core.db.write() as conn:
+                throttle.record_failure(conn, throttle.counters(user.username, None), utcnow())
+        raise InvalidData(errors)
+    new_hash = users.hash_password(new)
+    with core.db.write() as conn:
+        if stored is None or not users.set_password(conn, user.id, new_hash, was=stored):
+            raise Conflict("密码刚被修改过：请用新密码重新登录后再试")
+        return sessions.end_all(conn, user.id, keep=keep)
+
+
+def deactivate(core, username: str) -> int:
+    """停用 an account: it cannot sign in, and every session and API token it holds ends now. Returns how
+    many ended."""
+    with core.db.write() as conn:
+        user = users.deactivate(conn, username)
+        return sessions.end_all(conn, user.id)
 
 
 def create_account(

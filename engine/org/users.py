@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
@@ -110,11 +112,59 @@ def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     return {row.id: User.from_row(row) for row in rows}
 
 
-def authenticate(conn: Connection, username: str, password: str) -> User | None:
+MIN_PASSWORD_LENGTH = 8
+
+
+def password_too_short(password: str) -> bool:
+    return len(password or "") < MIN_PASSWORD_LENGTH
+
+
+def account_for_sign_in(conn: Connection, username: str) -> tuple[User | None, str | None]:
+    """The account a sign-in names (active or not) and its password hash; (None, None) for no account."""
     row = conn.execute(select(user_account).where(user_account.c.username == (username or "").strip())).first()
-    if row is None or not row.active or not check_password_hash(row.password_hash, password or ""):
-        return None
-    return User.from_row(row)
+    return (User.from_row(row), row.password_hash) if row else (None, None)
+
+
+def password_hash_of(conn: Connection, user_id: int) -> str | None:
+    return conn.execute(select(user_account.c.password_hash).where(user_account.c.id == user_id)).scalar()
+
+
+def password_matches(pwhash: str | None, password) -> bool:
+    """Whether `password` opens `pwhash`. The same work either way: with no account to check against, a
+    dummy hash of the same kind is checked, so the time taken does not tell which user names exist."""
+    password = password if isinstance(password, str) else ""
+    matched = check_password_hash(pwhash or _dummy_hash(), password)
+    return matched and pwhash is not None
+
+
+def hash_password(password: str) -> str:
+    """The salted scrypt hash a password is stored as."""
+    return generate_password_hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def set_password(conn: Connection, user_id: int, new_hash: str, *, was: str) -> bool:
+    """Store a new password hash, only if the stored one is still `was` (no concurrent change)."""
+    changed = conn.execute(
+        update(user_account)
+        .where(user_account.c.id == user_id, user_account.c.password_hash == was)
+        .values(password_hash=new_hash)
+    )
+    return changed.rowcount == 1
+
+
+def deactivate(conn: Connection, username: str) -> User:
+    """停用 an account: it signs in no more and is assigned no new work."""
+    user = find_user(conn, username)
+    if user is None:
+        raise NotFound(f"用户 '{username}' 不存在")
+    org_cache.changed(conn)
+    conn.execute(update(user_account).where(user_account.c.id == user.id).values(active=False))
+    return user
 
 
 def create_user(
@@ -133,8 +183,8 @@ def create_user(
     errors = []
     if not username or not username.replace("_", "").replace(".", "").isalnum():
         errors.append(FieldError("username", "用户名只能包含字母、数字、下划线和点"))
-    if len(password or "") < 8:
-        errors.append(FieldError("password", "密码至少 8 个字符"))
+    if password_too_short(password):
+        errors.append(FieldError("password", f"密码至少 {MIN_PASSWORD_LENGTH} 个字符"))
     if find_user(conn, username or ""):
         errors.append(FieldError("username", f"用户名 '{username}' 已存在"))
     dept_id = None
@@ -149,7 +199,7 @@ def create_user(
         insert(user_account).values(
             username=username,
             display_name=display_name or username,
-            password_hash=generate_password_hash(password),
+            password_hash=hash_password(password),
             department_id=dept_id,
             is_admin=is_admin,
             active=True,

@@ -178,7 +178,7 @@ def restore(
     progress.detail(f"备份于 {_when(manifest)}，{manifest.instances} 个申请，{len(manifest.files)} 个数据文件")
 
     progress.step("检查当前数据库")
-    core.db.engine.dispose()  # our own pooled connections would count as a running server
+    core.db.dispose()  # our pooled connections and our WAL checkpointer would count as a running server
     live = Path(core.db.engine.url.database).resolve() if backend == "sqlite" else None
     tool = None if live else pg.tool("pg_restore")
     if not live and tool is None:

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from engine.store import tables_auth  # noqa: F401  (its tables join the metadata)
 from engine.store.tables import metadata
 
 config = context.config
