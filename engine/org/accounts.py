@@ -1,9 +1,9 @@
 """Accounts as the sign-in form, the session and the command line reach them: checking a password, the
-signed-in user on each request, creating an account."""
+signed-in user on each request, creating an account, the organisation's top approver."""
 
 from __future__ import annotations
 
-from engine.org import users
+from engine.org import deciders, users
 from engine.org.users import User
 
 
@@ -36,3 +36,16 @@ def create_account(
         return users.create_user(
             conn, username, display_name, password, department_name, is_admin=is_admin, roles=roles, email=email
         )
+
+
+def set_top_approver(core, username: str) -> User:
+    """`oaflow org top-approver`: who decides when the applicant is at the top of the approval chain (a
+    总经理's own leave): the 董事长 or a named deputy."""
+    with core.db.write() as conn:
+        return deciders.set_top_approver(conn, username)
+
+
+def top_approver(core) -> User | None:
+    """The organisation's top approver, when one is set."""
+    with core.db.read() as conn:
+        return deciders.top_approver(conn)
