@@ -11,7 +11,7 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, func, insert, select, update
 
-from engine.notify import outbox
+from engine.notify import messages, outbox
 from engine.org import deciders, users
 from engine.process.policy import policy_of
 from engine.store import audit
@@ -203,6 +203,7 @@ def sync_items(case: Case, note: str = "流程已变更") -> set[str]:
             stale.append(row.id)
     if stale:
         case.conn.execute(_CANCEL_ITEMS, {"b_ids": stale, "note": note, "completed_at": utcnow()})
+        closed(case)
     return active
 
 
@@ -211,6 +212,7 @@ def close_open_items(case: Case, note: str) -> None:
     case.conn.execute(
         _CLOSE_LIVE, {"b_instance": case.instance_id, "status": "cancelled", "note": note, "completed_at": utcnow()}
     )
+    closed(case)
 
 
 def cancel_active(case: Case, task_id: str, note: str) -> None:
@@ -225,10 +227,19 @@ def cancel_active(case: Case, task_id: str, note: str) -> None:
             "completed_at": utcnow(),
         },
     )
+    closed(case)
 
 
 def set_item(case: Case, item_id: int, **values) -> None:
     case.conn.execute(_SET_ITEM, {"b_id": item_id, **values})
+    if values.get("status", "open") not in ACTIVE:
+        closed(case, item_id)
+
+
+def closed(case: Case, item_id: int | None = None) -> None:
+    """Items were closed (one, or any of the instance's): what follows for everyone, in one place. Their
+    待办 messages are read now; the bell does not keep asking for work that is done."""
+    messages.todos_handled(case.conn, item_id=item_id, instance_id=None if item_id is not None else case.instance_id)
 
 
 def close_item(case: Case, item, decision: str | None, opinion: str | None, status: str = "done", note=None) -> None:
