@@ -54,6 +54,11 @@ def test_a_delegate_never_gets_their_own_application(ops):
 def test_the_history_names_whom_a_delegate_acted_for(ops, client, core):
     delegate_to(ops, "sunli", "zhangsan")
     instance_id = ops.start(user="lisi", days=2)
+    sign_in(client, core, "lisi")
+    waiting = client.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "张三（代 孙丽）" in waiting  # the step waiting for him says so too
+    (item,) = ops.leave.open_items(instance_id)
+    assert item["assignee_label"] == "张三（代 孙丽）"
 
     ops.decide("zhangsan", instance_id, opinion="同意（代孙丽审批）")
 
@@ -66,7 +71,6 @@ def test_the_history_names_whom_a_delegate_acted_for(ops, client, core):
     started = ops.history(instance_id)[0]  # nobody stood in for the applicant
     assert (started["actor_label"], started["on_behalf_of"]) == ("李四", None)
     # The application's page (also what is printed) and the item's page show it in the 流转记录.
-    sign_in(client, core, "lisi")
     page = client.get(f"/instances/{instance_id}").get_data(as_text=True)
     assert "张三（代 孙丽）" in page
 
