@@ -1,5 +1,5 @@
 """The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create,
-user deactivate, backup, restore.
+user deactivate, org top-approver, backup, restore.
 
 Messages are in Chinese (the users' language) and say what to do next when something fails.
 """
@@ -286,6 +286,28 @@ def user_deactivate(username, data_dir) -> None:
     except OaflowError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"已停用账号 {username}，结束了 {ended} 处登录与令牌")
+
+
+@main.group()
+def org() -> None:
+    """组织设置。"""
+
+
+@org.command("top-approver")
+@click.argument("username", required=False)
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def org_top_approver(username, data_dir) -> None:
+    """设置（或查看）最高审批人：申请人已是审批链最高一级时（如总经理本人的请假）由其审批，如董事长或指定的副职。"""
+    core = open_core(data_dir)
+    if username is None:
+        top = accounts.top_approver(core)
+        click.echo(f"最高审批人：{top.username}（{top.display_name}）" if top else "尚未设置最高审批人")
+        return
+    try:
+        top = accounts.set_top_approver(core, username)
+    except InvalidData as exc:
+        raise click.ClickException("；".join(e.message for e in exc.errors)) from None
+    click.echo(f"最高审批人已设为 {top.username}（{top.display_name}）")
 
 
 main.add_command(backup_command)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
-from engine.store.tables import (
-    notification,
-    utcnow,
-)
+from engine.store import tables_bell  # noqa: F401  (the index todos_handled relies on)
+from engine.store.fastsql import Prepared
+from engine.store.tables import ITEM_ACTIVE, notification, utcnow, work_item
 from engine.time.office_hours import work_calendar
 
 KIND_LABELS = {
@@ -102,6 +101,33 @@ def mark_read(conn: Connection, user_id: int, ids: list[int] | None = None) -> i
 
 # Messages that ask for something to be done link to the work item; the others to the application.
 TODO_KINDS = frozenset({"todo", "remind", "overdue"})
+
+
+_UNREAD_TODO = (
+    notification.c.read_at.is_(None),
+    or_(*(notification.c.kind == kind for kind in sorted(TODO_KINDS))),  # OR, not IN: see ITEM_ACTIVE
+)
+_TODOS_OF_ITEM = Prepared(update(notification).where(notification.c.work_item_id == bindparam("b_item"), *_UNREAD_TODO))
+_TODOS_OF_CLOSED_ITEMS = Prepared(
+    update(notification).where(
+        notification.c.work_item_id.in_(
+            select(work_item.c.id).where(
+                work_item.c.instance_id == bindparam("b_instance"), work_item.c.kind == "approve", ~ITEM_ACTIVE
+            )
+        ),
+        *_UNREAD_TODO,
+    )
+)
+
+
+def todos_handled(conn: Connection, *, item_id: int | None = None, instance_id: int | None = None) -> None:
+    """A work item closed (done, handed over, cancelled, withdrawn …): its 待办-type messages (新待办, 即将超时,
+    已超时) are read, whoever holds them, so the bell no longer asks for what is done. `item_id`: that item;
+    `instance_id`: every closed item of the instance (after a statement that closed several)."""
+    if item_id is not None:
+        conn.execute(_TODOS_OF_ITEM, {"b_item": item_id, "read_at": utcnow()})
+    else:
+        conn.execute(_TODOS_OF_CLOSED_ITEMS, {"b_instance": instance_id, "read_at": utcnow()})
 
 
 def work_item_of(row) -> int | None:

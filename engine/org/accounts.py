@@ -1,14 +1,15 @@
 """Accounts as the sign-in form, the API and the command line reach them: signing in and out (throttled,
 in constant time), the signed-in user on each request, changing one's password, creating and
-deactivating an account. Each function is one command with its own transactions; the rules of sessions
-and of the throttle are in engine.org.sessions and engine.org.throttle."""
+deactivating an account, the organisation's top approver. Each function is one command with its own
+transactions; the rules of sessions and of the throttle are in engine.org.sessions and engine.org.throttle,
+who may decide an item in engine.org.deciders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from engine.errors import Conflict, FieldError, InvalidData, Unauthorized
-from engine.org import sessions, throttle, users
+from engine.org import deciders, sessions, throttle, users
 from engine.org.users import User
 from engine.store.tables import utcnow
 
@@ -128,3 +129,16 @@ def create_account(
         return users.create_user(
             conn, username, display_name, password, department_name, is_admin=is_admin, roles=roles, email=email
         )
+
+
+def set_top_approver(core, username: str) -> User:
+    """`oaflow org top-approver`: who decides when the applicant is at the top of the approval chain (a
+    总经理's own leave): the 董事长 or a named deputy."""
+    with core.db.write() as conn:
+        return deciders.set_top_approver(conn, username)
+
+
+def top_approver(core) -> User | None:
+    """The organisation's top approver, when one is set."""
+    with core.db.read() as conn:
+        return deciders.top_approver(conn)

@@ -1,38 +1,24 @@
 """代理 / 委托: while a user is away, new work items for them go to a delegate, marked "代理 <name>".
 
-The delegation itself is only a row; `signing.substitute` consults it when an item is created, and
-`create` can move the items already waiting (under their instances' locks).
+The delegation itself is only a row; `engine.org.deciders.decider` consults it when an item is created, and
+`create` can move the items already waiting (under their instances' locks). A delegate never gets an item
+of their own application: it stays with the principal (engine.org.deciders).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData, NotFound
 from engine.org import cache as org_cache
-from engine.org import users
+from engine.org import deciders, users
 from engine.store import audit
-from engine.store.fastsql import Prepared
 from engine.store.tables import delegation, instance, user_account, utcnow, work_item
 
 MAX_DAYS = 366
-_ACTIVE_OF = Prepared(  # a user's active delegations, whatever their dates (kept by engine.org.cache)
-    select(delegation).where(delegation.c.user_id == bindparam("b_user"), delegation.c.active.is_(True))
-)
-
-
-def delegate_for(conn: Connection, user_id: int, process_key: str, today: date) -> int | None:
-    """The user's active delegate for this process today (代理), or None."""
-    load = lambda: tuple(conn.execute(_ACTIVE_OF, {"b_user": user_id}))  # noqa: E731
-    for row in org_cache.lookup(conn, ("delegations", user_id), load):
-        if row.starts_on <= today <= row.ends_on:
-            scope = {p.strip() for p in row.processes.split(",") if p.strip()}
-            if not scope or process_key in scope:
-                return row.delegate_id
-    return None
 
 
 def _date(value, field: str) -> date:
@@ -115,12 +101,14 @@ def _move_existing(conn: Connection, user: users.User, delegate: users.User, sco
         where.append(instance.c.process_key.in_(scope))
     rows = list(
         conn.execute(
-            select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name)
+            select(work_item.c.id, work_item.c.instance_id, work_item.c.node_name, instance.c.initiator_id)
             .join(instance, instance.c.id == work_item.c.instance_id)
             .where(*where)
             .order_by(work_item.c.instance_id)
         )
     )
+    # The delegate's own applications stay with the principal.
+    rows = [row for row in rows if deciders.may_decide(row.initiator_id, delegate.id)]
     if not rows:
         return 0
     instance_ids = sorted({row.instance_id for row in rows})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from engine.org import users
+from engine.org import deciders, users
 
 DEMO_PASSWORD = "oaflow-demo"
 
 # (username, name, department, title, roles)
 DEMO_USERS = [
+    ("wujian", "吴建", "示例单位", "董事长", ("董事长",)),
     ("zhengqiang", "郑强", "示例单位", "总经理", ("总经理",)),
     ("huangwei", "黄伟", "示例单位", "副总经理（分管业务部、财务部、法务部）", ("分管领导",)),
     ("wangfang", "王芳", "办公室", "办公室主任", ()),
@@ -21,6 +22,10 @@ DEMO_USERS = [
     ("zhangsan", "张三", "业务部", "业务员", ()),
     ("lisi", "李四", "业务部", "业务员", ()),
 ]
+
+# 董事长: the organisation's top approver (engine.org.deciders), who decides when the applicant is at the top
+# of the approval chain (the 总经理's own leave).
+TOP_APPROVER = "wujian"
 
 # department: (parent, leader, 分管领导)
 DEMO_DEPARTMENTS = {
@@ -45,6 +50,7 @@ def seed(conn: Connection) -> bool:
     users.create_user(conn, "admin", "系统管理员", DEMO_PASSWORD, "办公室", is_admin=True, title="系统管理员")
     for name, (_parent, leader, supervisor) in DEMO_DEPARTMENTS.items():
         users.set_department_leaders(conn, name, ids[leader], ids[supervisor] if supervisor else None)
+    deciders.set_top_approver(conn, TOP_APPROVER)
     return True
 
 

@@ -81,15 +81,24 @@ def record(
     )
 
 
+_PRINCIPAL = user_account.alias("principal")
+# Who the actor stood in for (代理): the principal recorded on the work item the event is about, when the
+# actor is that item's holder (engine.org.deciders puts a delegate there with proxy_for_id).
 _HISTORY = Prepared(
     select(
         event_log,
         user_account.c.display_name,
         user_account.c.username,
         work_item.c.signature.isnot(None).label("signed"),
+        _PRINCIPAL.c.username.label("principal"),
+        _PRINCIPAL.c.display_name.label("principal_name"),
     )
     .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
     .outerjoin(work_item, work_item.c.id == event_log.c.work_item_id)
+    .outerjoin(
+        _PRINCIPAL,
+        (_PRINCIPAL.c.id == work_item.c.proxy_for_id) & (work_item.c.assignee_id == event_log.c.actor_id),
+    )
     .where(event_log.c.instance_id == bindparam("b_instance"))
     .order_by(event_log.c.id)
 )
@@ -107,7 +116,13 @@ def record_many(conn: Connection, events: list[dict]) -> None:
     )
 
 
+def acting_label(name: str | None, principal_name: str | None) -> str | None:
+    """How the 流转记录 names who acted: "张三（代 孙丽）" when they stood in for someone (代理)."""
+    return f"{name}（代 {principal_name}）" if name and principal_name else name
+
+
 def history(conn: Connection, instance_id: int) -> list[dict]:
+    """The 流转记录: every event, with who acted and whom they acted for (`on_behalf_of`, `actor_label`)."""
     rows = conn.execute(_HISTORY, {"b_instance": instance_id})
     return [
         {
@@ -119,6 +134,9 @@ def history(conn: Connection, instance_id: int) -> list[dict]:
             "node_name": row.node_name,
             "actor": row.username,
             "actor_name": row.display_name,
+            "on_behalf_of": row.principal,
+            "on_behalf_of_name": row.principal_name,
+            "actor_label": acting_label(row.display_name, row.principal_name),
             "decision": row.decision,
             "opinion": row.opinion,
             "message": row.message,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from engine.errors import Conflict
 from engine.notify import outbox
-from engine.org import users
+from engine.org import deciders, users
 from engine.process.policy import NodePolicy, policy_of
 from engine.store.tables import instance, utcnow, work_item
 from engine.time.office_hours import work_calendar
@@ -220,10 +220,14 @@ def _auto_approve(case: Case, item) -> bool:
 
 
 def _transfer_to_leader(case: Case, item) -> bool:
-    """转办 to the assignee's department leader, for good (代理 applies as for any new item). The new item is
+    """转办 to the assignee's nearest leader who is not the applicant, for good (代理 applies as for any new
+    item). The new item is
     not escalated again: a chain of automatic transfers helps nobody."""
     task = _ready_task(case, item)
-    leaders = escalation.leaders_of(case.conn, item.assignee_id)
+    # The nearest leader who may decide: never the applicant (engine.org.deciders).
+    leaders = [
+        u for u in escalation.leaders_of(case.conn, item.assignee_id) if deciders.may_decide(case.initiator.id, u)
+    ]
     if task is None or not leaders:
         return False
     old = users.get_user(case.conn, item.assignee_id)

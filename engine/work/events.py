@@ -140,7 +140,10 @@ def broadcast_signal(core, username: str, name: str, payload: dict | None) -> di
 
 
 def start_by_message(core, username: str, name: str, payload: dict | None) -> dict:
-    """Message start event: start an instance of each process whose start event catches `name`."""
+    """Message start event: start an instance of each process whose start event catches `name` (administrators
+    and integration accounts only, like every command here)."""
+    with core.db.read() as conn:
+        users.require_admin(conn, username, INTEGRATIONS_ONLY)
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
@@ -178,7 +181,7 @@ def _instances_mentioning(conn, marker: str) -> list[int]:
     rows = conn.execute(
         select(instance.c.id)
         .join(definition, definition.c.id == instance.c.definition_id)
-        .where(instance.c.status == "running", definition.c.bundle.contains(marker))
+        .where(instance.c.status == "running", definition.c.bundle.contains(marker, autoescape=True))
         .order_by(instance.c.id)
     )
     return [row.id for row in rows]

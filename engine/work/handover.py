@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.errors import Conflict, FieldError, InvalidData
-from engine.org import users
+from engine.org import deciders, users
 from engine.process.policy import policy_of
 from engine.work import checks, opinions, signing
 from engine.work.kernel import items
@@ -24,6 +24,7 @@ def transfer(core, username: str, item_id: int, to_user: str, opinion: str | Non
         checks.main_item(item, "转办")
         checks.node_allows(case, item, "transfer")
         (target,) = users.pick(case.conn, [to_user], "to_user", exclude=user.id)
+        deciders.refuse_applicant([target], case.initiator, "转办", "to_user")
         task = ready_task(case.workflow, item.task_id)
         message = f"转办：{user.display_name} → {target.display_name}"
         signing.hand_over(case, task, item, target, by=user, opinion=opinion, message=message)
@@ -37,6 +38,7 @@ def delegate(core, username: str, item_id: int, to_user: str, opinion: str | Non
         checks.main_item(item, "委派")
         checks.node_allows(case, item, "delegate")
         (target,) = users.pick(case.conn, [to_user], "to_user", exclude=user.id)
+        deciders.refuse_applicant([target], case.initiator, "委派", "to_user")
         if target.id in items.holders(case, item.task_id):
             raise Conflict(f"{target.display_name}已在办理本节点，不能委派给他")
         items.set_item(case, item.id, status="waiting", note=f"已委派给{target.display_name}，等待其办理")
@@ -86,6 +88,7 @@ def add_signers(core, username: str, item_id: int, usernames, position: str, opi
         checks.main_item(item, "加签")
         checks.node_allows(case, item, "add_signers")
         added = users.pick(case.conn, usernames, "users", exclude=user.id)
+        deciders.refuse_applicant(added, case.initiator, label, "users")
         busy = items.holders(case, item.task_id)
         clash = [u.display_name for u in added if u.id in busy]
         if clash:

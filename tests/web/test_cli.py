@@ -59,3 +59,15 @@ def test_demo_prepare_deploy_and_user_create(run, tmp_path):
     assert created.exit_code == 0 and "已创建账号 wangwu（王五）" in created.output
     duplicate = run("user", "create", "wangwu", input="long-enough-1\nlong-enough-1\n")
     assert duplicate.exit_code != 0 and "已存在" in duplicate.output
+
+
+def test_org_top_approver(run):
+    assert run("demo", "--prepare-only").exit_code == 0
+    shown = run("org", "top-approver")
+    assert shown.exit_code == 0 and "最高审批人：wujian（吴建）" in shown.output  # the demo's 董事长
+    changed = run("org", "top-approver", "huangwei")
+    assert changed.exit_code == 0 and "最高审批人已设为 huangwei（黄伟）" in changed.output
+    assert "最高审批人：huangwei（黄伟）" in run("org", "top-approver").output
+    unknown = run("org", "top-approver", "ghost")
+    assert unknown.exit_code != 0 and "用户 'ghost' 不存在或已停用" in unknown.output
+    assert "最高审批人：huangwei（黄伟）" in run("org", "top-approver").output

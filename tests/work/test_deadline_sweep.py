@@ -250,6 +250,19 @@ def test_automatic_transfer_to_the_leader_on_expiry(core):
     }
 
 
+def test_automatic_transfer_never_reaches_the_applicant(core):
+    # lisi's leader is sunli, who applied: the sweep hands the item to the leader above her instead.
+    deploy(core, "expiry_transfer", _two_step_bpmn("expiry_transfer", "transfer", "user:lisi"))
+    with at(2025, 11, 3, 9, 0):
+        started = initiate.start(core, "sunli", "expiry_transfer", {}, "正常")
+    with at(2025, 11, 3, 11, 1):
+        deadlines.sweep(core)
+    _old, item = item_of(core, started["id"])
+    with core.db.read() as conn:
+        holder = conn.execute(select(user_account.c.username).where(user_account.c.id == item.assignee_id)).scalar()
+    assert (holder, item.status, item.origin) == ("huangwei", "open", "transfer")
+
+
 def test_automatic_approval_follows_the_sign_mode(core):
     # 依次: the sweep's 同意 is one signer's decision, like anyone's: the next signer's turn comes, the node
     # does not pass on one signature (it used to run the task and leave the second signer waiting forever).

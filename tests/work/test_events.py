@@ -234,6 +234,19 @@ def test_a_message_start_event_starts_an_instance(api, core):
     assert api("admin").post("/api/v1/messages", json={"name": "没人等", "payload": {}}).status_code == 404
 
 
+def test_starting_by_message_is_for_administrators_only(api, core):
+    deploy(core, order=ORDER)
+    with core.db.read() as conn:
+        before = conn.execute(select(instance.c.id)).all()
+    response = api("zhangsan").post("/api/v1/messages", json={"name": "新订单", "payload": {"order_no": "A-1"}})
+    assert response.status_code == 403, response.get_json()
+    assert response.get_json()["error"] == "只有管理员（或集成账号）可以执行此操作"
+    with core.db.read() as conn:
+        assert conn.execute(select(instance.c.id)).all() == before  # nothing started
+    response = api("admin").post("/api/v1/messages", json={"name": "新订单", "payload": {"order_no": "A-1"}})
+    assert response.status_code == 201, response.get_json()
+
+
 def test_a_signal_reaches_every_waiting_instance(api, core):
     deploy(core, outage=SIGNAL)
     first, second = start(api, "outage"), start(api, "outage")

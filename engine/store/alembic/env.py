@@ -3,6 +3,7 @@
 from alembic import context
 
 from engine.store import tables_auth  # noqa: F401  (its tables join the metadata)
+from engine.store import tables_bell  # noqa: F401  (its index belongs to the metadata)
 from engine.store.tables import metadata
 
 config = context.config

@@ -11,8 +11,8 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, func, insert, select, update
 
-from engine.notify import outbox
-from engine.org import delegations, users
+from engine.notify import messages, outbox
+from engine.org import deciders, users
 from engine.process.policy import policy_of
 from engine.store import audit
 from engine.store.fastsql import Prepared
@@ -90,9 +90,12 @@ def create_item(case: Case, task, node, user_id: int, *, status="open", seq=0, o
     now = utcnow()
     assignee, proxy_for = user_id, None
     if origin in MAIN_ORIGINS + ADDED_ORIGINS:
-        delegate = delegations.delegate_for(conn, user_id, case.model.key, working_days.to_local(now).date())
-        if delegate is not None and (task is None or delegate not in holders(case, str(task.id))):
-            assignee, proxy_for = delegate, user_id  # a delegate who already signs here keeps one item
+        today = working_days.to_local(now).date()
+        decider = deciders.decider(conn, user_id, case.initiator.id, case.model.key, today)
+        if decider.acts_for is not None and (task is None or decider.assignee not in holders(case, str(task.id))):
+            assignee, proxy_for = decider.assignee, user_id  # a delegate who already signs here keeps one item
+        elif decider.passed_over is not None:
+            _record_passed_over(case, node, user_id, decider.passed_over)
     note = extra.pop("note", None)
     task_id = str(task.id) if task is not None else extra.pop("task_id")
     if proxy_for is not None:
@@ -123,6 +126,20 @@ def create_item(case: Case, task, node, user_id: int, *, status="open", seq=0, o
     return item_id
 
 
+def _record_passed_over(case: Case, node, principal: int, delegate: int) -> None:
+    """代理 skipped: the delegate is the applicant, so the item stays with the principal (engine.org.deciders)."""
+    names = users.users_by_ids(case.conn, [principal, delegate])
+    audit.record(
+        case.conn,
+        "assigned",
+        instance_id=case.instance_id,
+        node_id=node.id,
+        node_name=node.name,
+        message=f"{names[principal].display_name}的代理人{names[delegate].display_name}是本申请的申请人，"
+        f"不能审批自己的申请，本待办仍由{names[principal].display_name}办理",
+    )
+
+
 def tell_todo(case: Case, user_id: int, item_id: int, title: str) -> None:
     """A 待办 message in the outbox, naming the item it is about."""
     outbox.send(case.conn, user_id, "todo", title, instance_id=case.instance_id, work_item_id=item_id)
@@ -131,7 +148,7 @@ def tell_todo(case: Case, user_id: int, item_id: int, title: str) -> None:
 def create_cc(case: Case, node_id: str, node_name: str, rules: list[str], actor_id=None, message=None) -> list[str]:
     """知会: read-only copies in 抄送我的; people who already have one for this node are skipped."""
     conn = case.conn
-    found = assignment.resolve(conn, rules, case.initiator, case.data, None, fallback=False)
+    found = assignment.resolve(conn, rules, case.initiator, case.data, None, fallback=False, deciding=False)
     task_id = "cc:" + node_id
     already = {
         row.assignee_id for row in conn.execute(_CC_HOLDERS, {"b_instance": case.instance_id, "b_task": task_id})
@@ -186,6 +203,7 @@ def sync_items(case: Case, note: str = "流程已变更") -> set[str]:
             stale.append(row.id)
     if stale:
         case.conn.execute(_CANCEL_ITEMS, {"b_ids": stale, "note": note, "completed_at": utcnow()})
+        closed(case)
     return active
 
 
@@ -194,6 +212,7 @@ def close_open_items(case: Case, note: str) -> None:
     case.conn.execute(
         _CLOSE_LIVE, {"b_instance": case.instance_id, "status": "cancelled", "note": note, "completed_at": utcnow()}
     )
+    closed(case)
 
 
 def cancel_active(case: Case, task_id: str, note: str) -> None:
@@ -208,10 +227,19 @@ def cancel_active(case: Case, task_id: str, note: str) -> None:
             "completed_at": utcnow(),
         },
     )
+    closed(case)
 
 
 def set_item(case: Case, item_id: int, **values) -> None:
     case.conn.execute(_SET_ITEM, {"b_id": item_id, **values})
+    if values.get("status", "open") not in ACTIVE:
+        closed(case, item_id)
+
+
+def closed(case: Case, item_id: int | None = None) -> None:
+    """Items were closed (one, or any of the instance's): what follows for everyone, in one place. Their
+    待办 messages are read now; the bell does not keep asking for work that is done."""
+    messages.todos_handled(case.conn, item_id=item_id, instance_id=None if item_id is not None else case.instance_id)
 
 
 def close_item(case: Case, item, decision: str | None, opinion: str | None, status: str = "done", note=None) -> None:

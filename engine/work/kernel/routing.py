@@ -195,7 +195,9 @@ def open_node(case: Case, task, node) -> bool:
         admin = case.model.properties.get("admin")
         # The task's own data too: a multi-instance child's element variable names its signer.
         data = {**case.data, **task.data}
-        found = assignment.resolve(conn, node.assignee, case.initiator, data, admin, fallback=False)
+        found = assignment.resolve(
+            conn, node.assignee, case.initiator, data, admin, fallback=False, node_name=node.name
+        )
         for kind, message in found.notes:
             audit.record(
                 conn, kind, instance_id=case.instance_id, node_id=node.id, node_name=node.name, message=message
@@ -215,7 +217,10 @@ def open_node(case: Case, task, node) -> bool:
                 )
                 pass_task(case, task)
                 return True
-            signers = assignment.process_admins(conn, admin)
+            # Another administrator than the applicant when there is one (a misconfigured node's safety net).
+            signers = assignment.process_admins(conn, admin, exclude=case.initiator.id) or assignment.process_admins(
+                conn, admin
+            )
             audit.record(
                 conn,
                 "no_assignee",

@@ -98,9 +98,16 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
 _VERSION_NAME = Prepared(select(definition.c.version, definition.c.name).where(definition.c.id == bindparam("b_id")))
 
 
+_PRINCIPAL = user_account.alias("principal")
 _INSTANCE_ITEMS = Prepared(
-    select(work_item, user_account.c.display_name, user_account.c.username)
+    select(
+        work_item,
+        user_account.c.display_name,
+        user_account.c.username,
+        _PRINCIPAL.c.display_name.label("principal_name"),
+    )
     .join(user_account, user_account.c.id == work_item.c.assignee_id)
+    .outerjoin(_PRINCIPAL, _PRINCIPAL.c.id == work_item.c.proxy_for_id)
     .where(work_item.c.instance_id == bindparam("b_instance"))
     .order_by(work_item.c.id)
 )
@@ -132,6 +139,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
             "kind": row.kind,
             "assignee": row.username,
             "assignee_name": row.display_name,
+            "assignee_label": audit.acting_label(row.display_name, row.principal_name),  # 张三（代 孙丽）
             "status": row.status,
             "decision": row.decision,
             "opinion": row.opinion,
