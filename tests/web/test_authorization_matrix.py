@@ -8,7 +8,7 @@ called as each of six people, and the answer must match the route's row in ROWS 
     initiator   zhangsan: started the application (请假)
     admin       the demo administrator
 
-Adding a route? Add ONE line to ROWS, keyed by its endpoint name (`flask routes` shows it):
+Adding a route? Add ONE line to ROWS, keyed by its endpoint name (test_every_route_has_a_row names it):
 
     "blueprint.view": ADMIN,                                      # who may call it, the same for every method
     "blueprint.view": Row(SIGNED_IN, body={"text": "…"}),         # + a body that would succeed
@@ -16,8 +16,8 @@ Adding a route? Add ONE line to ROWS, keyed by its endpoint name (`flask routes`
     "blueprint.view": Row(ASSIGNEE, on={"item_id": "approved_item"}),         # another object of the scenario
 
 Who may: PUBLIC (anyone, signed in or not), SIGNED_IN (any account), PARTICIPANT (initiator, assignee,
-reader and administrators: who may see the application), ASSIGNEE, INITIATOR, ADMIN, OWNER (the owner of a personal
-record: the scenario's 常用意见, 代理 and messages are sunli's), or a union such as INITIATOR | ADMIN.
+reader and administrators: who may see the application), ASSIGNEE, INITIATOR, ADMIN, OWNER (the owner of
+a personal record: the scenario's 常用意见, 代理 and messages are sunli's), or a union: INITIATOR | ADMIN.
 `body` is JSON for /api/v1 and form fields for pages (the CSRF token is added), sent with every method but
 GET; `query` is the query string of a GET.
 Give a body with which an allowed caller would succeed: a denial must come from who is asking, not from
@@ -31,7 +31,8 @@ What each cell must answer:
   denied, signed in  the product's convention (`refusal_status`): 403 on administrators' routes; 404 for an
                      application the caller has no part in, or another person's record; 403 otherwise — as
                      JSON with an error message on the API, as an error page on pages, or, on the pages'
-                     operation forms, a redirect back to the page with the refusal as an error message
+                     operation forms, a redirect back to the page with the refusal as an error message;
+                     a 404 reads exactly like the answer for an id nothing has (no existence oracle)
   denied, any        nothing stored: no transaction committed at all (SQLite's `PRAGMA data_version`, read
                      before and after on a connection of its own, is unchanged)
 
@@ -403,6 +404,7 @@ class World:
     """One copy of the scenario database with its own app; `watch` sees every commit made to it."""
 
     def __init__(self, path):
+        self.path = path
         self.core = Core(url=f"sqlite:///{path}")
         self.app = create_app(self.core, {"TESTING": True})
         self.watch = sqlite3.connect(path)
@@ -431,6 +433,8 @@ class World:
     def close(self) -> None:
         self.watch.close()
         self.core.db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
 
 class Matrix:
@@ -447,22 +451,27 @@ class Matrix:
                 self.world.close()
             self.worlds += 1
             path = self.directory / f"world{self.worlds}.sqlite3"
-            shutil.copy(self.scenario, path)
+            with sqlite3.connect(self.scenario) as source, sqlite3.connect(path) as copy:
+                source.backup(copy)
+            source.close()
+            copy.close()
             self.world = World(path)
         return self.world
 
     def rules(self):
         return [rule for rule in self.current().app.url_map.iter_rules()]
 
-    def path(self, rule, row: Row) -> str:
+    def path(self, rule, row: Row, missing: bool = False) -> str:
         values = {name: self.values[row.on.get(name, name)] for name in rule.arguments}
+        if missing:  # ids nothing has
+            values.update({name: MISSING_ID for name in values if name in APPLICATION_PARAMETERS | RECORD_PARAMETERS})
         adapter = self.current().app.url_map.bind("localhost")
         return adapter.build(rule.endpoint, values, force_external=False)
 
-    def call(self, rule, method: str, role: str, row: Row):
-        """(response, whether stored data changed, the error messages flashed)."""
+    def call(self, rule, method: str, role: str, row: Row, missing: bool = False):
+        """(path, response, whether stored data changed, the error messages flashed)."""
         world = self.current()
-        path = self.path(rule, row)
+        path = self.path(rule, row, missing)
         api = path.startswith("/api/")
         kwargs: dict = {"method": method}
         if method == "GET":
@@ -512,6 +521,7 @@ def _login_redirect(response) -> bool:
 # The parameters that name an application, and those that name one person's record.
 APPLICATION_PARAMETERS = {"instance_id", "item_id"}
 RECORD_PARAMETERS = {"phrase_id", "delegation_id", "notification_id"}
+MISSING_ID = 987654321
 
 
 def refusal_status(role: str, allowed: frozenset, parameters) -> int:
@@ -558,6 +568,23 @@ def judge(role: str, allowed: frozenset, rule, api: bool, response, changed: boo
     if not api and 300 <= status < 400 and flashes and not _login_redirect(response):
         return None  # the pages' forms: back where the form was, the refusal shown as an error message
     return f"denied by its row: expected {expected}, got {status} ({said})"
+
+
+def hides(role: str, allowed: frozenset, rule) -> bool:
+    """Whether the caller is refused as if the object did not exist (404)."""
+    return role != "anonymous" and refusal_status(role, allowed, set(rule.arguments)) == 404
+
+
+def tell_apart(matrix, rule, method: str, role: str, row: Row, response, flashes) -> str | None:
+    """A refusal that hides an object must read exactly like the answer for an id nothing has."""
+    _path, other, changed, other_flashes = matrix.call(rule, method, role, row, missing=True)
+    seen = (response.status_code, _error_text(response), flashes)
+    unseen = (other.status_code, _error_text(other), other_flashes)
+    if changed:
+        return f"an id nothing has, yet it stored a change (answered {other.status_code})"
+    if seen != unseen:
+        return f"tells an existing object from a missing one: {seen} against {unseen}"
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -608,6 +635,8 @@ def test_route(matrix, endpoint):
                 path, response, changed, flashes = matrix.call(rule, method, role, row)
                 api = path.startswith("/api/")
                 problem = judge(role, allowed, rule, api, response, changed, flashes)
+                if not problem and role not in allowed and hides(role, allowed, rule):
+                    problem = tell_apart(matrix, rule, method, role, row, response, flashes)
                 if problem:
                     problems.append(f"{method} {path} as {role} ({USERNAMES.get(role, 'nobody')}): {problem}")
                 elif role in allowed and response.status_code >= 400:
