@@ -557,8 +557,8 @@ def judge(role: str, allowed: frozenset, rule, api: bool, response, changed: boo
     if changed:
         return f"denied by its row, yet it stored a change (answered {status} {said})"
     if role == "anonymous":
-        if api and status != 401:
-            return f"anonymous: expected 401, got {status} ({said})"
+        if api and (status != 401 or not said):
+            return f"anonymous: expected 401 with a JSON error, got {status} ({said})"
         if not api and not _login_redirect(response):
             return f"anonymous: expected a redirect to the login page, got {status}"
         return None
