@@ -44,7 +44,12 @@ _LAST_RESUBMIT = Prepared(
 _OPEN_RESUBMIT = Prepared(
     select(work_item.c.id).where(_OF_INSTANCE, work_item.c.origin == "resubmit", work_item.c.status == "open")
 )
-_HANDLED_BY = Prepared(select(work_item.c.id).where(_OF_INSTANCE, _OF_USER, work_item.c.status == "done").limit(1))
+# An approval the user has handled on the instance (a 知会 copy they have read is "done" too, but not one).
+_HANDLED_BY = Prepared(
+    select(work_item.c.id)
+    .where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve", work_item.c.status == "done")
+    .limit(1)
+)
 _OPEN_OF_OTHERS_WHERE = (
     _OF_INSTANCE,
     work_item.c.kind == "approve",
@@ -185,7 +190,9 @@ def check_urge(case: Case, inst, user: users.User, now) -> list:
     params = {"b_instance": inst.id, "b_user": user.id}
     snapshot = case.snapshot
     if snapshot is not None:
-        handled = bool(_snapshot_items(case, lambda i: i.assignee_id == user.id and i.status == "done"))
+        handled = bool(
+            _snapshot_items(case, lambda i: i.assignee_id == user.id and i.kind == "approve" and i.status == "done")
+        )
         others = _snapshot_items(
             case, lambda i: i.kind == "approve" and i.status == "open" and i.assignee_id != user.id
         )
