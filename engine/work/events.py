@@ -147,8 +147,6 @@ def start_by_message(core, username: str, name: str, payload: dict | None) -> di
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
-    with core.db.read() as conn:
-        users.require_admin(conn, username, INTEGRATIONS_ONLY)
     started = _start_by_event(core, username, name, payload, MessageEventDefinition)
     if not started:
         raise NotFound(f"没有由消息“{name}”启动的流程")

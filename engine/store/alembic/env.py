@@ -2,8 +2,10 @@
 
 from alembic import context
 
-from engine.store import tables_auth  # noqa: F401  (its tables join the metadata)
-from engine.store import tables_bell  # noqa: F401  (its index belongs to the metadata)
+from engine.store import (
+    tables_auth,  # noqa: F401  (its tables join the metadata)
+    tables_bell,  # noqa: F401  (its index belongs to the metadata)
+)
 from engine.store.tables import metadata
 
 config = context.config
