@@ -110,6 +110,11 @@ ROWS: dict[str, Row | frozenset] = {
     "settings.add_phrase": Row(SIGNED_IN, body={"text": "同意，请按时返岗"}),
     "settings.delete_phrase": OWNER,
     "api.me": SIGNED_IN,
+    "api.revoke_token": SIGNED_IN,
+    "api.change_password": Row(SIGNED_IN, body={"old_password": PASSWORD, "new_password": "another-secret-9"}),
+    "account.password": Row(
+        SIGNED_IN, body={"old_password": PASSWORD, "new_password": "another-secret-9", "confirm": "another-secret-9"}
+    ),
     "api.processes": SIGNED_IN,
     "api.process": SIGNED_IN,
     "api.start": Row(SIGNED_IN, body={"process": "leave", "data": LEAVE}),
