@@ -27,7 +27,8 @@ from engine.store import audit
 from engine.store.tables import instance, work_item
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import STATUS_LABELS, run_engine
+from engine.work.kernel.case import STATUS_LABELS
+from engine.work.kernel.failure import run_engine
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
