@@ -16,8 +16,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, safe_mult
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.process import limits
 from engine.process.juel import is_juel, juel_refusal, normalize
@@ -354,9 +356,21 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task, expression, external_context=None):
         value = super().evaluate(task, expression, external_context)
-        if expression is not None and expression == getattr(task.task_spec, "cardinality", None):
-            check_cardinality(value)
+        try:
+            if expression is not None and expression == getattr(task.task_spec, "cardinality", None):
+                check_cardinality(value)
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition) and expression == event.expression:
+                _check_timer_value(value)
+        except ExpressionError as exc:  # named after the element, as the library names its own failures
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
         return value
+
+
+def _check_timer_value(value) -> None:
+    if not isinstance(value, (str, datetime)):
+        raise ExpressionError(f"定时值必须是 ISO-8601 文本（如 PT5M），得到 {type(value).__name__}")
+    _sized(value)
 
 
 def check_cardinality(value) -> None:

@@ -27,7 +27,7 @@ def problems(core, instance_id: int) -> list[str]:
     active = [i for i in items if i.kind == "approve" and i.status in ("open", "waiting")]
     resubmit = [i for i in active if i.origin == "resubmit"]
     node_items = [i for i in active if i.origin != "resubmit"]
-    if status != "running":
+    if status not in ("running", "error"):  # an instance in error keeps its items for when it is retried
         if active:
             found.append(f"申请状态为 {status}，却仍有 {len(active)} 个未办结的待办")
         if ready:

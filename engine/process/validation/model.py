@@ -106,7 +106,9 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
                 continue
             problem = period_problem(tag, constant) if constant is not None else None
             if problem:
-                report.error(model.file, element.sourceline, owner.get("id"), f"计时器 {tag} 的值 '{text}' 不可用：{problem}")
+                report.error(
+                    model.file, element.sourceline, owner.get("id"), f"计时器 {tag} 的值 '{text}' 不可用：{problem}"
+                )
 
 
 def _string_constant(literal: str) -> str | None:

@@ -77,6 +77,7 @@ def _is_timer(task_spec) -> bool:
 def run_engine(workflow: BpmnWorkflow, budget: Budget | None = None) -> None:
     """SpiffWorkflow's engine steps, within the command's budget; WorkflowFailed naming the element."""
     budget = budget if budget is not None else Budget()
+    running = []  # the task being run, to name when a failure does not say where it happened
 
     def charge(task) -> None:
         ident, _name = _element(task.task_spec)
@@ -87,14 +88,15 @@ def run_engine(workflow: BpmnWorkflow, budget: Budget | None = None) -> None:
         budget.step(ident)
 
     try:
-        workflow.do_engine_steps(did_complete_task=charge)
+        workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=charge)
     except BudgetExceeded as exc:
         spec = workflow.spec.task_specs.get(exc.element) if exc.element else None
         raise failed_at(exc.what, *(_element(spec) if spec is not None else (exc.element, None))) from None
     except RecursionError:
         raise failed_at("流程嵌套过深", None) from None
     except Exception as exc:  # a condition that named an unknown variable, a gateway with no way out …
-        raise failed_at(_reason(exc), *_element(getattr(exc, "task_spec", None))) from None
+        spec = getattr(exc, "task_spec", None) or (running[-1].task_spec if running else None)
+        raise failed_at(_reason(exc), *_element(spec)) from None
 
 
 def enter_error(core, instance_id: int, version: int, failure: WorkflowFailed, actor_id: int | None) -> bool:
