@@ -12,7 +12,9 @@ administrators see it (engine.work.recovery), fix the cause and retry it; nothin
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -87,8 +89,23 @@ def run_engine(workflow: BpmnWorkflow, budget: Budget | None = None) -> None:
             budget.timer_fired(_element(task.parent.task_spec)[0])
         budget.step(ident)
 
-    try:
+    with _translated(workflow, running):
         workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=charge)
+
+
+def run_task(task, budget: Budget) -> None:
+    """Run one task the engine does not run by itself (a user task completed by its decisions, a manual
+    task passed through): what it sets off — a multi-instance completion condition, a post-script — fails
+    the same way as an engine step."""
+    budget.step(_element(task.task_spec)[0])
+    with _translated(task.workflow, [task]):
+        task.run()
+
+
+@contextlib.contextmanager
+def _translated(workflow: BpmnWorkflow, running: list) -> Iterator[None]:
+    try:
+        yield
     except BudgetExceeded as exc:
         spec = workflow.spec.task_specs.get(exc.element) if exc.element else None
         raise failed_at(exc.what, *(_element(spec) if spec is not None else (exc.element, None))) from None

@@ -31,7 +31,7 @@ from engine.time.working_days import PRIORITIES
 from engine.work import assignment
 from engine.work.kernel import items
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
-from engine.work.kernel.failure import failed_at, run_engine
+from engine.work.kernel.failure import failed_at, run_engine, run_task
 
 EMPTY_FORM = {"type": "object", "properties": {}}
 RESUBMIT_NODE = "发起人修改后重新提交"
@@ -149,7 +149,7 @@ def advance(case: Case) -> None:
             if node is None or node.type not in USER_TASK_TYPES:
                 if node is not None and node.cc:
                     items.create_cc(case, node.id, node.name, node.cc)
-                task.run()
+                run_task(task, case.budget)
                 moved = True
                 continue
             if str(task.id) in open_tasks:
@@ -186,7 +186,7 @@ def advance(case: Case) -> None:
 def pass_task(case: Case, task) -> None:
     """The node passes without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
     task.data.update(approved=True, decision="approve")
-    task.run()
+    run_task(task, case.budget)
     run_engine(case.workflow, case.budget)
 
 
