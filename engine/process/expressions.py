@@ -332,8 +332,8 @@ def run_script(script: str, context: dict) -> None:
         except ValueError as exc:
             raise ExpressionError(f"脚本第 {number} 行（{name}）：{exc}") from None
         context[name] = value
-        if time.thread_time() - started > limits.ENGINE_SECONDS:
-            raise ExpressionError(f"脚本运行超过 {limits.ENGINE_SECONDS:g} 秒，已停止（第 {number} 行）")
+        if time.thread_time() - started > limits.SCRIPT_SECONDS:
+            raise ExpressionError(f"脚本运行超过 {limits.SCRIPT_SECONDS:g} 秒，已停止（第 {number} 行）")
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):

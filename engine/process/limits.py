@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 ENGINE_STEPS = 5000  # SpiffWorkflow tasks run (gateways, events, scripts …)
 TIMER_FIRINGS = 50  # timer events that fire (a non-interrupting cycle fires again and again)
 WORK_ITEMS = 500  # work items one command may open (a 会签 of a large role, multi-instance children)
-ENGINE_SECONDS = 1.0  # CPU time spent moving the instance on
+ENGINE_SECONDS = 1.0  # CPU time spent moving the instance on (checked after each step)
+SCRIPT_SECONDS = 0.5  # CPU time of one script (checked after each line), so a step ends soon after the above
 
 # --- per value (run time) ------------------------------------------------------------------------------
 VALUE_ITEMS = 100_000  # elements of one value, nested lists counted each time they are referenced

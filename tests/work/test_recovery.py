@@ -5,8 +5,10 @@ administrator sees, fixes and retries — with an audit event for each, and neve
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 from support import expression_bpmn, log_in
 
@@ -14,7 +16,9 @@ from engine.core import Core
 from engine.errors import DeployFailed
 from engine.process import definitions
 from engine.store.tables import event_log, instance, instance_timer, notification, user_account, work_item
-from engine.work import consistency, decisions, migration, timers
+from engine.work import consistency, deadlines, decisions, initiate, migration, timers
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def deploy(core, content: bytes, name: str = "hostile.bpmn") -> None:
@@ -201,3 +205,49 @@ def test_a_multi_instance_node_restored_in_a_fresh_process_still_completes(api, 
     finally:
         restarted.db.dispose()
     assert status(core, instance_id) == "approved"
+
+
+def test_the_deadline_sweeps_automatic_approval_failing_puts_the_instance_in_error(core):
+    """The sweep's 自动通过 opens the next node, whose assignee rule cannot be evaluated: the same path as a
+    timer — nothing of it stored, the instance in 异常, the sweep not trying again and again."""
+    content = (
+        _EXPIRY.replace("{first}", "user:sunli")
+        .replace("{second}", "user:huangwei if 1 / (len(initiator) - 8) > 0")  # zhangsan: 8 letters
+        .encode()
+    )
+    deploy(core, content, "expiry.bpmn")
+    with time_machine.travel(datetime(2025, 11, 3, 9, 0, tzinfo=SH), tick=False):
+        instance_id = initiate.start(core, "zhangsan", "expiry", {}, "正常")["id"]
+    with time_machine.travel(datetime(2025, 11, 3, 11, 1, tzinfo=SH), tick=False):
+        assert deadlines.sweep(core) == 0
+        assert status(core, instance_id) == "error"
+        assert [e.node_id for e in events(core, instance_id, "error")] == ["Task_second"]
+        assert open_items(core, instance_id, "sunli")  # the automatic decision was not stored
+        deadlines.sweep(core)
+        assert len(events(core, instance_id, "error")) == 1
+
+
+_EXPIRY = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+                  id="Definitions_expiry" targetNamespace="https://oaflow.example/tests">
+  <bpmn:process id="expiry" name="超时自动通过" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Task_first" name="经办审核">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="assignee" value="{first}" />
+        <spiffworkflow:property name="due_hours" value="2" />
+        <spiffworkflow:property name="on_expiry" value="approve" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:userTask id="Task_second" name="分管领导审批">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="assignee" value="{second}" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_first" />
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_first" targetRef="Task_second" />
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_second" targetRef="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>"""
