@@ -24,8 +24,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.process import limits
 from engine.process.juel import is_juel, juel_refusal, normalize
 
-MAX_EXPRESSION_LENGTH = 2000
-
 
 class ExpressionError(Exception):
     """The expression is not one the safe evaluator accepts, or failed while evaluating."""
@@ -66,9 +64,10 @@ def _days_between(start, end):
 # Guards against expressions that are whitelisted but would take minutes or gigabytes to evaluate.
 # simpleeval limits one string or list to 100 000 items, but not a list of lists, a `%` format width,
 # a sum of lists, round()'s negative precision (round(1, -10**9) computes 10**(10**9)) or an integer
-# squared again and again.
-MAX_ROUND_DIGITS = 20
-MAX_INT_BITS = 4096
+# squared again and again. The numbers are in engine.process.limits.
+MAX_ROUND_DIGITS = limits.ROUND_DIGITS
+MAX_INT_BITS = limits.INT_BITS
+MAX_EXPRESSION_LENGTH = limits.EXPRESSION_CHARS
 
 
 def _is_number(value) -> bool:

@@ -28,6 +28,9 @@ LOOP_CARDINALITY = 200  # signers of one multi-instance node
 SCRIPT_LINES = 200  # non-blank lines of one script
 SCRIPT_CHARS = 20_000  # characters of one script
 EXPRESSION_DEPTH = 40  # nesting of one expression
+EXPRESSION_CHARS = 2000  # characters of one expression (one script line)
+ROUND_DIGITS = 20  # round()'s precision either way (round(1, -10**9) would compute 10**(10**9))
+INT_BITS = 4096  # a product's size (`a = a * a` line after line doubles the digits)
 TIMER_CYCLE_SECONDS = 60  # the shortest period of a repeating timer
 
 
