@@ -229,3 +229,131 @@ def log_in(client, username: str = "admin") -> str:
     client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     with client.session_transaction() as session:
         return session["csrf"]
+
+
+# --- BPMN with one expression in one place (budgets, the sandbox catalogue, runtime expression errors) ----
+
+PLACES = ("condition", "script", "loopCardinality", "completionCondition", "timer", "assignee", "form default")
+
+_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+                  id="Definitions_{key}" targetNamespace="https://oaflow.example/tests">
+  <bpmn:process id="{key}" name="表达式 {key}" isExecutable="true">
+"""
+_TAIL = """  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _task(ident: str, name: str, who: str, inner: str = "") -> str:
+    return f"""    <bpmn:userTask id="{ident}" name="{name}">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="assignee" value="{_xml(who)}" />
+      </spiffworkflow:properties></bpmn:extensionElements>{inner}
+    </bpmn:userTask>
+"""
+
+
+def _flow(ident: str, source: str, target: str, condition: str | None = None) -> str:
+    if condition is None:
+        return f'    <bpmn:sequenceFlow id="{ident}" sourceRef="{source}" targetRef="{target}" />\n'
+    return (
+        f'    <bpmn:sequenceFlow id="{ident}" sourceRef="{source}" targetRef="{target}">\n'
+        f"      <bpmn:conditionExpression>{_xml(condition)}</bpmn:conditionExpression>\n"
+        "    </bpmn:sequenceFlow>\n"
+    )
+
+
+def expression_bpmn(place: str, expression: str, key: str = "hostile", form_field: str = "amount") -> bytes:
+    """A small process with `expression` standing in `place` (one of PLACES). The start form has a number
+    field `form_field` (where the place allows one), so conditions may read it."""
+    start_form = (
+        '    <bpmn:startEvent id="StartEvent_1"><bpmn:extensionElements><camunda:formData>'
+        f'<camunda:formField id="{form_field}" label="金额" type="long" /></camunda:formData>'
+        "</bpmn:extensionElements></bpmn:startEvent>\n"
+    )
+    end = '    <bpmn:endEvent id="EndEvent_1" />\n'
+    if place == "condition":
+        body = (
+            start_form
+            + '    <bpmn:exclusiveGateway id="Gateway_1" default="Flow_b" />\n'
+            + _task("Task_a", "甲", "user:lisi")
+            + _task("Task_b", "乙", "user:wangfang")
+            + end
+            + _flow("Flow_1", "StartEvent_1", "Gateway_1")
+            + _flow("Flow_a", "Gateway_1", "Task_a", expression)
+            + _flow("Flow_b", "Gateway_1", "Task_b")
+            + _flow("Flow_2", "Task_a", "EndEvent_1")
+            + _flow("Flow_3", "Task_b", "EndEvent_1")
+        )
+    elif place == "script":
+        body = (
+            start_form
+            + '    <bpmn:scriptTask id="Script_1" name="计算">'
+            + f"<bpmn:script>{_xml(expression)}</bpmn:script></bpmn:scriptTask>\n"
+            + _task("Task_a", "甲", "user:lisi")
+            + end
+            + _flow("Flow_1", "StartEvent_1", "Script_1")
+            + _flow("Flow_2", "Script_1", "Task_a")
+            + _flow("Flow_3", "Task_a", "EndEvent_1")
+        )
+    elif place in ("loopCardinality", "completionCondition"):
+        if place == "loopCardinality":
+            loop = f"<bpmn:loopCardinality>{_xml(expression)}</bpmn:loopCardinality>"
+        else:
+            loop = (
+                "<bpmn:loopCardinality>2</bpmn:loopCardinality>"
+                f"<bpmn:completionCondition>{_xml(expression)}</bpmn:completionCondition>"
+            )
+        inner = (
+            '\n      <bpmn:multiInstanceLoopCharacteristics isSequential="false">'
+            f"{loop}</bpmn:multiInstanceLoopCharacteristics>"
+        )
+        body = (
+            start_form
+            + _task("Task_sign", "会签", "user:lisi", inner)
+            + end
+            + _flow("Flow_1", "StartEvent_1", "Task_sign")
+            + _flow("Flow_2", "Task_sign", "EndEvent_1")
+        )
+    elif place == "timer":
+        body = (
+            start_form
+            + _task("Task_a", "甲", "user:lisi")
+            + '    <bpmn:boundaryEvent id="Timer_1" name="超时" attachedToRef="Task_a" cancelActivity="false">\n'
+            + '      <bpmn:timerEventDefinition id="TimerDef_1">'
+            + f"<bpmn:timeDuration>{_xml(expression)}</bpmn:timeDuration>"
+            + "</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>\n"
+            + end
+            + '    <bpmn:endEvent id="EndEvent_2" />\n'
+            + _flow("Flow_1", "StartEvent_1", "Task_a")
+            + _flow("Flow_2", "Task_a", "EndEvent_1")
+            + _flow("Flow_3", "Timer_1", "EndEvent_2")
+        )
+    elif place == "assignee":
+        body = (
+            start_form
+            + _task("Task_a", "甲", f"user:lisi if {expression}")
+            + end
+            + _flow("Flow_1", "StartEvent_1", "Task_a")
+            + _flow("Flow_2", "Task_a", "EndEvent_1")
+        )
+    elif place == "form default":
+        body = (
+            '    <bpmn:startEvent id="StartEvent_1"><bpmn:extensionElements><camunda:formData>'
+            f'<camunda:formField id="note" label="备注" type="string" defaultValue="{_xml(expression)}" />'
+            "</camunda:formData></bpmn:extensionElements></bpmn:startEvent>\n"
+            + _task("Task_a", "甲", "user:lisi")
+            + end
+            + _flow("Flow_1", "StartEvent_1", "Task_a")
+            + _flow("Flow_2", "Task_a", "EndEvent_1")
+        )
+    else:
+        raise ValueError(place)
+    return (_HEAD.format(key=key) + body + _TAIL).encode()

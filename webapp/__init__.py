@@ -15,6 +15,7 @@ from . import (
     api_designer,
     api_notifications,
     api_operations,
+    api_recovery,
     api_reports,
     auth,
     i18n,
@@ -27,6 +28,7 @@ from . import (
     pages_instance_operations,
     pages_item_operations,
     pages_messages,
+    pages_recovery,
     pages_reports,
     pages_settings,
     pages_start,
@@ -47,6 +49,7 @@ BLUEPRINTS = (
     pages_calendar,
     pages_reports,
     pages_admin,
+    pages_recovery,
     # /api/v1
     api,
     api_operations,
@@ -54,6 +57,7 @@ BLUEPRINTS = (
     api_admin_calendar,
     api_notifications,
     api_reports,
+    api_recovery,
 )
 
 
@@ -89,6 +93,8 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
                 body["errors"] = [e.as_dict() for e in exc.errors]
             if isinstance(exc, DeployFailed):
                 body["errors"] = [p.as_dict() for p in exc.problems]
+            if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
+                body["element"] = exc.element
             response = jsonify(body)
         else:
             response = layout.error_page(exc.message, exc.status)

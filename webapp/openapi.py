@@ -10,6 +10,7 @@ from . import (
     openapi_designer,
     openapi_notifications,
     openapi_operations,
+    openapi_recovery,
     openapi_reports,
 )
 from .openapi_common import ERROR, error_responses, json_body, response
@@ -249,6 +250,7 @@ def openapi_document() -> dict:
             **openapi_notifications.paths(),
             **openapi_reports.paths(),
             **openapi_designer.paths(),
+            **openapi_recovery.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

@@ -25,6 +25,7 @@ KIND_LABELS = {
     "suspended": "挂起",
     "resumed": "恢复",
     "timer": "定时事件",
+    "error": "流程异常",
 }
 
 

@@ -11,24 +11,50 @@ from __future__ import annotations
 import ast
 import re
 import threading
+import time
 from datetime import date, datetime
 from decimal import Decimal
 
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, safe_mult
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-MAX_EXPRESSION_LENGTH = 2000
+from engine.process import limits
+from engine.process.juel import is_juel, juel_refusal, normalize
 
 
 class ExpressionError(Exception):
     """The expression is not one the safe evaluator accepts, or failed while evaluating."""
 
 
+def _sized(value):
+    """The value, when it is small enough to copy, print or compare (limits.value_size)."""
+    if isinstance(value, (list, tuple, dict, set, frozenset, str)):
+        try:
+            limits.value_size(value)
+        except ValueError as exc:
+            raise ExpressionError(str(exc)) from None
+    return value
+
+
+def _str(value="") -> str:
+    return str(_sized(value))
+
+
+def _min(*values):
+    return min(*(_sized(v) for v in values))
+
+
+def _max(*values):
+    return max(*(_sized(v) for v in values))
+
+
 def _date(value):
     if isinstance(value, (date, datetime)):
         return value if isinstance(value, date) else value.date()
-    return date.fromisoformat(str(value)[:10])
+    return date.fromisoformat(_str(value)[:10])
 
 
 def _days_between(start, end):
@@ -38,9 +64,10 @@ def _days_between(start, end):
 # Guards against expressions that are whitelisted but would take minutes or gigabytes to evaluate.
 # simpleeval limits one string or list to 100 000 items, but not a list of lists, a `%` format width,
 # a sum of lists, round()'s negative precision (round(1, -10**9) computes 10**(10**9)) or an integer
-# squared again and again.
-MAX_ROUND_DIGITS = 20
-MAX_INT_BITS = 4096
+# squared again and again. The numbers are in engine.process.limits.
+MAX_ROUND_DIGITS = limits.ROUND_DIGITS
+MAX_INT_BITS = limits.INT_BITS
+MAX_EXPRESSION_LENGTH = limits.EXPRESSION_CHARS
 
 
 def _is_number(value) -> bool:
@@ -82,11 +109,11 @@ FUNCTIONS = {
     "len": len,
     "int": int,
     "float": float,
-    "str": str,
+    "str": _str,
     "bool": bool,
     "abs": abs,
-    "min": min,
-    "max": max,
+    "min": _min,
+    "max": _max,
     "round": _round,
     "sum": _sum,
     "any": any,
@@ -138,64 +165,10 @@ _ALLOWED_NODES = (
 )
 
 
-# JUEL as Camunda/Flowable designers write it: ${a == 'x' && b > 3}, #{!approved}, ${empty list}.
-_JUEL_WRAPPED = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
-_JUEL_TOKENS = [
-    (re.compile(r"&&"), " and "),
-    (re.compile(r"\|\|"), " or "),
-    (re.compile(r"!(?!=)"), " not "),
-    (re.compile(r"\bempty\s+([A-Za-z_][\w]*)"), r"(not \1)"),
-    (re.compile(r"\bnull\b"), "None"),
-    (re.compile(r"\beq\b"), "=="),
-    (re.compile(r"\bne\b"), "!="),
-    (re.compile(r"\bgt\b"), ">"),
-    (re.compile(r"\blt\b"), "<"),
-    (re.compile(r"\bge\b"), ">="),
-    (re.compile(r"\ble\b"), "<="),
-    (re.compile(r"\band\b"), "and"),
-    (re.compile(r"\bdiv\b"), "/"),
-    (re.compile(r"\bmod\b"), "%"),
-]
-
-
-def normalize(expression: str) -> str:
-    """Turn a JUEL-wrapped expression into the Python-like syntax we evaluate; leave others alone."""
-    text = expression.strip()
-    match = _JUEL_WRAPPED.match(text)
-    if not match:
-        return text
-    inner = match.group(1)
-    # Keep string literals out of the token rewriting.
-    parts = re.split(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", inner)
-    for i in range(0, len(parts), 2):
-        for pattern, repl in _JUEL_TOKENS:
-            parts[i] = pattern.sub(repl, parts[i])
-    return "".join(parts).strip()
-
-
-def is_juel(expression: str) -> bool:
-    return bool(_JUEL_WRAPPED.match(expression or ""))
-
-
-def _juel_refusal(node: ast.AST, original: str) -> str | None:
-    """Camunda/Flowable expressions often call Java beans; say so plainly instead of naming an AST node."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return (
-            f"不支持 JUEL 方法调用 '{ast.unparse(node.func)}()'（表达式：{original.strip()}）："
-            "oaflow 不调用 Java Bean 或方法，请改为只使用流程变量的条件，例如 ${days > 3}"
-        )
-    if isinstance(node, ast.Attribute):
-        return (
-            f"不支持 JUEL Bean 引用 '{ast.unparse(node)}'（表达式：{original.strip()}）："
-            "oaflow 只求值流程变量，请改为变量名，例如 ${approved}"
-        )
-    return None
-
-
 def _check_tree(tree: ast.AST, source: str, original: str | None = None) -> None:
     if original is not None and is_juel(original):
         for node in ast.walk(tree):
-            refusal = _juel_refusal(node, original)
+            refusal = juel_refusal(node, original)
             if refusal:
                 raise ExpressionError(refusal)
     for node in ast.walk(tree):
@@ -223,14 +196,27 @@ def compile_expression(expression: str) -> ast.Expression:
         raise ExpressionError(f"表达式过长（超过 {MAX_EXPRESSION_LENGTH} 个字符）")
     try:
         tree = ast.parse(source, mode="eval")
+    except (RecursionError, MemoryError, ValueError):  # deep nesting, NUL bytes
+        raise ExpressionError(f"表达式嵌套过深或含有非法字符（嵌套不超过 {limits.EXPRESSION_DEPTH} 层）") from None
     except SyntaxError as exc:
         if is_juel(str(expression)) and "?" in source:
             raise ExpressionError(
                 f"不支持 JUEL 三元表达式 a ? b : c（表达式：{str(expression).strip()}），请改用排他网关的多个分支"
             ) from None
         raise ExpressionError(f"表达式语法错误：{source}（{exc.msg}）") from None
+    _check_depth(tree)
     _check_tree(tree, source, str(expression))
     return tree
+
+
+def _check_depth(tree: ast.AST) -> None:
+    """Refuse deep nesting at compile time: evaluating it would recurse (and may exhaust the stack)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.EXPRESSION_DEPTH:
+            raise ExpressionError(f"表达式嵌套过深（不超过 {limits.EXPRESSION_DEPTH} 层）")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def variable_names(tree: ast.AST) -> list[str]:
@@ -244,7 +230,22 @@ def variable_names(tree: ast.AST) -> list[str]:
     return names
 
 
-OPERATORS = {**DEFAULT_OPERATORS, ast.Mult: _mult, ast.Mod: _mod}
+def _comparing(operator):
+    """A comparison whose operands are first checked to be small enough to compare."""
+
+    def compare(a, b):
+        return operator(_sized(a), _sized(b))
+
+    return compare
+
+
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
+OPERATORS = {
+    **DEFAULT_OPERATORS,
+    ast.Mult: _mult,
+    ast.Mod: _mod,
+    **{kind: _comparing(DEFAULT_OPERATORS[kind]) for kind in _COMPARISONS},
+}
 
 
 class _Evaluator(EvalWithCompoundTypes):
@@ -294,7 +295,13 @@ _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)\s*=(?!
 
 
 def compile_script(script: str) -> list[tuple[str, str]]:
-    """A script fits the evaluator when every non-blank line is `name = expression`."""
+    """A script fits the evaluator when every non-blank line is `name = expression`, and it is short
+    enough to run within one command's budget (limits.SCRIPT_LINES, limits.SCRIPT_CHARS)."""
+    if len(script or "") > limits.SCRIPT_CHARS:
+        raise ExpressionError(f"脚本过长：超过 {limits.SCRIPT_CHARS} 个字符，请拆分或改用服务任务")
+    lines = [line for line in (script or "").splitlines() if line.strip() and not line.strip().startswith("#")]
+    if len(lines) > limits.SCRIPT_LINES:
+        raise ExpressionError(f"脚本过长：{len(lines)} 行，最多 {limits.SCRIPT_LINES} 行，请拆分或改用服务任务")
     steps = []
     for number, line in enumerate((script or "").splitlines(), start=1):
         if not line.strip() or line.strip().startswith("#"):
@@ -314,8 +321,18 @@ def compile_script(script: str) -> list[tuple[str, str]]:
 
 
 def run_script(script: str, context: dict) -> None:
-    for name, expr in compile_script(script):
-        context[name] = evaluate(expr, context)
+    """Run the script line by line; stop when it runs longer than one command may, or builds a value
+    larger than one may store (limits)."""
+    started = time.thread_time()
+    for number, (name, expr) in enumerate(compile_script(script), start=1):
+        value = evaluate(expr, context)
+        try:
+            limits.value_size(value)
+        except ValueError as exc:
+            raise ExpressionError(f"脚本第 {number} 行（{name}）：{exc}") from None
+        context[name] = value
+        if time.thread_time() - started > limits.SCRIPT_SECONDS:
+            raise ExpressionError(f"脚本运行超过 {limits.SCRIPT_SECONDS:g} 秒，已停止（第 {number} 行）")
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
@@ -332,5 +349,35 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
         raise ExpressionError("服务任务尚不支持自动执行")
 
 
+class SafeScriptEngine(PythonScriptEngine):
+    """The library's script engine on the safe environment; a computed loopCardinality is held to its
+    limit before the library creates that many children."""
+
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        try:
+            if expression is not None and expression == getattr(task.task_spec, "cardinality", None):
+                check_cardinality(value)
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition) and expression == event.expression:
+                _check_timer_value(value)
+        except ExpressionError as exc:  # named after the element, as the library names its own failures
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
+        return value
+
+
+def _check_timer_value(value) -> None:
+    if not isinstance(value, (str, datetime)):
+        raise ExpressionError(f"定时值必须是 ISO-8601 文本（如 PT5M），得到 {type(value).__name__}")
+    _sized(value)
+
+
+def check_cardinality(value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ExpressionError(f"多实例数量（loopCardinality）必须是非负整数，得到 {_str(value)[:40]}")
+    if value > limits.LOOP_CARDINALITY:
+        raise ExpressionError(f"多实例数量（loopCardinality）为 {value}，最多 {limits.LOOP_CARDINALITY}")
+
+
 def script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SafeEnvironment())
+    return SafeScriptEngine(environment=SafeEnvironment())

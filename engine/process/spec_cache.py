@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -68,6 +69,7 @@ class SpecCache:
         stored = orjson.loads(row.bundle)
         trees = {name: bpmn.parse_xml(text.encode("utf-8"), name) for name, text in stored["files"].items()}
         spec, subprocess_specs = bpmn.spiff_specs(trees, row.process_key)
+        _connect_multi_instance(spec, subprocess_specs)
         compiled = Compiled(
             definition_id=row.id,
             content_hash=row.content_hash,
@@ -82,6 +84,18 @@ class SpecCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return compiled
+
+
+def _connect_multi_instance(spec, subprocess_specs: dict) -> None:
+    """A multi-instance node learns that a child finished through an event the library connects only when
+    it creates a child: an instance restored from the database (after a restart, or migrated to another
+    version) has children made by another spec object, and would wait for ever. Connect them up front."""
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            child = process.task_specs.get(getattr(task_spec, "task_spec", None) or "")
+            if isinstance(task_spec, MultiInstanceTask) and child is not None:
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
 
 
 def _has_timers(spec, subprocess_specs: dict) -> bool:

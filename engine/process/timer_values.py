@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.process import limits
+
 OFFICE_OFFSET = "+08:00"
 _NUM = r"\d+(\.\d+)?"
 _DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?({_NUM}W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"
@@ -34,3 +38,22 @@ def quote_bare(expression: str | None) -> str | None:
             text += "T00:00:00" + OFFICE_OFFSET
         return f'"{text}"'
     return expression
+
+
+def period_problem(tag: str, value: str) -> str | None:
+    """Why a literal timer value would not wait at all: a negative duration (the library would read
+    `-PT5M` as five minutes ahead), or a repeating timer faster than limits.TIMER_CYCLE_SECONDS, which would
+    fire again and again within one command. None when the value is fine (or not one we can read here)."""
+    text = value.strip()
+    if any(part.startswith("-") for part in text.split("/")):
+        return "时间值不能为负"
+    if tag != "timeCycle":
+        return None
+    try:
+        _cycles, _start, period = TimerEventDefinition.parse_iso_recurring_interval(text)
+    except Exception:  # the library raises bare Exception; the caller reports unreadable values itself
+        return None
+    if period.total_seconds() < limits.TIMER_CYCLE_SECONDS:
+        seconds = f"{period.total_seconds():g}"
+        return f"重复周期为 {seconds} 秒，至少为 {limits.TIMER_CYCLE_SECONDS} 秒（周期为 0 会不停触发）"
+    return None

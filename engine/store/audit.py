@@ -45,6 +45,8 @@ EVENT_LABELS = {
     "external_completed": "外部任务完成",
     "message": "收到消息",
     "signal": "收到信号",
+    "error": "流程异常",
+    "retried": "异常后重试",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine.process.model import node_id
 from engine.store.tables import instance, work_item
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import USER_TASK_TYPES
@@ -19,15 +20,16 @@ def problems(core, instance_id: int) -> list[str]:
         items = list(conn.execute(select(work_item).where(work_item.c.instance_id == instance_id)))
         status = conn.execute(select(instance.c.status).where(instance.c.id == instance_id)).scalar()
     model = case.model
-    ready = {
-        str(t.id): t.task_spec.name
+    ready = {  # node_id: a multi-instance child stands for its node too
+        str(t.id): node_id(t.task_spec)
         for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)
-        if model.nodes.get(t.task_spec.name) is not None and model.nodes[t.task_spec.name].type in USER_TASK_TYPES
+        if model.nodes.get(node_id(t.task_spec)) is not None
+        and model.nodes[node_id(t.task_spec)].type in USER_TASK_TYPES
     }
     active = [i for i in items if i.kind == "approve" and i.status in ("open", "waiting")]
     resubmit = [i for i in active if i.origin == "resubmit"]
     node_items = [i for i in active if i.origin != "resubmit"]
-    if status != "running":
+    if status not in ("running", "error"):  # an instance in error keeps its items for when it is retried
         if active:
             found.append(f"申请状态为 {status}，却仍有 {len(active)} 个未办结的待办")
         if ready:

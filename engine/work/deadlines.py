@@ -159,11 +159,13 @@ def expire(core, item_id: int, now: datetime | None = None) -> int:
     locks the instance first, as every command does; the same 同意 and 转办 steps the users' commands take.
     Returns 1 when the step was taken here."""
     now = now or utcnow()
-    with core.db.write() as conn:
+    found = {}  # the automatic 同意 failing in the engine puts the instance in 异常, as any command's failure
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         instance_id = conn.execute(select(work_item.c.instance_id).where(work_item.c.id == item_id)).scalar()
         if instance_id is None:
             return 0
         case, inst = kernel.lock(core, conn, instance_id)
+        found.update(instance_id=instance_id, version=case.version)
         item = conn.execute(escalation.lock_rows(select(work_item).where(work_item.c.id == item_id), conn)).first()
         if item is None or item.status != "open" or item.next_step != "overdue" or item.next_step_at > now:
             return 0

@@ -11,7 +11,8 @@ from engine.process.policy import policy_of
 from engine.store import audit
 from engine.work import opinions, signing
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task, run_engine
+from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task
+from engine.work.kernel.failure import run_engine
 
 EMPTY_FORM = routing.EMPTY_FORM
 
@@ -96,5 +97,5 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
         message="发起人修改后重新提交",
     )
     workflow.reset_from_task_id(start.id)
-    run_engine(workflow)
+    run_engine(workflow, case.budget)
     routing.advance(case)

@@ -24,7 +24,8 @@ from engine.store import audit
 from engine.store.tables import definition, instance
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import STATUS_LABELS, Case, run_engine
+from engine.work.kernel.case import STATUS_LABELS, Case
+from engine.work.kernel.failure import run_engine
 
 log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
@@ -51,7 +52,7 @@ def _running_case(core, conn, instance_id: int) -> Case:
 
 
 def _finish(case: Case) -> dict:
-    run_engine(case.workflow)
+    run_engine(case.workflow, case.budget)
     items.sync_items(case, "流程已越过该节点（事件触发）")
     routing.advance(case)
     kernel.save(case)

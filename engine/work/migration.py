@@ -27,7 +27,8 @@ from engine.store import audit
 from engine.store.tables import instance, work_item
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import STATUS_LABELS, run_engine
+from engine.work.kernel.case import STATUS_LABELS
+from engine.work.kernel.failure import run_engine
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -108,7 +109,7 @@ def _apply(workflow, diffs: dict, pair: SpecPair) -> None:
 
 def _check(inst, pair: SpecPair, workflow=None) -> tuple[list[str], object | None, dict | None]:
     """Dry-run one instance in memory: (reasons, migrated workflow or None, diffs)."""
-    if inst.status != "running":
+    if inst.status not in ("running", "error"):  # an instance in error is migrated to a corrected version
         return [f"申请{STATUS_LABELS.get(inst.status, inst.status)}，无需迁移"], None, None
     if workflow is None:
         workflow = load_state(inst.state, pair.old.spec, pair.old.subprocess_specs, _ENGINE)
@@ -140,7 +141,7 @@ def _candidates(conn: Connection, definition_id: int, instance_ids: list[int] | 
     if instance_ids is not None:
         query = query.where(instance.c.id.in_(instance_ids))
     else:
-        query = query.where(instance.c.status == "running")
+        query = query.where(instance.c.status.in_(("running", "error")))
     return list(conn.execute(query.order_by(instance.c.id)))
 
 

@@ -26,12 +26,13 @@ from sqlalchemy.engine import Connection
 
 from engine.org import users
 from engine.process import definitions
+from engine.process.limits import TIMER_CYCLE_SECONDS
 from engine.store import audit
 from engine.store.tables import definition, instance, instance_timer, timer_start, utcnow
 from engine.work import assignment
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, routing
-from engine.work.kernel.case import WorkflowFailed, run_engine
+from engine.work.kernel.failure import WorkflowFailed, run_engine
 from engine.work.kernel.waits import naive_utc, timer_due
 
 log = logging.getLogger("oaflow.timers")
@@ -68,16 +69,20 @@ def fire_due(core, now: datetime | None = None, batch: int = 100) -> int:
 
 def fire_instance(core, instance_id: int, now: datetime | None = None) -> int:
     """Fire the instance's timers due by `now` in one command; returns how many fired (0: none was due, or
-    another scheduler fired them a moment ago, or the instance is suspended or ended)."""
+    another scheduler fired them a moment ago, or the instance is suspended or ended). When what the timer
+    sets off fails, nothing of it is stored and the instance enters the error state (状态 异常), as any
+    command's failure does (kernel.case.failing_into_error): the administrators retry it once fixed."""
     now = now or utcnow()
-    with core.db.write() as conn:
+    found = {}
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         case, inst = kernel.lock(core, conn, instance_id)  # the instance lock first
         due = conn.execute(select(instance_timer.c.due_at).where(instance_timer.c.instance_id == instance_id)).scalar()
         if due is None or due > now or inst.status != "running":
             return 0
+        found.update(instance_id=instance_id, version=case.version)
         fired = _make_due(case.workflow, now)
         case.workflow.refresh_timers()
-        run_engine(case.workflow)
+        run_engine(case.workflow, case.budget)
         items.sync_items(case, "定时事件到期，已取消")
         if fired:
             audit.record(conn, "timer_fired", instance_id=instance_id, message="定时事件到期，流程自动继续")
@@ -214,6 +219,7 @@ def fire_start_timers(core, now: datetime | None = None) -> int:
             next_at, remaining = None, 0
             if isinstance(event, CycleTimerEventDefinition) and (row.remaining is None or row.remaining > 0):
                 _first, _rest, interval = first_fire(event, _deployed_at(conn, row.definition_id))
+                interval = max(interval, TIMER_CYCLE_SECONDS)  # never a loop, whatever was deployed before
                 next_at = row.next_fire_at + timedelta(seconds=interval)
                 while next_at <= now:  # the scheduler was down: skip the missed firings, start once
                     next_at += timedelta(seconds=interval)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from engine.process import dialect
 from engine.process.bpmn import BPMN_NS, local
-from engine.process.expressions import ExpressionError, compile_script, variable_names
+from engine.process.expressions import ExpressionError, compile_expression, compile_script, variable_names
 from engine.process.model import ProcessModel, generated_form_name
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
@@ -97,6 +97,31 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
                 f"审批人变量 '{var}' 没有表单字段提供：{_where(model, start, placed, user=True)}",
             )
             provided.add(var)
+    _check_rule_conditions(model, _provided(model, tree, form_schemas), report)
+
+
+def _check_rule_conditions(model, provided: set[str], report: Report) -> None:
+    """An assignee rule's condition (`user:lisi if amount > 10000`) is evaluated when its node opens, on
+    the instance's data: every name it reads must be a form field or a variable an earlier step sets, or
+    the node could not open. Refused at deploy rather than found when a request reaches the node."""
+    for node in model.nodes.values():
+        for rule in node.assignee + node.cc:
+            _rule, _, condition = rule.partition(" if ")
+            if not condition:
+                continue
+            try:
+                names = variable_names(compile_expression(condition))
+            except ExpressionError:
+                continue  # the rule's syntax check reports it
+            for name in names:
+                if name not in provided:
+                    report.error(
+                        model.file,
+                        node.line,
+                        node.id,
+                        f"审批人规则 '{rule}' 的条件使用了字段 '{name}'，但表单中没有这个字段，前序步骤也不提供它："
+                        "请在发起表单（或前序步骤的表单）中加入该字段，或修改条件",
+                    )
 
 
 def _where(model, provider: str | None, placed: bool, *, user: bool = False) -> str:

@@ -16,8 +16,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.process import dialect, policy
 from engine.process.bpmn import BPMN_NS
-from engine.process.expressions import ExpressionError, compile_expression, compile_script
+from engine.process.expressions import ExpressionError, check_cardinality, compile_expression, compile_script
 from engine.process.model import ProcessModel
+from engine.process.timer_values import period_problem
 from engine.process.validation.assignees import check_against_org, check_rule
 from engine.process.validation.elements import process_element
 from engine.process.validation.missing_variables import check_variables
@@ -39,12 +40,16 @@ def check_model(
             if kind == "script":
                 compile_script(text)
             else:
-                compiled.append((element, line, kind, text, compile_expression(text)))
+                parsed = compile_expression(text)
+                if kind == "loopCardinality":
+                    _check_cardinality(parsed)
+                compiled.append((element, line, kind, text, parsed))
         except ExpressionError as exc:
             what = {
                 "script": "脚本任务不符合安全求值器",
                 "condition": "条件表达式不安全或无法解析",
                 "collection": "多实例的集合（collection / loopDataInputRef）必须是变量名",
+                "loopCardinality": "多实例数量（loopCardinality）不可用",
             }.get(kind, f"多实例 {kind} 表达式无法解析")
             report.error(model.file, line, element, f"{what}：{exc}")
     _check_timers(model, tree, report)
@@ -62,6 +67,15 @@ def check_model(
     check_variables(model, tree, form_schemas, compiled, report)
 
 
+def _check_cardinality(tree: ast.Expression) -> None:
+    """A literal loopCardinality must be within the limit; a computed one is held to it at run time."""
+    try:
+        value = ast.literal_eval(tree)
+    except (ValueError, SyntaxError, TypeError):
+        return
+    check_cardinality(value)
+
+
 def _check_timers(model: ProcessModel, tree, report: Report) -> None:
     process = process_element(tree, model.key)
     if process is None:
@@ -74,9 +88,10 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
                 report.error(model.file, element.sourceline, owner.get("id"), f"计时器 {tag} 为空")
                 continue
             literal = dialect.timer_literal(text)
+            constant = _string_constant(literal)
             try:
-                if literal.startswith("'"):
-                    _parse_timer(tag, literal.strip("'"))
+                if constant is not None:
+                    _parse_timer(tag, constant)
                 elif _LOOKS_ISO.match(literal):
                     raise ValueError("不是有效的 ISO-8601 值")
                 else:
@@ -88,6 +103,21 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
                     owner.get("id"),
                     f"计时器 {tag} 的值 '{text}' 无法识别（应为 ISO-8601，如 PT5M、R3/PT10M、2026-01-01T09:00）：{exc}",
                 )
+                continue
+            problem = period_problem(tag, constant) if constant is not None else None
+            if problem:
+                report.error(
+                    model.file, element.sourceline, owner.get("id"), f"计时器 {tag} 的值 '{text}' 不可用：{problem}"
+                )
+
+
+def _string_constant(literal: str) -> str | None:
+    """The string a timer expression is when it is a quoted literal ('PT5M', "R/PT0S"), else None."""
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 # A bare value that was meant as ISO-8601 but is not valid (PT5X, P1Q …), rather than a variable name.

@@ -21,10 +21,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import Conflict, Forbidden, NotFound, OaflowError
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.notify import outbox
 from engine.org import users
-from engine.process.expressions import ExpressionError, script_engine
+from engine.process.expressions import script_engine
+from engine.process.limits import Budget
 from engine.process.model import ProcessModel
 from engine.process.spec_cache import Compiled
 from engine.process.state import dump_state, load_state
@@ -33,6 +34,7 @@ from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
 from engine.store.tables import ITEM_ACTIVE, instance, instance_timer, utcnow, work_item
 from engine.work.kernel import waits
+from engine.work.kernel.failure import ERROR_SUFFIX, WorkflowFailed, enter_error
 
 log = logging.getLogger("oaflow.work")
 
@@ -90,10 +92,6 @@ _SAVE_RUNNING = {
 }
 
 
-class WorkflowFailed(OaflowError):
-    status = 422
-
-
 @dataclass
 class Case:
     """One command's working set: connection, instance row values, workflow and compiled definition."""
@@ -122,20 +120,12 @@ class Case:
     # Whether an instance_timer row may exist: the version it was loaded with (or started on) has timers.
     # Taken at load, so a migration away from a version with timers still clears the row.
     may_have_timer: bool = True
+    # What this command has spent of what one command may do (engine.process.limits).
+    budget: Budget = field(default_factory=Budget)
 
     @property
     def model(self) -> ProcessModel:
         return self.compiled.model
-
-
-def run_engine(workflow: BpmnWorkflow) -> None:
-    try:
-        workflow.do_engine_steps()
-    except ExpressionError as exc:
-        raise WorkflowFailed(f"流程执行失败：{exc}") from None
-    except Exception as exc:  # a condition that named an unknown variable, a gateway with no way out …
-        message = getattr(exc, "message", None) or str(exc)
-        raise WorkflowFailed(f"流程执行失败：{message.splitlines()[0] if message else exc}") from None
 
 
 def self_check() -> bool:
@@ -192,28 +182,49 @@ def lock_item(core, conn: Connection, item_id: int, user: users.User, *, statuse
 @contextlib.contextmanager
 def item_command(core, username: str, item_id: int, *, statuses=("open",)) -> Iterator[tuple[Case, object, users.User]]:
     """The shape of a command on a work item: one transaction, the instance locked, the item the user's to
-    act on now (`statuses`), the case saved when the body is done."""
-    with core.db.write() as conn:
-        user = users.require_user(conn, username)
-        case, item = lock_item(core, conn, item_id, user, statuses=statuses)
-        yield case, item, user
-        save(case)
+    act on now (`statuses`), the case saved when the body is done. When the engine fails on what the
+    command caused, nothing of it is stored and the instance enters the error state (`failing_into_error`)."""
+    found = {}
+    with failing_into_error(core, found):
+        with core.db.write() as conn:
+            user = users.require_user(conn, username)
+            case, item = lock_item(core, conn, item_id, user, statuses=statuses)
+            found.update(instance_id=case.instance_id, version=case.version, actor_id=user.id)
+            yield case, item, user
+            save(case)
 
 
 @contextlib.contextmanager
 def instance_command(core, username: str, instance_id: int) -> Iterator[tuple[Case, object, users.User]]:
     """The shape of a command on an instance the user takes part in: one transaction, the instance locked,
-    the case saved when the body is done."""
-    with core.db.write() as conn:
-        user = users.require_user(conn, username)
-        try:
-            case, inst = lock(core, conn, instance_id)
-        except NotFound:
-            raise NotFound("申请不存在，或您无权查看") from None
-        if not is_participant(conn, instance_id, user, initiator_id=inst.initiator_id):
-            raise NotFound("申请不存在，或您无权查看")
-        yield case, inst, user
-        save(case)
+    the case saved when the body is done; the engine failing puts the instance in the error state."""
+    found = {}
+    with failing_into_error(core, found):
+        with core.db.write() as conn:
+            user = users.require_user(conn, username)
+            try:
+                case, inst = lock(core, conn, instance_id)
+            except NotFound:
+                raise NotFound("申请不存在，或您无权查看") from None
+            if not is_participant(conn, instance_id, user, initiator_id=inst.initiator_id):
+                raise NotFound("申请不存在，或您无权查看")
+            found.update(instance_id=case.instance_id, version=case.version, actor_id=user.id)
+            yield case, inst, user
+            save(case)
+
+
+@contextlib.contextmanager
+def failing_into_error(core, found: dict) -> Iterator[None]:
+    """Around a command's transaction on a running instance (`found`: its instance_id, the version it was
+    locked at, the acting user's id, filled in once locked): when the engine fails, the transaction has
+    rolled back and the instance enters the error state in one of its own; the caller hears why."""
+    try:
+        yield
+    except WorkflowFailed as exc:
+        if found and enter_error(core, found["instance_id"], found["version"], exc, found.get("actor_id")):
+            exc.message = exc.args[0] + ERROR_SUFFIX
+            exc.args = (exc.message,)
+        raise
 
 
 def item_for_actor(conn: Connection, item_id: int, user: users.User):
@@ -315,7 +326,7 @@ def save(case: Case) -> None:
         "jump_to": case.jump_to,
         "end_reason": case.end_reason,
     }
-    ended = case.status not in ("running", "suspended")
+    ended = case.status not in ("running", "suspended", "error")
     if ended:
         values["ended_at"] = now
         values["current_nodes"] = ""

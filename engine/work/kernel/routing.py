@@ -20,6 +20,8 @@ from engine.errors import Conflict, FieldError, Forbidden, InvalidData
 from engine.notify import outbox
 from engine.org import users
 from engine.process import definitions, forms
+from engine.process.expressions import ExpressionError
+from engine.process.limits import Budget, BudgetExceeded
 from engine.process.model import ProcessModel, node_id
 from engine.process.policy import policy_of
 from engine.store import audit
@@ -28,7 +30,8 @@ from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
 from engine.work.kernel import items
-from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, run_engine, save
+from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
+from engine.work.kernel.failure import failed_at, run_engine, run_task
 
 EMPTY_FORM = {"type": "object", "properties": {}}
 RESUBMIT_NODE = "发起人修改后重新提交"
@@ -71,10 +74,11 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)
     workflow.task_tree.data.update(initiator=user.username, priority=priority)
-    run_engine(workflow)
+    budget = Budget()
+    run_engine(workflow, budget)
     if prepare is not None:
         prepare(workflow)
-        run_engine(workflow)
+        run_engine(workflow, budget)
 
     title = render_title(
         compiled.model.title_template, {**cleaned, "initiator_name": user.display_name, "priority": priority}
@@ -118,6 +122,7 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
         title=title,
         may_have_timer=compiled.has_timers,
         last_decision=(None, None),  # nobody has decided anything yet
+        budget=budget,
     )
     advance(case)
     save(case)
@@ -144,7 +149,7 @@ def advance(case: Case) -> None:
             if node is None or node.type not in USER_TASK_TYPES:
                 if node is not None and node.cc:
                     items.create_cc(case, node.id, node.name, node.cc)
-                task.run()
+                run_task(task, case.budget)
                 moved = True
                 continue
             if str(task.id) in open_tasks:
@@ -172,7 +177,7 @@ def advance(case: Case) -> None:
                 open_tasks.add(str(task.id))
         if not moved:
             break
-        run_engine(case.workflow)
+        run_engine(case.workflow, case.budget)
     if case.workflow.is_completed() and case.status == "running":
         case.status = "approved"
         case.jump_to = None
@@ -181,8 +186,8 @@ def advance(case: Case) -> None:
 def pass_task(case: Case, task) -> None:
     """The node passes without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
     task.data.update(approved=True, decision="approve")
-    task.run()
-    run_engine(case.workflow)
+    run_task(task, case.budget)
+    run_engine(case.workflow, case.budget)
 
 
 def open_node(case: Case, task, node) -> bool:
@@ -195,9 +200,12 @@ def open_node(case: Case, task, node) -> bool:
         admin = case.model.properties.get("admin")
         # The task's own data too: a multi-instance child's element variable names its signer.
         data = {**case.data, **task.data}
-        found = assignment.resolve(
-            conn, node.assignee, case.initiator, data, admin, fallback=False, node_name=node.name
-        )
+        try:
+            found = assignment.resolve(
+                conn, node.assignee, case.initiator, data, admin, fallback=False, node_name=node.name
+            )
+        except ExpressionError as exc:
+            raise failed_at(f"审批人规则的条件无法求值：{exc}", node.id, node.name) from None
         for kind, message in found.notes:
             audit.record(
                 conn, kind, instance_id=case.instance_id, node_id=node.id, node_name=node.name, message=message
@@ -244,6 +252,10 @@ def open_node(case: Case, task, node) -> bool:
             )
             pass_task(case, task)
             return True
+    try:
+        case.budget.open_items(len(signers), node.id)
+    except BudgetExceeded as exc:
+        raise failed_at(exc.what, node.id, node.name) from None
     first = None
     for index, user_id in enumerate(signers):
         waiting = policy.sign_mode == "sequential" and index > 0
