@@ -177,39 +177,39 @@ def _param(function: Function, index: int) -> Param | None:
     return function.params[-1] if function.variadic else None
 
 
-def problems(schema: dict) -> list[str]:
-    """What is wrong with the form's computed fields, one message per problem, each naming the field."""
+def problems(schema: dict) -> list[tuple[str, str]]:
+    """What is wrong with the form's computed fields: (field, message) per problem, the message naming the field."""
     found = []
     props = schema.get("properties", {})
     declared = computed_fields(schema)
     for name, spec in declared.items():
         where = f"字段 '{name}' 的 {KEYWORD}"
         if not isinstance(spec, dict) or set(spec) - {"function", "args"}:
-            found.append(f'{where} 必须是 {{"function": 函数名, "args": [字段名, …]}}')
+            found.append((name, f'{where} 必须是 {{"function": 函数名, "args": [字段名, …]}}'))
             continue
         function = CATALOGUE.get(spec.get("function"))
         if function is None:
-            found.append(f"{where} 使用了未知的函数 '{spec.get('function')}'（可用：{'、'.join(CATALOGUE)}）")
+            found.append((name, f"{where} 使用了未知的函数 '{spec.get('function')}'（可用：{'、'.join(CATALOGUE)}）"))
             continue
         args = spec.get("args", [])
         if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-            found.append(f"{where} 的 args 必须是字段名的列表")
+            found.append((name, f"{where} 的 args 必须是字段名的列表"))
             continue
         least = sum(1 for p in function.params if p.required)
         if len(args) < least or (not function.variadic and len(args) > len(function.params)):
-            found.append(f"{where}：参数个数不对，应为 {function.summary}")
+            found.append((name, f"{where}：参数个数不对，应为 {function.summary}"))
             continue
         if props[name].get("type", "string") not in function.result:
             wanted = "/".join(sorted(function.result))
-            found.append(f"{where}：函数 '{spec['function']}' 的结果是数字，字段的 type 应为 {wanted}")
+            found.append((name, f"{where}：函数 '{spec['function']}' 的结果是数字，字段的 type 应为 {wanted}"))
         for index, arg in enumerate(args):
             param = _param(function, index)
             if arg not in props:
-                found.append(f"{where} 引用了不存在的字段 '{arg}'")
+                found.append((name, f"{where} 引用了不存在的字段 '{arg}'"))
             elif arg in declared:
-                found.append(f"{where} 引用了另一个计算字段 '{arg}'：计算字段只能由填写的字段计算")
+                found.append((name, f"{where} 引用了另一个计算字段 '{arg}'：计算字段只能由填写的字段计算"))
             elif not _kind_fits(param.kind, props[arg]):
-                found.append(f"{where} 的第 {index + 1} 个参数 '{arg}' 应为{KIND_NAMES[param.kind]}")
+                found.append((name, f"{where} 的第 {index + 1} 个参数 '{arg}' 应为{KIND_NAMES[param.kind]}"))
     return found
 
 

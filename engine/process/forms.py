@@ -26,7 +26,9 @@ MAX_NUMBER = 2**53
 
 
 class FormProblem(Exception):
-    pass
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the field the problem is about, when it is about one
 
 
 def check_schema(schema: dict) -> None:
@@ -55,7 +57,7 @@ def check_schema(schema: dict) -> None:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
     found = computed.problems(schema)
     if found:
-        raise FormProblem("；".join(found))
+        raise FormProblem("；".join(message for _, message in found), field=found[0][0])
 
 
 def field_title(schema: dict, name: str) -> str:

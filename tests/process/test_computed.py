@@ -62,14 +62,17 @@ def test_deploy_refuses_bad_declarations_naming_the_field(spec, words):
     assert words in str(caught.value)
 
 
-def test_deploy_errors_name_the_form_file(core):
+def test_deploy_errors_name_the_form_file_the_field_and_its_line(core):
     schema = copy.deepcopy(LEAVE_FORM)
     schema["properties"]["days"]["x-computed"]["function"] = "workdays"
+    text = json.dumps(schema, ensure_ascii=False, indent=2)
+    line = text[: text.index('"days": {')].count("\n") + 1
     bpmn = (Path(__file__).parents[2] / "bpmn" / "leave.bpmn").read_bytes()
     with pytest.raises(DeployFailed) as caught:
-        deployment.deploy(core, "admin", {"leave.bpmn": bpmn, "leave_apply.json": json.dumps(schema).encode()})
-    text = str([(p.file, p.message) for p in caught.value.problems])
-    assert "leave_apply.json" in text and "字段 'days' 的 x-computed 使用了未知的函数 'workdays'" in text
+        deployment.deploy(core, "admin", {"leave.bpmn": bpmn, "leave_apply.json": text.encode()})
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.element) == ("leave_apply.json", line, "days")
+    assert problem.message.startswith("字段 'days' 的 x-computed 使用了未知的函数 'workdays'（可用：working_days")
 
 
 def test_the_shipped_leave_form_declares_days_as_computed():
