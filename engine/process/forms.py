@@ -156,6 +156,9 @@ def _compute(schema: dict, cleaned: dict, env, seen: set[str]) -> list[FieldErro
     ordered = sorted(cleaned.items(), key=lambda item: order.index(item[0]))
     cleaned.clear()
     cleaned.update(ordered)
+    for name in [n for n in derived if _bad_number(cleaned.get(n)) and n not in seen]:
+        seen.add(name)  # a sum past ±2**53 cannot be stored exactly
+        errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
     failed = {n for n in derived if n not in cleaned and n not in seen}  # arguments missing: they say so
     for error in sorted(_validator(schema).iter_errors(cleaned), key=lambda e: list(e.absolute_path)):
         name, message = _message(error, schema)

@@ -126,6 +126,7 @@ def test_days_between_and_sum():
     cleaned = forms.validate(schema, {"start": "2026-11-23", "end": "2026-11-29", "a": 1.5, "span": 1}, env=None)
     assert cleaned["span"] == 7 and cleaned["total"] == 1.5
     assert forms.validate(schema, {"a": "2", "b": "3"}, env=None)["total"] == 5
+    assert errors(schema, {"a": 2**53, "b": 2**53}) == {"total": "结果不是有效的数字（超出范围）"}
 
 
 def test_a_preview_reports_what_it_can_without_complaining_about_missing_fields():
