@@ -36,7 +36,7 @@ HR_STEP = """
     </bpmn:userTask>
     <bpmn:sequenceFlow id="Flow_hr_to_gw3" sourceRef="Task_hr_record" targetRef="Gateway_over3" />
 """.encode()
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "reason": "探亲"}  # 2 days
 STAFF = ("zhangsan", "lisi")
 
 

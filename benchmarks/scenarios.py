@@ -30,7 +30,8 @@ from engine.work.views import worklist
 
 from .stats import Result, timed
 
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "days": 5, "reason": "bench"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "reason": "bench"}  # 5 days
+TWO_DAYS = {**LEAVE, "end_date": "2026-11-24"}  # 天数 is computed by the server from the dates
 
 
 # --- databases ---------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def floor(tmp, backend, url, *, quick, progress):
 
     def flow():
         workflow = BpmnWorkflow(spec, subprocesses)
-        workflow.task_tree.data.update(LEAVE)
+        workflow.task_tree.data.update({**LEAVE, "days": 5})  # bare SpiffWorkflow: no form computes 天数
         workflow.do_engine_steps()
         state = dump_state(workflow)
         for _ in range(2):
@@ -408,7 +409,7 @@ def sweep(tmp, backend, url, *, quick, progress):
 def concurrency(tmp, backend, url, *, quick, progress):
     core = _prepared(tmp, backend, url, "concurrency")
     flows = 80 if quick else 1600
-    instance_ids = [initiate.start(core, "zhangsan", "leave", {**LEAVE, "days": 2})["id"] for _ in range(flows)]
+    instance_ids = [initiate.start(core, "zhangsan", "leave", TWO_DAYS)["id"] for _ in range(flows)]
     items = [_open_items(core, i)[0][0] for i in instance_ids]
     db_url = str(core.db.engine.url.render_as_string(hide_password=False))
     # Two threads per process, as README recommends for PostgreSQL deployments: request handling is
@@ -473,7 +474,7 @@ def memory(tmp, backend, url, *, quick, progress):
         applicant, leader = server.client("zhangsan"), server.client("sunli")
         readings = []
         for n in range(1, total + 1):
-            started = applicant.call("POST", "/api/v1/instances", {"process": "leave", "data": {**LEAVE, "days": 2}})
+            started = applicant.call("POST", "/api/v1/instances", {"process": "leave", "data": TWO_DAYS})
             item_id = started["work_items"][0]["id"]
             leader.call("POST", f"/api/v1/work-items/{item_id}/complete", {"decision": "approve", "opinion": "同意"})
             if n % max(1, total // 10) == 0:

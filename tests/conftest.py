@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support import LEAVE, ApiClient, LeaveFlow, Ops
+from support import LEAVE, ApiClient, LeaveFlow, Ops, leave_range
 from werkzeug.serving import make_server
 
 from engine.core import Core
@@ -187,7 +187,11 @@ def api(client):
 
 @pytest.fixture
 def leave_data():
+    """A 请假 form; `days=N` stands for the dates of an N-working-day leave (天数 is computed from them)."""
+
     def make(**overrides):
+        if "days" in overrides:
+            overrides = {**leave_range(overrides.pop("days")), **overrides}
         return {**LEAVE, **overrides}
 
     return make

@@ -3,6 +3,8 @@ drivers, browser sessions, the test data folder. The fixtures that build them ar
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -35,10 +37,34 @@ class ApiClient:
 LEAVE = {
     "leave_type": "年假",
     "start_date": "2026-11-23",
-    "end_date": "2026-11-24",
-    "days": 2,
+    "end_date": "2026-11-24",  # the server counts 天数 = 2 working days
     "reason": "回老家探亲",
 }
+
+
+def leave_range(days: float, start: date = date(2026, 11, 23)) -> dict:
+    """The dates of a leave of `days` working days (steps of 0.5) from a Monday in late 2026, a stretch with
+    no holiday and no 调休: 天数 is computed by the server from these, never sent."""
+    whole = math.ceil(days)
+    end = start
+    counted = 1
+    while counted < whole:
+        end += timedelta(days=1)
+        if end.weekday() < 5:
+            counted += 1
+    dates = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    if whole != days:
+        dates["end_half"] = "上午"
+    return dates
+
+
+class Weekdays:
+    """A working calendar of Monday–Friday without holidays, as computed fields ask for it (forms.validate's
+    `env`): enough to check a form without a database."""
+
+    def working_days(self, start: date, end: date, *, start_afternoon: bool, end_morning: bool) -> float:
+        days = sum(1 for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5)
+        return days - 0.5 * (start_afternoon and start.weekday() < 5) - 0.5 * (end_morning and end.weekday() < 5)
 
 
 class LeaveFlow:

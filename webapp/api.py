@@ -72,6 +72,12 @@ def process(key):
     return jsonify(starting.process_to_start(_core(), g.user, key))
 
 
+@bp.post("/processes/<key>/computed")
+@auth.api_login_required
+def computed(key):
+    return jsonify(starting.preview_computed(_core(), g.user, key, json_body().get("data")))
+
+
 @bp.post("/deployments")
 @auth.api_login_required
 def deploy():
@@ -120,6 +126,12 @@ def work_items():
 @auth.api_login_required
 def work_item(item_id):
     return jsonify(details.get_work_item(_core(), g.user, item_id))
+
+
+@bp.post("/work-items/<int:item_id>/computed")
+@auth.api_login_required
+def item_computed(item_id):
+    return jsonify(details.preview_computed(_core(), g.user, item_id, json_body().get("data")))
 
 
 @bp.post("/work-items/<int:item_id>/complete")

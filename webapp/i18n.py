@@ -79,6 +79,8 @@ EN = {
     "否": "No",
     "每行填写一项": "One item per line",
     "没有填写内容": "No data entered",
+    "提交后由系统计算": "Computed when you submit",
+    "由系统根据其他字段计算，不能修改": "Computed from the other fields; cannot be edited",
     "请检查标红的内容后重新提交": "Please correct the fields marked in red and submit again",
     "紧急程度决定每个审批节点的办理期限": "The priority sets the deadline of every approval step",
     "审批": "Decide",

@@ -15,6 +15,40 @@ from . import (
 )
 from .openapi_common import ERROR, error_responses, json_body, response
 
+COMPUTED_FIELDS = (
+    "表单中带 x-computed 的字段（如请假的天数 days）由服务器根据其他字段计算（函数 working_days 按工作日历计数："
+    "周末、法定节假日不计，调休上班日计入，开始/结束可为上午或下午以计半天）。客户端发送的值会被忽略并以服务器"
+    "计算的值保存；路由条件使用计算值。日期范围为空、结束早于开始、没有工作日或跨度超过 366 天时返回 422，"
+    "errors 指明字段。发起、退回后重新提交和审批表单保存时都会重新计算。"
+)
+
+
+def _preview(summary: str, parameters: list) -> dict:
+    return {
+        "summary": summary,
+        "description": COMPUTED_FIELDS
+        + " 本接口按已填写的内容给出计算字段的值（无法计算时为 null）及与之相关的问题，用于边填边显示。",
+        "security": [{"bearer": []}],
+        "parameters": parameters,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "object"}}}}},
+        },
+        "responses": {
+            "200": response(
+                "计算结果",
+                {
+                    "type": "object",
+                    "properties": {
+                        "values": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+                        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+                    },
+                },
+            ),
+            **error_responses(401, 403, 404, 422),
+        },
+    }
+
 
 def openapi_document() -> dict:
     bearer = [{"bearer": []}]
@@ -119,6 +153,12 @@ def openapi_document() -> dict:
                     "responses": {"200": response("流程"), **error_responses(401, 404)},
                 }
             },
+            "/processes/{key}/computed": {
+                "post": _preview(
+                    "预览发起表单的计算字段（不保存）",
+                    [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                )
+            },
             "/deployments": {
                 "post": {
                     "summary": "部署 BPMN 与表单文件（管理员）",
@@ -154,6 +194,7 @@ def openapi_document() -> dict:
             "/instances": {
                 "post": {
                     "summary": "发起申请",
+                    "description": COMPUTED_FIELDS,
                     "security": bearer,
                     "requestBody": {
                         "required": True,
@@ -216,6 +257,9 @@ def openapi_document() -> dict:
                     "parameters": [item_id],
                     "responses": {"200": response("待办"), **error_responses(401, 404)},
                 }
+            },
+            "/work-items/{item_id}/computed": {
+                "post": _preview("预览本人待办表单的计算字段（退回后重新提交时为申请表单；不保存）", [item_id])
             },
             "/work-items/{item_id}/complete": {
                 "post": {

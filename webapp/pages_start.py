@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.work import initiate
@@ -58,3 +58,11 @@ def form(key):
         priorities=page["priorities"],
     )
     return html, (422 if errors else 200)
+
+
+@bp.post("/start/<key>/preview")
+@auth.page_login_required
+def preview(key):
+    """The start form's computed fields for what is typed so far (oaflow.js asks as the user types)."""
+    body = inputs.json_body()
+    return jsonify(starting.preview_computed(_core(), g.user, key, body.get("data")))

@@ -3,7 +3,7 @@ and the operation forms the node allows (their routes are in pages_item_operatio
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.work import decisions, opinions
@@ -129,3 +129,11 @@ def page(item_id):
         flash("已不同意", "success")
     save_phrase_if_asked(opinion)
     return redirect(home_url())
+
+
+@bp.post("/work-items/<int:item_id>/preview")
+@auth.page_login_required
+def preview(item_id):
+    """The work item form's computed fields for what is typed so far (oaflow.js asks as the user types)."""
+    body = inputs.json_body()
+    return jsonify(details.preview_computed(_core(), g.user, item_id, body.get("data")))

@@ -118,7 +118,7 @@ def _read_form(name: str, content: bytes, form_schemas: dict[str, dict], report:
     except orjson.JSONDecodeError as exc:
         report.error(name, _json_line(content, exc), None, f"表单不是有效的 JSON：{exc}")
     except forms.FormProblem as exc:
-        report.error(name, 1, None, str(exc))
+        report.error(name, _field_line(content, exc.field), exc.field, str(exc))
 
 
 def _stored_text(content: bytes, tree: etree._ElementTree, *, changed: bool) -> str:
@@ -129,6 +129,12 @@ def _stored_text(content: bytes, tree: etree._ElementTree, *, changed: bool) -> 
         except UnicodeDecodeError:
             pass
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+
+
+def _field_line(content: bytes, field: str | None) -> int:
+    """The line where a form declares `field` (the first line of the file when unknown)."""
+    at = content.find(orjson.dumps(field) + b":") if field else -1
+    return content[:at].count(b"\n") + 1 if at >= 0 else 1
 
 
 def _json_line(content: bytes, exc) -> int | None:

@@ -2,6 +2,7 @@
 
 A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea, user), `x-placeholder`,
 `x-not-before` (a date field that must not precede another). Property order in the file is field order.
+`x-computed` declares a field the server computes from other fields (see engine.process.computed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
+from engine.process import computed
 
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array"}
 MAX_STRING = 20000
@@ -24,7 +26,9 @@ MAX_NUMBER = 2**53
 
 
 class FormProblem(Exception):
-    pass
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the field the problem is about, when it is about one
 
 
 def check_schema(schema: dict) -> None:
@@ -51,6 +55,9 @@ def check_schema(schema: dict) -> None:
     for name in schema.get("required", []):
         if name not in props:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
+    found = computed.problems(schema)
+    if found:
+        raise FormProblem("；".join(message for _, message in found), field=found[0][0])
 
 
 def field_title(schema: dict, name: str) -> str:
@@ -136,11 +143,41 @@ def _validator(schema: dict) -> Draft202012Validator:
     return validator
 
 
-def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
-    """Validate submitted data; return the cleaned data or raise InvalidData naming each bad field."""
+def _compute(schema: dict, cleaned: dict, env, seen: set[str]) -> list[FieldError]:
+    """Fill the computed fields into `cleaned` (keeping the form's field order) and check their values
+    against their own rules (e.g. a maximum); the errors of both, each field once."""
+    derived = computed.computed_fields(schema)
+    errors = []
+    for error in computed.fill(schema, cleaned, env, bad=set(seen)):
+        if error.field not in seen:
+            seen.add(error.field)
+            errors.append(error)
+    order = list(schema.get("properties", {}))
+    ordered = sorted(cleaned.items(), key=lambda item: order.index(item[0]))
+    cleaned.clear()
+    cleaned.update(ordered)
+    for name in [n for n in derived if _bad_number(cleaned.get(n)) and n not in seen]:
+        seen.add(name)  # a sum past ±2**53 cannot be stored exactly
+        errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
+    failed = {n for n in derived if n not in cleaned and n not in seen}  # arguments missing: they say so
+    for error in sorted(_validator(schema).iter_errors(cleaned), key=lambda e: list(e.absolute_path)):
+        name, message = _message(error, schema)
+        if name in derived and name not in seen and name not in failed:
+            seen.add(name)
+            errors.append(FieldError(name, message))
+    return errors
+
+
+def validate(schema: dict, data: dict | None, user_exists=None, env: computed.Env | None = None) -> dict:
+    """Validate submitted data; return the cleaned data or raise InvalidData naming each bad field.
+
+    Computed fields (`x-computed`) are worked out here, from the other cleaned fields and the working
+    calendar in `env`: what the client sent for them is dropped, so every caller that saves form data gets
+    the server's value."""
     if data is not None and not isinstance(data, dict):
         raise InvalidData([FieldError("data", "表单数据必须是 JSON 对象")])
-    cleaned = clean(schema, data or {})
+    derived = computed.computed_fields(schema)
+    cleaned = clean(schema, {k: v for k, v in (data or {}).items() if k not in derived})
     unknown = sorted(set(data or {}) - set(schema.get("properties", {})))
     errors: list[FieldError] = [FieldError(name, "表单中没有这个字段") for name in unknown]
     validator = _validator(schema)
@@ -151,10 +188,12 @@ def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     checkable = {n: v for n, v in cleaned.items() if n not in seen}
     for error in sorted(validator.iter_errors(checkable), key=lambda e: list(e.absolute_path)):
         name, message = _message(error, schema)
-        if name in seen:
-            continue
+        if name in seen or name in derived:
+            continue  # a computed field is checked once it has its value, below
         seen.add(name)
         errors.append(FieldError(name, message))
+    if derived:
+        errors += _compute(schema, cleaned, env, seen)
     for name, prop in schema.get("properties", {}).items():
         value = cleaned.get(name)
         if value is None or name in seen:
@@ -173,3 +212,23 @@ def validate(schema: dict, data: dict | None, user_exists=None) -> dict:
     if errors:
         raise InvalidData(errors)
     return cleaned
+
+
+def computed_values(schema: dict, data, env: computed.Env) -> tuple[dict, list[FieldError]]:
+    """A preview of the computed fields for a form being filled in: ({field: value or None}, the errors
+    about them or their arguments). Missing fields are not errors here: the form is not finished yet."""
+    derived = computed.computed_fields(schema)
+    if not isinstance(data, dict):
+        data = {}
+    cleaned = clean(schema, {k: v for k, v in data.items() if k not in derived})
+    arguments = {arg for spec in derived.values() for arg in spec.get("args", [])}
+    errors: list[FieldError] = []
+    seen = {n for n, v in cleaned.items() if _bad_number(v)}
+    errors += [FieldError(n, f"{field_title(schema, n)}不是有效的数字（超出范围）") for n in seen & arguments]
+    for error in _validator(schema).iter_errors({n: v for n, v in cleaned.items() if n not in seen}):
+        name, message = _message(error, schema)
+        if error.validator != "required" and name in arguments and name not in seen:
+            seen.add(name)
+            errors.append(FieldError(name, message))
+    errors += [e for e in computed.fill(schema, cleaned, env, bad=seen) if e.field not in seen]
+    return {name: cleaned.get(name) for name in derived}, errors

@@ -72,6 +72,28 @@ def seed(core) -> tuple[int, date | None, date | None]:
     return added, cal.first, cal.last
 
 
+def count_working_days(
+    cal: WorkCalendar, start: date, end: date, *, start_afternoon: bool = False, end_morning: bool = False
+) -> float:
+    """Working days from `start` to `end`, both included, on the calendar (法定节假日 off, 调休 make-up days
+    on; past the known calendar Monday–Friday). Starting in the afternoon (下午) or ending at noon (上午)
+    counts that day as half a day when it is a working day. 0 when the range is empty (end before start, or
+    one day from the afternoon to the morning). Pure arithmetic: the caller bounds the range."""
+    if end < start or (start == end and start_afternoon and end_morning):
+        return 0.0
+    total = 0.0
+    day = start
+    while day <= end:
+        if cal.is_workday(day):
+            total += 1.0
+        day += timedelta(days=1)
+    if start_afternoon and cal.is_workday(start):
+        total -= 0.5
+    if end_morning and cal.is_workday(end):
+        total -= 0.5
+    return total
+
+
 @dataclass(frozen=True)
 class Deadline:
     due_at: datetime  # naive UTC

@@ -15,7 +15,7 @@ from engine.store import schema
 from engine.store.tables import delegation, department, role, setting, user_account, user_role, utcnow, work_item
 from engine.work import initiate
 
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "reason": "探亲"}
 
 
 def _assignees(core, instance_id: int) -> list[str]:

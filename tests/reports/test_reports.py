@@ -26,7 +26,7 @@ def at(*args):
 
 
 def leave(user: str, start: str):
-    return {"leave_type": "事假", "start_date": start, "end_date": start, "days": 1, "reason": "家中有事"}
+    return {"leave_type": "事假", "start_date": start, "end_date": start, "reason": "家中有事"}
 
 
 def open_item(core, instance_id: int):

@@ -23,7 +23,7 @@ ITEMS = 1000
 # Each of these has two leaders above them, so every item takes three steps: overdue (and its first
 # escalation, recorded as its own step) and the second escalation a working day later.
 ASSIGNEES = ("zhangsan", "lisi", "sunli", "chenjing", "zhaolei")
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "reason": "探亲"}
 
 
 @pytest.fixture

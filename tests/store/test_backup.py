@@ -23,7 +23,7 @@ from engine.store.database import Database
 from engine.store.tables import instance, setting, work_item
 from engine.work import initiate
 
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "reason": "探亲"}
 # Migration 0008's test rows, valid at revision 0006: an account, a process, an application, two work items.
 OLD_ROWS = [
     "INSERT INTO user_account (id, username, display_name, password_hash, is_admin, active, created_at) "

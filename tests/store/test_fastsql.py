@@ -43,7 +43,7 @@ def instance_id(core):
     return initiate.start(core, "zhangsan", "leave", {**_LEAVE})["id"]
 
 
-_LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
+_LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "reason": "探亲"}
 
 
 def test_insert_fills_defaults_and_returns_the_new_id_as_sqlalchemy_does(core, instance_id):

@@ -90,7 +90,7 @@ def test_work_item_gets_its_due_time_when_created(core):
     assert local(item.due_at) == datetime(2025, 10, 9, 17, 30)
 
 
-LEAVE = {"leave_type": "年假", "start_date": "2025-10-13", "end_date": "2025-10-14", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2025-10-13", "end_date": "2025-10-14", "reason": "探亲"}
 
 
 def test_calendar_agrees_with_the_holidays_package(core):

@@ -73,7 +73,7 @@ class Load:
             while not self.stop.is_set():
                 days = chance.choice(list(LEAVES))
                 start, end = LEAVES[days]
-                data = {"leave_type": "年假", "start_date": start, "end_date": end, "days": days, "reason": "探亲"}
+                data = {"leave_type": "年假", "start_date": start, "end_date": end, "reason": "探亲"}
                 called = time.monotonic()
                 started = initiate.start(self.core, chance.choice(["zhangsan", "lisi"]), "leave", data)
                 self.acks.append(Ack(called, time.monotonic(), started["id"], None, started["status"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -24,22 +25,27 @@ def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
     page = context.new_page()
     try:
-        # 张三 applies for two days of 年假; a mistake first: the end date before the start date.
+        # 张三 applies for a day and a half of 年假; a mistake first: the end date before the start date.
         _login(page, live_url, "zhangsan")
         page.click("a[href='/start']")
         page.click("text=请假申请")
         page.select_option("[name=leave_type]", "年假")
         page.fill("[name=start_date]", "2026-11-24")
         page.fill("[name=end_date]", "2026-11-23")
-        page.fill("[name=days]", "2")
+        # 天数 is computed by the server, shown read-only: the preview says what is wrong as he types.
+        assert page.get_attribute("#f-days", "readonly") is not None
+        expect(page.locator("[data-computed-note=days]")).to_contain_text("结束日期不能早于开始日期")
         page.fill("[name=reason]", "回老家探亲")
         page.click("button:has-text('提交')")
         assert "结束日期不能早于开始日期" in page.inner_text("#err-end_date")
         page.fill("[name=end_date]", "2026-11-25")
+        page.select_option("[name=end_half]", "上午")
+        expect(page.locator("#f-days")).to_have_value("1.5")  # Tuesday to Wednesday noon
         page.click("button:has-text('提交')")
         page.wait_for_url("**/instances/*")
         assert "审批中" in page.inner_text("body")
         assert "部门负责人审批" in page.inner_text("body")
+        assert "年假 1.5 天" in page.inner_text("body")
         _logout(page)
 
         # 孙丽, his department leader, finds it in 待办 and approves with an opinion.

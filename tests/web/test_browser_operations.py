@@ -58,12 +58,12 @@ class Office:
         self.page.wait_for_selector(".flash-success, .flash-error")
         return self.page.inner_text("main")
 
-    def start_leave(self, days: str = "2", reason: str = "回老家探亲") -> None:
+    def start_leave(self, end_date: str = "2026-11-24", reason: str = "回老家探亲") -> None:
+        """A 年假 from Monday 2026-11-23 to `end_date` (天数 is computed from the dates)."""
         self.page.goto(f"{self.base}/start/leave")
         self.page.select_option("[name=leave_type]", "年假")
         self.page.fill("[name=start_date]", "2026-11-23")
-        self.page.fill("[name=end_date]", "2026-11-24")
-        self.page.fill("[name=days]", days)
+        self.page.fill("[name=end_date]", end_date)
         self.page.fill("[name=reason]", reason)
         self.page.click("button:has-text('提交')")
         self.page.wait_for_url("**/instances/*")
@@ -96,7 +96,7 @@ def office(page, live_url) -> Office:
 def test_send_back_then_resubmit(office):
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     # 孙丽 sends it back; a blank reason is refused next to the field, the form stays open.
     office.login("sunli")
@@ -141,7 +141,7 @@ def test_send_back_then_resubmit(office):
 def test_add_signer_before(office):
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     # 孙丽 asks 刘洋 (人事部) to approve before her: her own item waits.
     office.login("sunli")
@@ -184,7 +184,7 @@ def test_parallel_add_then_remove_signer(office):
     """并加签 then 减签: the signer added alongside me can be taken off again before acting."""
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     office.login("sunli")
     office.open_task("张三的请假申请")
@@ -210,7 +210,7 @@ def test_recall_from_done_box(office):
     """撤回审批: 孙丽 takes back her 同意 from 已办 while 黄伟 (next step) has not acted."""
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="5")  # more than 3 days: 分管领导审批 follows
+    office.start_leave(end_date="2026-11-27")  # 5 days, more than 3: 分管领导审批 follows
 
     office.login("sunli")
     office.open_task("张三的请假申请")
@@ -232,7 +232,7 @@ def test_recall_from_done_box(office):
 def test_transfer(office):
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     office.login("sunli")
     office.open_task("张三的请假申请")
@@ -260,7 +260,7 @@ def test_delegate_and_resolve(office):
     """委派: the delegatee handles it and hands it back; the delegator still decides."""
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     office.login("sunli")
     office.open_task("张三的请假申请")
@@ -288,7 +288,7 @@ def test_delegate_and_resolve(office):
 def test_withdraw_urge_cancel(office):
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     # 撤回: nobody has acted yet, so 张三 may pull it back; it waits in his 待办 for correction.
     page.click("button:has-text('撤回申请')")
@@ -319,7 +319,7 @@ def test_delegation_settings(office):
     """代理: 孙丽 names 李四 for her absence; her waiting items move, marked 代理 孙丽; she ends it early."""
     page = office.page
     office.login("zhangsan")
-    office.start_leave(days="2")
+    office.start_leave()
 
     office.login("sunli")
     page.click(".usermenu summary")

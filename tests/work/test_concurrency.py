@@ -20,7 +20,7 @@ from engine.work import decisions, initiate
 from engine.work.kernel import case as kernel
 
 ROUNDS = 30
-LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "days": 5, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-27", "reason": "探亲"}  # 5 days
 
 
 def race(*calls):
@@ -164,7 +164,7 @@ def two_general_managers(core):
 
 
 def at_general_manager_step(core) -> int:
-    instance_id = initiate.start(core, "zhangsan", "leave", {**LEAVE, "days": 12})["id"]
+    instance_id = initiate.start(core, "zhangsan", "leave", {**LEAVE, "end_date": "2026-12-08"})["id"]
     for approver in ("sunli", "huangwei"):
         [item] = open_items(core, instance_id)
         decisions.complete(core, approver, item.id, {}, "approve", "同意")

@@ -19,7 +19,7 @@ from engine.work import consistency, deadlines, decisions, initiate, suspension
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
-LEAVE = {"leave_type": "年假", "start_date": "2025-10-13", "end_date": "2025-10-14", "days": 2, "reason": "探亲"}
+LEAVE = {"leave_type": "年假", "start_date": "2025-10-13", "end_date": "2025-10-14", "reason": "探亲"}
 
 
 def at(*args):

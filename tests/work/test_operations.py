@@ -186,7 +186,7 @@ def test_send_back_to_the_initiator_and_resubmit_walks_the_route_again(ops, core
         409,
         "退回的申请请修改后重新提交，或撤销申请",
     )
-    bad = {**ops.leave.leave_data(days=3), "days": -1}
+    bad = ops.leave.leave_data(start_date="2026-11-28", end_date="2026-11-29")  # a weekend: 天数 would be 0
     ops.field_error("zhangsan", f"/work-items/{resubmit_id}/complete", {"decision": "approve", "data": bad}, "days")
     ops.refused("sunli", f"/work-items/{resubmit_id}/complete", {"decision": "approve"}, 403)
 
@@ -194,7 +194,7 @@ def test_send_back_to_the_initiator_and_resubmit_walks_the_route_again(ops, core
         "zhangsan",
         resubmit_id,
         opinion=None,
-        data=ops.leave.leave_data(days=3, end_date="2026-11-25"),
+        data={**ops.leave.leave_data(end_date="2026-11-25"), "days": 5},  # 天数 sent is ignored: 3 are counted
     )
 
     detail = ops.detail(instance_id)

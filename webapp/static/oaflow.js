@@ -160,6 +160,54 @@
     this.pad.classList.remove("signed");
   };
 
+  /* Computed fields (x-computed, e.g. 天数 from the dates): read-only; a form with data-preview-url asks
+     the server what they come to whenever another field changes. Submitting does not depend on this:
+     the server computes them again on every save. */
+  function previewComputed(form) {
+    var shown = form.querySelectorAll("[data-computed]");
+    if (!shown.length) return;
+    var data = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || el.disabled) return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      if (el.value !== "") data[el.name] = el.value;
+    });
+    var token = form.querySelector("input[name=csrf_token]");
+    fetch(form.getAttribute("data-preview-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
+      body: JSON.stringify({ data: data })
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (!answer) return;
+      var problems = {};
+      (answer.errors || []).forEach(function (e) { problems[e.field] = e.message; });
+      shown.forEach(function (input) {
+        var name = input.getAttribute("data-computed");
+        var value = answer.values ? answer.values[name] : null;
+        input.value = value === null || value === undefined ? "" : String(value);
+        var note = form.querySelector('[data-computed-note="' + name + '"]');
+        if (!note) return;
+        if (!note.hasAttribute("data-original")) note.setAttribute("data-original", note.textContent);
+        var message = Object.keys(problems).map(function (k) { return problems[k]; }).join("；");
+        note.textContent = message || note.getAttribute("data-original");
+        note.classList.toggle("problem", !!message);
+      });
+    }).catch(function () { /* the preview is a convenience: the server checks again on submit */ });
+  }
+  var previewTimer = null;
+  function schedulePreview(event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-preview-url") || event.target.hasAttribute("data-computed")) return;
+    window.clearTimeout(previewTimer);
+    previewTimer = window.setTimeout(function () { previewComputed(form); }, 250);
+  }
+  document.addEventListener("change", schedulePreview);
+  document.addEventListener("input", schedulePreview);
+  document.querySelectorAll("form[data-preview-url]").forEach(previewComputed);
+
   var pads = {};
   document.querySelectorAll(".sigpad[data-input]").forEach(function (pad) {
     pads[pad.getAttribute("data-input")] = new SignaturePad(pad);

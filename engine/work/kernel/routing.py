@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData
 from engine.notify import outbox
 from engine.org import users
-from engine.process import definitions, forms
+from engine.process import definitions
 from engine.process.expressions import ExpressionError
 from engine.process.limits import Budget, BudgetExceeded
 from engine.process.model import ProcessModel, node_id
@@ -29,7 +29,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import items
+from engine.work.kernel import form_data, items
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -69,7 +69,7 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
     if not may_start(conn, user, compiled.model):
         raise Forbidden(f"您无权发起“{compiled.model.name}”")
     schema = compiled.form(compiled.model.start_form) or EMPTY_FORM
-    cleaned = forms.validate(schema, data, user_exists=lambda name: users.find_user(conn, name) is not None)
+    cleaned = form_data.check(conn, schema, data)
 
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)

@@ -20,7 +20,7 @@ from engine.store.tables import definition, instance, user_account, utcnow, work
 from engine.time.working_days import local_iso
 from engine.work import checks
 from engine.work.kernel import case as kernel
-from engine.work.kernel import routing, waits
+from engine.work.kernel import form_data, routing, waits
 from engine.work.kernel.case import STATUS_LABELS, is_participant
 
 
@@ -213,6 +213,18 @@ def instance_of_item(core, user: users.User, item_id: int) -> int:
     """The instance of one of the user's own work items (NotFound / Forbidden otherwise)."""
     with core.db.read() as conn:
         return kernel.item_for_actor(conn, item_id, user).instance_id
+
+
+def preview_computed(core, user: users.User, item_id: int, data) -> dict:
+    """What the computed fields of the user's own work item's form come to for what is typed so far (the
+    application's start form when it came back for 重新提交); nothing is saved."""
+    with core.db.read() as conn:
+        item = kernel.item_for_actor(conn, item_id, user)
+        definition_id = conn.execute(select(instance.c.definition_id).where(instance.c.id == item.instance_id)).scalar()
+        compiled = core.specs.get(conn, definition_id)
+        node = compiled.model.nodes.get(item.node_id)
+        name = compiled.model.start_form if item.origin == "resubmit" else (node.form if node else None)
+        return form_data.preview(conn, compiled.form(name) or {"type": "object", "properties": {}}, data)
 
 
 def signature_image(core, user: users.User, instance_id: int, item_id: int) -> bytes:

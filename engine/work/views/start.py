@@ -10,7 +10,7 @@ from engine.org import directory, users
 from engine.process import definitions
 from engine.time.working_days import PRIORITIES
 from engine.work import frame
-from engine.work.kernel import routing
+from engine.work.kernel import form_data, routing
 
 
 def startable(core, conn: Connection, user: users.User) -> list[tuple]:
@@ -95,3 +95,14 @@ def start_page(core, user: users.User, key: str) -> dict:
             "priorities": PRIORITIES,
             "layout": frame.figures(conn, user),
         }
+
+
+def preview_computed(core, user: users.User, key: str, data) -> dict:
+    """What the computed fields of a process's start form come to for a form being filled in (e.g. 天数 from
+    the dates), and the problems with them; nothing is saved. 发起 computes them again."""
+    with core.db.read() as conn:
+        compiled = core.specs.from_row(definitions.latest(conn, key))
+        if not routing.may_start(conn, user, compiled.model):
+            raise Forbidden(f"您无权发起“{compiled.model.name}”")
+        schema = compiled.form(compiled.model.start_form) or _empty_form()
+        return form_data.preview(conn, schema, data)
