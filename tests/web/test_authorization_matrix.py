@@ -80,6 +80,7 @@ class Row:
     # The scenario has no object in the state the route needs (an application in 异常): an allowed caller
     # passes the who-check and is then refused with exactly this message about the state, and nothing else.
     state_refusal: str | None = None
+    json: bool = False  # a page route that takes JSON (oaflow.js's previews): the body as JSON, CSRF as a header
 
     def who(self, method: str) -> frozenset:
         return self.allowed[method] if isinstance(self.allowed, dict) else self.allowed
@@ -100,6 +101,7 @@ ROWS: dict[str, Row | frozenset] = {
     "inbox.box": SIGNED_IN,
     "start.processes": SIGNED_IN,
     "start.form": Row(SIGNED_IN, body=LEAVE_FORM),
+    "start.preview": Row(SIGNED_IN, body={"data": LEAVE}, json=True),
     "messages.inbox": SIGNED_IN,
     "messages.read_all": SIGNED_IN,
     "messages.settings": Row(SIGNED_IN, body={"email": "me@example.com"}),
@@ -125,6 +127,7 @@ ROWS: dict[str, Row | frozenset] = {
     "api.processes": SIGNED_IN,
     "api.process": SIGNED_IN,
     "api.start": Row(SIGNED_IN, body={"process": "leave", "data": LEAVE}),
+    "api.computed": Row(SIGNED_IN, body={"data": LEAVE}),
     "api.work_items": Row(SIGNED_IN, query={"box": "todo"}),
     "api_notifications.inbox": SIGNED_IN,
     "api_notifications.mark_read": Row(SIGNED_IN, body={"all": True}),
@@ -164,6 +167,8 @@ ROWS: dict[str, Row | frozenset] = {
     # --- a work item: its holder acts on it; participants may look --------------------------------------------
     "work_item.page": Row({"GET": PARTICIPANT, "POST": ASSIGNEE}, body={"decision": "approve", "opinion": "同意"}),
     "api.work_item": PARTICIPANT,
+    "api.item_computed": Row(ASSIGNEE, body={"data": {}}),
+    "work_item.preview": Row(ASSIGNEE, body={"data": {}}, json=True),
     "api.complete": Row(ASSIGNEE, body={"decision": "approve", "opinion": "同意"}),
     "item_ops.send_back": Row(ASSIGNEE, body={"opinion": "请补充说明"}),
     "api_operations.send_back": Row(ASSIGNEE, body={"opinion": "请补充说明"}),
@@ -491,7 +496,7 @@ class Matrix:
         elif row.files:
             kwargs["data"] = {**(row.body or {}), "files": (io.BytesIO(UPLOAD), "matrix_upload.bpmn")}
             kwargs["content_type"] = "multipart/form-data"
-        elif api and row.body is not None:
+        elif (api or row.json) and row.body is not None:
             kwargs["json"] = row.body
         elif not api:
             kwargs["data"] = dict(row.body or {})
@@ -500,7 +505,9 @@ class Matrix:
             kwargs["headers"] = world.headers(role)
         else:
             client = world.page_client(role)
-            if method != "GET":
+            if method != "GET" and row.json:
+                kwargs["headers"] = {"X-CSRF-Token": "test-csrf"}
+            elif method != "GET":
                 kwargs["data"]["csrf_token"] = "test-csrf"
         before = world.data_version()
         response = client.open(path, **kwargs)

@@ -1,6 +1,6 @@
 """a closed work item's 待办 messages are found by the item
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-05
 
@@ -11,7 +11,7 @@ notification.work_item_id keeps that one indexed probe instead of a scan of the 
 
 from alembic import op
 
-revision = "0012"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
