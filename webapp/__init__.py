@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError
@@ -16,6 +18,7 @@ from . import (
     api_reports,
     auth,
     i18n,
+    inputs,
     layout,
     pages_account,
     pages_admin,
@@ -70,10 +73,12 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
+    app.url_map.converters["int"] = Int64Converter
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     auth.init_app(app)
+    app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
     layout.init_app(app)
 
@@ -90,25 +95,52 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(404)
     def _not_found(_exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "接口不存在"}), 404
-        return layout.error_page("页面不存在", 404)
+        return _answer("接口不存在" if _is_api() else "页面不存在", 404)
 
     @app.errorhandler(405)
     def _method(_exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "不支持该请求方法"}), 405
-        return layout.error_page("不支持该请求方法", 405)
+        return _answer("不支持该请求方法", 405)
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return jsonify({"error": "上传内容过大（上限 8 MB）"}), 413
+        return _answer("上传内容过大（上限 8 MB）", 413)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_api() or exc.code is None or exc.code < 400:
+            return exc
+        return _answer(exc.description or exc.name, exc.code)
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        # A bug, not bad input: logged with its trace; the API still answers JSON.
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _answer("服务器内部错误，请稍后重试或联系管理员", 500)
 
     @app.teardown_appcontext
     def _drop_user(_exc):
         g.pop("user", None)
 
     return app
+
+
+class Int64Converter(IntegerConverter):
+    """<int:...> in a URL: ids past 64 bits do not match (404), so they never reach the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _answer(message: str, status: int):
+    """An error as the client reads it: JSON under /api/, the error page in the browser."""
+    if _is_api():
+        return jsonify({"error": message}), status
+    return layout.error_page(message, status)
 
 
 def core_of(app: Flask) -> Core:

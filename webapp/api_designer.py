@@ -12,7 +12,7 @@ from engine.work import migration as instance_migration
 from engine.work.views import detail as details
 
 from . import auth
-from .inputs import optional_json_body, uploaded_files
+from .inputs import int_arg, optional_json_body, uploaded_files
 
 bp = Blueprint("api_designer", __name__, url_prefix="/api/v1")
 
@@ -80,10 +80,9 @@ def activate(key, version):
 @bp.get("/processes/<key>/diff")
 @auth.api_login_required
 def diff(key):
-    try:
-        old, new = int(request.args["from"]), int(request.args["to"])
-    except (KeyError, ValueError):
-        raise InvalidData([FieldError("from", "请用 ?from=版本&to=版本 指定要比较的两个版本")]) from None
+    if "from" not in request.args or "to" not in request.args:
+        raise InvalidData([FieldError("from", "请用 ?from=版本&to=版本 指定要比较的两个版本")])
+    old, new = int_arg("from", 0), int_arg("to", 0)
     return jsonify(deployment.diff(_core(), g.user, key, old, new))
 
 

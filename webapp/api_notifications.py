@@ -10,6 +10,7 @@ from engine.notify import delivery, messages
 from engine.notify import settings as notify_settings
 
 from . import auth
+from .inputs import int_arg, json_body
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api/v1")
 
@@ -18,25 +19,20 @@ def _core():
     return current_app.extensions["oaflow"]
 
 
-def _int(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        raise InvalidData([FieldError(name, f"{name} 必须是整数")]) from None
 
 
 @bp.get("/notifications")
 @auth.api_login_required
 def inbox():
     unread = request.args.get("unread", "").lower() in {"1", "true", "yes"}
-    return jsonify(messages.list_messages(_core(), g.user.id, unread, _int("page", 1), _int("per_page", 20)))
+    return jsonify(messages.list_messages(_core(), g.user.id, unread, int_arg("page", 1), int_arg("per_page", 20)))
 
 
 @bp.post("/notifications/read")
 @auth.api_login_required
 def mark_read():
     """{ids: [..]} marks those (only the caller's own); {all: true} marks every one."""
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     ids = body.get("ids")
     if body.get("all") is True:
         ids = None
@@ -54,7 +50,7 @@ def settings():
 @bp.put("/me/notification-settings")
 @auth.api_login_required
 def set_settings():
-    return jsonify(notify_settings.save_preferences(_core(), g.user.id, request.get_json(silent=True)))
+    return jsonify(notify_settings.save_preferences(_core(), g.user.id, json_body()))
 
 
 @bp.get("/admin/notifications/failures")
@@ -78,4 +74,4 @@ def get_config():
 @bp.put("/admin/notification-config")
 @auth.api_login_required
 def set_config():
-    return jsonify(notify_settings.save_delivery_settings(_core(), g.user, request.get_json(silent=True)))
+    return jsonify(notify_settings.save_delivery_settings(_core(), g.user, json_body()))
