@@ -32,7 +32,11 @@ from . import (
     pages_settings,
     pages_start,
     pages_work_item,
+    postback,
 )
+
+# Mostly a missing or stale CSRF token: the form was open too long or the session was reset.
+BAD_REQUEST = "页面已过期或请求无效，请返回刷新后重试"
 
 BLUEPRINTS = (
     # the browser pages
@@ -81,6 +85,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
     layout.init_app(app)
+    app.register_error_handler(400, lambda _exc: _answer(BAD_REQUEST if not _is_api() else "请求无效", 400))
 
     @app.errorhandler(OaflowError)
     def _domain_error(exc: OaflowError):
@@ -91,6 +96,8 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
             if isinstance(exc, DeployFailed):
                 body["errors"] = [p.as_dict() for p in exc.problems]
             return jsonify(body), exc.status
+        if request.method == "POST":  # Post/Redirect/Get: never an error page at a form's address
+            return postback.back(postback.referrer(), exc.message)
         return layout.error_page(exc.message, exc.status)
 
     @app.errorhandler(404)
@@ -140,6 +147,8 @@ def _answer(message: str, status: int):
     """An error as the client reads it: JSON under /api/, the error page in the browser."""
     if _is_api():
         return jsonify({"error": message}), status
+    if request.method == "POST":
+        return postback.back(postback.referrer(), message)
     return layout.error_page(message, status)
 
 

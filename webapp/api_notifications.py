@@ -19,8 +19,6 @@ def _core():
     return current_app.extensions["oaflow"]
 
 
-
-
 @bp.get("/notifications")
 @auth.api_login_required
 def inbox():

@@ -9,11 +9,12 @@ from engine.errors import DeployFailed, InvalidData, OaflowError
 from engine.work import deployment
 from engine.work import migration as instance_migration
 
-from . import i18n
+from . import i18n, postback
 from .inputs import uploaded_files
 from .layout import show
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+KEPT_PROBLEMS = 8  # problems a report carries to the page after a POST (the session is a cookie)
 
 # English for these pages' own words (?lang=en), kept beside the pages that use them; never overriding a
 # word the shared table already translates.
@@ -112,9 +113,9 @@ def _signed_in_only():
 def processes():
     """流程管理: the process list and the upload form (校验 / 部署), errors shown inline."""
     core = _core()
-    report, deployed, status = None, None, 200
-    if request.method == "POST":
+    if request.method == "POST":  # the report is shown by the GET that follows (Post/Redirect/Get)
         files = uploaded_files()
+        deployed = None
         if request.form.get("action") == "deploy":
             try:
                 result = deployment.deploy(core, g.user.username, files)
@@ -123,15 +124,32 @@ def processes():
                 flash("部署完成", "success")
             except DeployFailed as exc:
                 report = {"errors": exc.problems, "warnings": exc.warnings}
-                status = 422
         else:
             bundle = deployment.validate(core, g.user, files)
             report = {"errors": bundle.problems, "warnings": bundle.warnings}
-            status = 422 if bundle.problems else 200
-        report["files"] = list(files)
+        return postback.back(request.path, report=_kept_report(report, list(files)), deployed=deployed)
+    kept = postback.kept()
     data = deployment.processes_page(core, g.user)
-    html = show("admin_processes.html", data["layout"], processes=data["processes"], report=report, deployed=deployed)
-    return html, status
+    return show(
+        "admin_processes.html",
+        data["layout"],
+        processes=data["processes"],
+        report=kept.get("report"),
+        deployed=kept.get("deployed"),
+    )
+
+
+def _kept_report(report: dict, files: list[str]) -> dict:
+    """The validation report as the next page shows it: the first problems (the session is small)."""
+
+    def first(problems):
+        shown = [{**p.as_dict(), "severity": p.severity} for p in problems[:KEPT_PROBLEMS]]
+        if len(problems) > KEPT_PROBLEMS:
+            more = f"另有 {len(problems) - KEPT_PROBLEMS} 项未列出，请用 oaflow validate 或 API 查看全部"
+            shown.append({"file": "", "line": None, "element": None, "message": more, "severity": "error"})
+        return shown
+
+    return {"errors": first(report["errors"]), "warnings": first(report["warnings"]), "files": files[:20]}
 
 
 @bp.get("/processes/<key>")
@@ -191,6 +209,10 @@ def migration(key):
             if exc.status not in (404, 409, 422):
                 raise
             error = exc.message
+    if error is not None:
+        return postback.back(url_for("admin.process", key=key), error)
+    if form.get("action") == "migrate":
+        return redirect(url_for("admin.process", key=key), 303)
     compare = (old, new) if error is None else (None, None)
     data = deployment.versions_page(core, g.user, key, *compare, newest_by_default=False)
     html = show(
