@@ -38,6 +38,11 @@ def optional_text(value, field: str, label: str, *, max_length: int) -> str | No
     return text(value, field, label, max_length=max_length) or None
 
 
+def is_one_of(value, choices) -> bool:
+    """Whether `value` is one of the named choices (a list or a dict is never one, nor hashable)."""
+    return isinstance(value, str) and value in choices
+
+
 def integer(value, field: str, label: str, *, low: int = 1, high: int = INT64_MAX) -> int:
     """A whole number within [low, high] (ids, versions, years); true/false are not numbers."""
     if isinstance(value, bool) or not isinstance(value, int):

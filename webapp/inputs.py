@@ -114,8 +114,8 @@ def refuse_nul() -> None:
         sources.append(request.form)
     for source in sources:
         for name, value in source.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                field = name.replace("\x00", "")
+            if "\x00" in str(name) or "\x00" in str(value):
+                field = str(name).replace("\x00", "")
                 raise InvalidData([FieldError(field, f"{field} 不能含有 NUL 字符")])
 
 
