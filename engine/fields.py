@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.errors import FieldError, InvalidData
 
 INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # ids and version numbers are INTEGER columns: 32 bits on PostgreSQL
 
 
 def _refuse(field: str, message: str):
@@ -50,6 +51,18 @@ def integer(value, field: str, label: str, *, low: int = 1, high: int = INT64_MA
     if not low <= value <= high:
         _refuse(field, f"{label}必须在 {low} 到 {high} 之间")
     return value
+
+
+def identifier(value, field: str, label: str) -> int:
+    """An id or a version number: a whole number from 1 to ID_MAX."""
+    return integer(value, field, label, low=1, high=ID_MAX)
+
+
+def identifiers(value, field: str, label: str, *, max_items: int = 1000) -> list[int]:
+    """A list of ids."""
+    if not isinstance(value, list) or len(value) > max_items:
+        _refuse(field, f"{label}必须是最多 {max_items} 个编号的列表")
+    return [identifier(v, field, label) for v in value]
 
 
 def text_list(value, field: str, label: str, *, max_items: int, max_length: int) -> list[str]:

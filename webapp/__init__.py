@@ -6,6 +6,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from engine import fields
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError
 
@@ -77,7 +78,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = IdConverter
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
@@ -131,11 +132,12 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     return app
 
 
-class Int64Converter(IntegerConverter):
-    """<int:...> in a URL: ids past 64 bits do not match (404), so they never reach the database."""
+class IdConverter(IntegerConverter):
+    """<int:...> in a URL: numbers past what an id column holds (32 bits on PostgreSQL) do not match (404),
+    so they never reach the database."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", fields.ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 

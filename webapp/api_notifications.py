@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from engine import fields
 from engine.errors import FieldError, InvalidData
 from engine.notify import delivery, messages
 from engine.notify import settings as notify_settings
@@ -36,6 +37,8 @@ def mark_read():
         ids = None
     elif not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidData([FieldError("ids", 'ids 必须是整数列表，或传 {"all": true}')])
+    else:
+        ids = fields.identifiers(ids, "ids", "ids（消息编号）")
     return jsonify(messages.mark_messages_read(_core(), g.user.id, ids))
 
 

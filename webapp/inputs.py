@@ -119,7 +119,7 @@ def refuse_nul() -> None:
                 raise InvalidData([FieldError(field, f"{field} 不能含有 NUL 字符")])
 
 
-def int_arg(name: str, default: int, *, low: int = 1, high: int = INT64[1]) -> int:
+def int_arg(name: str, default: int | None, *, low: int = 1, high: int = INT64[1]) -> int | None:
     """An integer query parameter (?page=2), within [low, high]: otherwise a 422 naming it."""
     text = request.args.get(name)
     if text is None or text == "":

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
+from engine import fields
 from engine.errors import DeployFailed, InvalidData, OaflowError
 from engine.work import deployment
 from engine.work import migration as instance_migration
 
 from . import i18n, postback
-from .inputs import uploaded_files
+from .inputs import int_arg, uploaded_files
 from .layout import show
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -156,7 +157,11 @@ def _kept_report(report: dict, files: list[str]) -> dict:
 def process(key):
     """版本: every version with its instance counts, the diff of two versions and the migration form."""
     data = deployment.versions_page(
-        _core(), g.user, key, request.args.get("from", type=int), request.args.get("to", type=int)
+        _core(),
+        g.user,
+        key,
+        int_arg("from", None, low=0, high=fields.ID_MAX),
+        int_arg("to", None, low=0, high=fields.ID_MAX),
     )
     return show(
         "admin_versions.html",
@@ -195,6 +200,8 @@ def migration(key):
     try:
         old, new = int(form.get("from_version", "")), int(form.get("to_version", ""))
         ids = [int(x) for x in form.get("instance_ids", "").replace("，", ",").split(",") if x.strip()] or None
+        if not all(0 < n <= fields.ID_MAX for n in (old, new, *(ids or []))):
+            raise ValueError("out of range")
     except ValueError:
         old = new = ids = None
         error = "请选择版本；申请编号用逗号分隔"

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from api_routes import caller_for, fill, start_leave, write_rules
+from support import sign_in
 
 from engine.work.views import worklist
 
@@ -162,9 +163,12 @@ def test_long_send_back_opinion_is_kept_whole(api, leave, ops):
         "/api/v1/work-items/18446744073709551616",
         "/api/v1/instances/9223372036854775808/waiting",
         "/api/v1/processes/leave/versions/99999999999999999999/diagram",
+        "/api/v1/instances/2147483648",
+        "/api/v1/instances/2147483648/waiting",
     ],
 )
 def test_ids_past_64_bits_in_the_address_are_json_404(api, path):
+    """And past 32 bits: the id columns are INTEGER on PostgreSQL."""
     response = api("admin").get(path)
     assert response.status_code == 404 and response.is_json
 
@@ -192,6 +196,8 @@ def test_a_page_far_past_the_end_is_empty_not_an_overflow(api):
 
 def test_ids_past_64_bits_in_a_body_are_named(api, ops):
     ops.field_error("admin", "/notifications/read", {"ids": [2**63]}, "ids[0]")
+    ops.field_error("admin", "/notifications/read", {"ids": [2**31]}, "ids")  # INTEGER on PostgreSQL
+    ops.field_error("admin", "/processes/leave/migrations", {"from_version": 1, "to_version": 2**31}, "to_version")
     ops.field_error("admin", "/notifications/read", {"ids": [2**70]}, "ids")  # a float once past 2**64
     ops.field_error(
         "admin", "/processes/leave/migrations/dry-run", {"from_version": 2**64, "to_version": 1}, "from_version"
@@ -250,3 +256,18 @@ def test_the_api_never_answers_html(app, api, client, monkeypatch):
     response = api("zhangsan").get("/api/v1/me")
     assert response.status_code == 500 and response.is_json
     assert response.get_json() == {"error": "服务器内部错误，请稍后重试或联系管理员"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/processes/leave?from=99999999999999999999999&to=1",
+        "/admin/calendar?year=99999999999999999999999",
+        "/inbox/todo?page=99999999999999999999999",
+        "/work-items/99999999999999999999999",
+    ],
+)
+def test_pages_answer_numbers_past_64_bits_without_a_500(client, core, path):
+    sign_in(client, core, "admin")
+    response = client.get(path)
+    assert response.status_code in (200, 404, 422), response.status_code
