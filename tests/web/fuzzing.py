@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-EXAMPLES = int(os.environ.get("OAFLOW_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("OAFLOW_FUZZ_EXAMPLES", "20"))
 REQUEST_SECONDS = float(os.environ.get("OAFLOW_FUZZ_REQUEST_SECONDS", "10"))
 TALLY: Counter = Counter()
 
