@@ -5,6 +5,7 @@ never a 5xx, never a hang."""
 
 from __future__ import annotations
 
+import copy
 import io
 import sys
 from pathlib import Path
@@ -67,7 +68,7 @@ def _mutate_tree(data: bytes, draw) -> bytes:
             element.getparent().remove(element)
             elements = [e for e in root.iter() if isinstance(e.tag, str)]
         elif action == "copy" and element.getparent() is not None:
-            element.getparent().append(etree.fromstring(etree.tostring(element)))
+            element.getparent().append(copy.deepcopy(element))
         elif action == "children":
             for child in list(element)[: draw(st.integers(0, 3))]:
                 element.remove(child)
