@@ -4,11 +4,12 @@ their column. Each is a 4xx JSON answer naming the field, and nothing is stored.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from api_routes import caller_for, fill, start_leave, write_rules
-from support import sign_in
+from support import DATA, sign_in
 
 from engine.work.views import worklist
 
@@ -271,3 +272,29 @@ def test_pages_answer_numbers_past_64_bits_without_a_500(client, core, path):
     sign_in(client, core, "admin")
     response = client.get(path)
     assert response.status_code in (200, 404, 422), response.status_code
+
+
+def _simple_with(**replace) -> bytes:
+    text = (DATA / "simple.bpmn").read_text()
+    for old, new in replace.items():
+        text = text.replace(old, new, 1)
+    return text.encode()
+
+
+@pytest.mark.parametrize(
+    ("bpmn", "file_name", "message"),
+    [
+        (_simple_with(简单审批="名" * 201), "simple.bpmn", "流程的 名称（name） 过长：最多 200 个字符"),
+        (_simple_with(负责人审批="名" * 201), "simple.bpmn", "节点的 名称（name） 过长：最多 200 个字符"),
+        (_simple_with(), "x" * 300 + ".bpmn", "文件名过长：最多 255 个字符"),
+    ],
+    ids=["process-name", "task-name", "file-name"],
+)
+def test_deploy_refuses_names_longer_than_their_columns(api, row_counts, bpmn, file_name, message):
+    """On PostgreSQL these were a DataError (definition.name, bpmn_file) or, for a task, a 500 at run time."""
+    before = row_counts()
+    files = [(io.BytesIO(bpmn), file_name), (io.BytesIO((DATA / "simple_form.json").read_bytes()), "simple_form.json")]
+    response = api("admin").post("/api/v1/deployments", data={"files": files}, content_type="multipart/form-data")
+    body = assert_json_4xx(response, file_name)
+    assert any(message in e["message"] for e in body["errors"]), body
+    assert row_counts() == before
