@@ -49,6 +49,6 @@ def kept() -> dict:
 def referrer(default: str | None = None) -> str:
     """Where a failed POST goes back to: the page it was sent from (same site only), else `default` or 待办."""
     source = urlsplit(request.referrer or "")
-    if source.path and (not source.netloc or source.netloc == request.host) and source.path != request.path:
+    if source.path and (not source.netloc or source.netloc == request.host):
         return source.path + (f"?{source.query}" if source.query else "")
     return default or home_url()
