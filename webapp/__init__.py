@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 
 from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
+from engine import fields
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError, TooManyAttempts
 
@@ -19,6 +22,7 @@ from . import (
     api_reports,
     auth,
     i18n,
+    inputs,
     layout,
     pages_account,
     pages_admin,
@@ -33,7 +37,11 @@ from . import (
     pages_settings,
     pages_start,
     pages_work_item,
+    postback,
 )
+
+# Mostly a missing or stale CSRF token: the form was open too long or the session was reset.
+BAD_REQUEST = "页面已过期或请求无效，请返回刷新后重试"
 
 BLUEPRINTS = (
     # the browser pages
@@ -78,12 +86,15 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # form properties keep their order: it is the field order
     app.config.update(config or {})
+    app.url_map.converters["int"] = IdConverter
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     auth.init_app(app)
+    app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
     layout.init_app(app)
+    app.register_error_handler(400, lambda _exc: _answer(BAD_REQUEST if not _is_api() else "请求无效", 400))
 
     @app.errorhandler(OaflowError)
     def _domain_error(exc: OaflowError):
@@ -95,36 +106,67 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
                 body["errors"] = [p.as_dict() for p in exc.problems]
             if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
                 body["element"] = exc.element
-            response = jsonify(body)
+            response = app.make_response((jsonify(body), exc.status))
+        elif request.method == "POST":  # Post/Redirect/Get: never an error page at a form's address
+            response = app.make_response(postback.back(postback.referrer(), exc.message))
         else:
-            response = layout.error_page(exc.message, exc.status)
-        response = app.make_response(response)
-        response.status_code = exc.status
+            response = app.make_response(layout.error_page(exc.message, exc.status))
+            response.status_code = exc.status
         if isinstance(exc, TooManyAttempts):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(404)
     def _not_found(_exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "接口不存在"}), 404
-        return layout.error_page("页面不存在", 404)
+        return _answer("接口不存在" if _is_api() else "页面不存在", 404)
 
     @app.errorhandler(405)
     def _method(_exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "不支持该请求方法"}), 405
-        return layout.error_page("不支持该请求方法", 405)
+        return _answer("不支持该请求方法", 405)
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return jsonify({"error": "上传内容过大（上限 8 MB）"}), 413
+        return _answer("上传内容过大（上限 8 MB）", 413)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_api() or exc.code is None or exc.code < 400:
+            return exc
+        return _answer(exc.description or exc.name, exc.code)
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        # A bug, not bad input: logged with its trace; the API still answers JSON.
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _answer("服务器内部错误，请稍后重试或联系管理员", 500)
 
     @app.teardown_appcontext
     def _drop_user(_exc):
         g.pop("user", None)
 
     return app
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in a URL: numbers past what an id column holds (32 bits on PostgreSQL) do not match (404),
+    so they never reach the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", fields.ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _answer(message: str, status: int):
+    """An error as the client reads it: JSON under /api/, the error page in the browser."""
+    if _is_api():
+        return jsonify({"error": message}), status
+    if request.method == "POST":
+        return postback.back(postback.referrer(), message)
+    return layout.error_page(message, status)
 
 
 def core_of(app: Flask) -> Core:

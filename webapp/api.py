@@ -14,7 +14,7 @@ from engine.work.views import start as starting
 from engine.work.views import worklist
 
 from . import auth
-from .inputs import json_body, uploaded_files
+from .inputs import int_arg, json_body, uploaded_files
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -31,9 +31,8 @@ def openapi():
 
 @bp.post("/auth/token")
 def token():
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    signed = auth.issue_token(body.get("username"), body.get("password"))
+    body = json_body()
+    signed = auth.issue_token(_text(body, "username"), _text(body, "password"))
     return jsonify({"token": signed.secret, "token_type": "Bearer", "user": signed.user.as_dict()})
 
 
@@ -42,6 +41,13 @@ def token():
 def revoke_token():
     auth.revoke_token()
     return "", 204
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidData([FieldError(name, f"{name} 必须是字符串")])
+    return value
 
 
 @bp.get("/me")
@@ -113,11 +119,7 @@ def instance(instance_id):
 @auth.api_login_required
 def work_items():
     args = request.args
-    try:
-        page = int(args.get("page", 1))
-        per_page = int(args.get("per_page", 20))
-    except ValueError:
-        raise InvalidData([FieldError("page", "page 和 per_page 必须是整数")]) from None
+    page, per_page = int_arg("page", 1), int_arg("per_page", 20)
     result = worklist.work_items(_core(), g.user, args.get("box", "todo"), args.get("q", ""), page, per_page)
     return jsonify(result)
 

@@ -11,7 +11,7 @@ from engine.time import calendar_admin
 from engine.work import suspension, working_time
 
 from . import auth
-from .inputs import json_body
+from .inputs import json_body, optional_json_body
 
 bp = Blueprint("api_admin_calendar", __name__, url_prefix="/api/v1")
 
@@ -77,12 +77,12 @@ def set_office_hours():
 @bp.post("/instances/<int:instance_id>/suspend")
 @auth.api_login_required
 def suspend(instance_id):
-    body = request.get_json(silent=True) or {}
+    body = optional_json_body()
     return jsonify(suspension.suspend(_core(), g.user.username, instance_id, body.get("reason")))
 
 
 @bp.post("/instances/<int:instance_id>/resume")
 @auth.api_login_required
 def resume(instance_id):
-    body = request.get_json(silent=True) or {}
+    body = optional_json_body()
     return jsonify(suspension.resume(_core(), g.user.username, instance_id, body.get("reason")))

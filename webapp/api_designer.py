@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from engine import fields
 from engine.errors import DeployFailed, FieldError, InvalidData
 from engine.work import deployment, events
 from engine.work import migration as instance_migration
 from engine.work.views import detail as details
 
 from . import auth
-from .inputs import optional_json_body, uploaded_files
+from .inputs import int_arg, optional_json_body, uploaded_files
 
 bp = Blueprint("api_designer", __name__, url_prefix="/api/v1")
 
@@ -22,19 +23,12 @@ def _core():
 
 
 def _int(body: dict, name: str) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidData([FieldError(name, f"{name} 必须是整数（版本号）")])
-    return value
+    return fields.identifier(body.get(name), name, f"{name}（版本号）")
 
 
 def _instance_ids(body: dict) -> list[int] | None:
     value = body.get("instance_ids")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise InvalidData([FieldError("instance_ids", "instance_ids 必须是申请编号的数组")])
-    return value
+    return None if value is None else fields.identifiers(value, "instance_ids", "instance_ids（申请编号）")
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -80,10 +74,9 @@ def activate(key, version):
 @bp.get("/processes/<key>/diff")
 @auth.api_login_required
 def diff(key):
-    try:
-        old, new = int(request.args["from"]), int(request.args["to"])
-    except (KeyError, ValueError):
-        raise InvalidData([FieldError("from", "请用 ?from=版本&to=版本 指定要比较的两个版本")]) from None
+    if "from" not in request.args or "to" not in request.args:
+        raise InvalidData([FieldError("from", "请用 ?from=版本&to=版本 指定要比较的两个版本")])
+    old, new = int_arg("from", 0, high=fields.ID_MAX), int_arg("to", 0, high=fields.ID_MAX)
     return jsonify(deployment.diff(_core(), g.user, key, old, new))
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from engine.reports import statistics
 
 from . import auth
+from .inputs import optional_json_body
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,6 +45,6 @@ def monthly_xlsx():
 @auth.api_login_required
 def snapshot():
     """Take the current month's snapshot now (normally the scheduler does, on the 28th and at month end)."""
-    body = request.get_json(silent=True) or {}
+    body = optional_json_body()
     added = statistics.snapshot_now(_core(), g.user, body.get("snapshot", "day28"))
     return jsonify({"added": added}), 201

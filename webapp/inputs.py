@@ -3,21 +3,134 @@ schema form, or one operation's few fields); and the engine's field errors place
 
 from __future__ import annotations
 
+import json
+import math
+
+import orjson
 from flask import request
 
 from engine.errors import FieldError, InvalidData
 
+MAX_DEPTH = 32  # objects and arrays inside one another; no form or payload of ours comes near
+INT64 = (-(2**63), 2**63 - 1)
+
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    """The request's JSON object, read strictly: anything else is a 422 naming the field (or "body")."""
+    if not request.is_json:
         raise InvalidData([FieldError("body", "请求体必须是 JSON 对象（Content-Type: application/json）")])
-    return body
+    return read_json_object(request.get_data(cache=True))
 
 
 def optional_json_body() -> dict:
     """The JSON object sent, or {} when nothing was sent."""
-    return json_body() if request.data else {}
+    return json_body() if request.get_data(cache=True) else {}
+
+
+def read_json_object(raw: bytes) -> dict:
+    """Parse a JSON object without recursion errors, refusing NaN/Infinity, invalid UTF-8 and lone surrogates,
+    NUL characters, integers past 64 bits and nesting deeper than MAX_DEPTH. A bad value is named by its path
+    (holidays[0].start; a form field in "data" by its own name, as the form's validator names it)."""
+    body = _loads(raw)
+    if not isinstance(body, dict):
+        raise InvalidData([FieldError("body", "请求体必须是 JSON 对象（{...}），不能是数组、字符串、数字或 null")])
+    _check_values(body)
+    return body
+
+
+def _loads(raw: bytes):
+    try:
+        return orjson.loads(raw)  # iterative, depth-limited; refuses NaN, lone surrogates, invalid UTF-8
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+    if "depth" in reason or "recursion" in reason.lower():
+        raise InvalidData([FieldError("body", f"请求体嵌套层数过多（上限 {MAX_DEPTH} 层）")])
+    try:  # only to say which field holds the NaN/Infinity or the lone surrogate (refused below by its path)
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidData([FieldError("body", _syntax_message(reason))]) from None
+
+
+def _syntax_message(reason: str) -> str:
+    where = reason.rpartition("(char ")[2].rstrip(")")
+    at = f"（第 {int(where) + 1} 个字符附近）" if where.isdigit() else ""
+    if "UTF-8" in reason:
+        return f"请求体必须是 UTF-8 编码的文字{at}"
+    return f"请求体不是有效的 JSON{at}"
+
+
+def _check_values(body: dict) -> None:
+    """Walk the parsed body without recursion; the first bad value is reported by its path."""
+    pending: list[tuple[str, object, int]] = [("", body, 0)]
+    while pending:
+        path, value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            top = path.removeprefix("data.").partition("[")[0].partition(".")[0]
+            _refuse(top, f"嵌套层数过多（上限 {MAX_DEPTH} 层）")
+        problem = _bad_value(value)
+        if problem:
+            _refuse(path, problem)
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if _bad_text(key):
+                    _refuse(path, f"的字段名{_bad_text(key)}")
+                pending.append((f"{path}.{key}" if path else key, inner, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", inner, depth + 1) for i, inner in enumerate(value))
+
+
+def _refuse(path: str, problem: str):
+    field = path.removeprefix("data.")[:200] or "body"
+    raise InvalidData([FieldError(field, f"{field} {problem}")])
+
+
+def _bad_value(value) -> str | None:
+    if isinstance(value, str):
+        return _bad_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "必须是有限的数字（不接受 NaN、Infinity）"
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        return "超出整数范围（64 位）"
+    return None
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "不能含有 NUL 字符（\\u0000）"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "含有无效的 Unicode 字符（孤立的代理字符 \\ud800–\\udfff）"
+    return None
+
+
+def refuse_nul() -> None:
+    """Before any view: NUL in the address, the query or a form field (PostgreSQL cannot store it) is a 422
+    naming where it is, on every route at once."""
+    if "\x00" in request.path:
+        raise InvalidData([FieldError("path", "地址中不能含有 NUL 字符")])
+    sources = [request.args]
+    if request.method != "GET" and not request.is_json:
+        sources.append(request.form)
+    for source in sources:
+        for name, value in source.items(multi=True):
+            if "\x00" in str(name) or "\x00" in str(value):
+                field = str(name).replace("\x00", "")
+                raise InvalidData([FieldError(field, f"{field} 不能含有 NUL 字符")])
+
+
+def int_arg(name: str, default: int | None, *, low: int = 1, high: int = INT64[1]) -> int | None:
+    """An integer query parameter (?page=2), within [low, high]: otherwise a 422 naming it."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidData([FieldError(name, f"{name} 必须是整数")]) from None
+    if not low <= value <= high:
+        raise InvalidData([FieldError(name, f"{name} 必须在 {low} 到 {high} 之间")])
+    return value
 
 
 def uploaded_files() -> dict[str, bytes]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
+from engine import fields
 from engine.errors import DeployFailed, InvalidData, OaflowError
 from engine.work import deployment
 from engine.work import migration as instance_migration
 
-from . import i18n
-from .inputs import uploaded_files
+from . import i18n, postback
+from .inputs import int_arg, uploaded_files
 from .layout import show
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+KEPT_PROBLEMS = 8  # problems a report carries to the page after a POST (the session is a cookie)
 
 # English for these pages' own words (?lang=en), kept beside the pages that use them; never overriding a
 # word the shared table already translates.
@@ -112,9 +114,9 @@ def _signed_in_only():
 def processes():
     """流程管理: the process list and the upload form (校验 / 部署), errors shown inline."""
     core = _core()
-    report, deployed, status = None, None, 200
-    if request.method == "POST":
+    if request.method == "POST":  # the report is shown by the GET that follows (Post/Redirect/Get)
         files = uploaded_files()
+        deployed = None
         if request.form.get("action") == "deploy":
             try:
                 result = deployment.deploy(core, g.user.username, files)
@@ -123,22 +125,43 @@ def processes():
                 flash("部署完成", "success")
             except DeployFailed as exc:
                 report = {"errors": exc.problems, "warnings": exc.warnings}
-                status = 422
         else:
             bundle = deployment.validate(core, g.user, files)
             report = {"errors": bundle.problems, "warnings": bundle.warnings}
-            status = 422 if bundle.problems else 200
-        report["files"] = list(files)
+        return postback.back(request.path, report=_kept_report(report, list(files)), deployed=deployed)
+    kept = postback.kept()
     data = deployment.processes_page(core, g.user)
-    html = show("admin_processes.html", data["layout"], processes=data["processes"], report=report, deployed=deployed)
-    return html, status
+    return show(
+        "admin_processes.html",
+        data["layout"],
+        processes=data["processes"],
+        report=kept.get("report"),
+        deployed=kept.get("deployed"),
+    )
+
+
+def _kept_report(report: dict, files: list[str]) -> dict:
+    """The validation report as the next page shows it: the first problems (the session is small)."""
+
+    def first(problems):
+        shown = [{**p.as_dict(), "severity": p.severity} for p in problems[:KEPT_PROBLEMS]]
+        if len(problems) > KEPT_PROBLEMS:
+            more = f"另有 {len(problems) - KEPT_PROBLEMS} 项未列出，请用 oaflow validate 或 API 查看全部"
+            shown.append({"file": "", "line": None, "element": None, "message": more, "severity": "error"})
+        return shown
+
+    return {"errors": first(report["errors"]), "warnings": first(report["warnings"]), "files": files[:20]}
 
 
 @bp.get("/processes/<key>")
 def process(key):
     """版本: every version with its instance counts, the diff of two versions and the migration form."""
     data = deployment.versions_page(
-        _core(), g.user, key, request.args.get("from", type=int), request.args.get("to", type=int)
+        _core(),
+        g.user,
+        key,
+        int_arg("from", None, low=0, high=fields.ID_MAX),
+        int_arg("to", None, low=0, high=fields.ID_MAX),
     )
     return show(
         "admin_versions.html",
@@ -177,6 +200,8 @@ def migration(key):
     try:
         old, new = int(form.get("from_version", "")), int(form.get("to_version", ""))
         ids = [int(x) for x in form.get("instance_ids", "").replace("，", ",").split(",") if x.strip()] or None
+        if not all(0 < n <= fields.ID_MAX for n in (old, new, *(ids or []))):
+            raise ValueError("out of range")
     except ValueError:
         old = new = ids = None
         error = "请选择版本；申请编号用逗号分隔"
@@ -191,6 +216,10 @@ def migration(key):
             if exc.status not in (404, 409, 422):
                 raise
             error = exc.message
+    if error is not None:
+        return postback.back(url_for("admin.process", key=key), error)
+    if form.get("action") == "migrate":
+        return redirect(url_for("admin.process", key=key), 303)
     compare = (old, new) if error is None else (None, None)
     data = deployment.versions_page(core, g.user, key, *compare, newest_by_default=False)
     html = show(

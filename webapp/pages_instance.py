@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g
 from engine.work import readers
 from engine.work.views import application
 
-from . import auth
+from . import auth, postback
 from .layout import show
 
 bp = Blueprint("instance", __name__)
@@ -55,4 +55,4 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
 @bp.get("/instances/<int:instance_id>")
 @auth.page_login_required
 def page(instance_id):
-    return render_instance(instance_id)
+    return render_instance(instance_id, **postback.kept())

@@ -10,9 +10,8 @@ from engine.org import directory
 from engine.work import readers, retraction, suspension
 from engine.work.views import detail as details
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .api_operations import signature_response
-from .pages_instance import render_instance
 
 bp = Blueprint("instance_ops", __name__)
 
@@ -31,7 +30,7 @@ def _instance_op(instance_id: int, name: str, fields, command, success, *, value
         result = command()
     except InvalidData as exc:
         op = {"name": name, "errors": inputs.field_errors(exc, fields), "values": values}
-        return render_instance(instance_id, op=op, status=422)
+        return postback.back(url_for("instance.page", instance_id=instance_id), op=op)
     except OaflowError as exc:
         if exc.status == 404:
             raise

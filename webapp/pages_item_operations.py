@@ -12,10 +12,10 @@ from engine.org import directory
 from engine.work import handover, readers, retraction, rework
 from engine.work.views import detail as details
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .layout import home_url
 from .pages_instance_operations import cc_message
-from .pages_work_item import render_work_item, save_phrase_if_asked
+from .pages_work_item import save_phrase_if_asked
 
 bp = Blueprint("item_ops", __name__)
 
@@ -29,18 +29,18 @@ def _names(usernames) -> str:
 
 
 def _item_op(item_id: int, name: str, fields, command, success, *, values: dict, after="inbox"):
-    """Run one work-item operation: flash + redirect on success; re-render the task page on bad input,
-    flash the engine's message when the state does not allow it (already handled, not permitted …)."""
+    """Run one work-item operation: flash + redirect on success; on bad input back to the task page with the
+    operation's form open again (Post/Redirect/Get), the engine's message flashed when the state does not
+    allow it (already handled, not permitted …)."""
     try:
         result = command()
     except InvalidData as exc:
         op = {"name": name, "errors": inputs.field_errors(exc, fields), "values": values}
-        return render_work_item(item_id, op=op, status=422)
+        return postback.back(url_for("work_item.page", item_id=item_id), op=op)
     except OaflowError as exc:
         if exc.status == 404:
             raise
-        flash(exc.message, "error")
-        return redirect(url_for("work_item.page", item_id=item_id))
+        return postback.back(url_for("work_item.page", item_id=item_id), exc.message)
     flash(success(result), "success")
     save_phrase_if_asked(values.get("opinion"))
     if after == "item":

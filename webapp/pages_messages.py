@@ -12,7 +12,7 @@ from engine.notify import delivery, messages
 from engine.notify import settings as notify_settings
 from engine.work.views import pages as page_reads
 
-from . import auth
+from . import auth, postback
 from .layout import show
 
 bp = Blueprint("messages", __name__)
@@ -56,7 +56,8 @@ def read_all():
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @auth.page_login_required
 def settings():
-    errors = {}
+    kept = postback.kept()
+    errors, data = kept.get("errors", {}), kept.get("values")
     if request.method == "POST":
         data = {
             "channels": {"email": request.form.get("email_enabled") is not None, "sms": "sms_enabled" in request.form},
@@ -66,17 +67,16 @@ def settings():
         try:
             notify_settings.save_preferences(_core(), g.user.id, data)
         except InvalidData as exc:
-            errors = {e.field: e.message for e in exc.errors}
-        else:
-            flash("通知设置已保存", "success")
-            return redirect(url_for("messages.settings"))
+            return postback.back(request.path, values=data, errors={e.field: e.message for e in exc.errors})
+        flash("通知设置已保存", "success")
+        return redirect(url_for("messages.settings"))
     page = page_reads.notification_settings_page(_core(), g.user)
     prefs = page["prefs"]
-    if errors:  # show what was typed, with the messages next to it
+    if errors and data:  # show what was typed, with the messages next to it
         channels = {"web": True, **data["channels"]}
         prefs = {**prefs, "email": data["email"], "phone": data["phone"], "channels": channels}
     html = show("notification_settings.html", page["layout"], prefs=prefs, errors=errors)
-    return html, (422 if errors else 200)
+    return html
 
 
 # --- administrators: delivery failures ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from engine.errors import InvalidData, OaflowError
 from engine.work import opinions, out_of_office
 from engine.work.views import pages as page_reads
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .layout import show
 
 bp = Blueprint("settings", __name__)
@@ -51,7 +51,7 @@ def _render_delegation(values: dict | None = None, errors: dict | None = None, s
 @bp.get("/settings/delegation")
 @auth.page_login_required
 def delegation():
-    return _render_delegation()
+    return _render_delegation(**postback.kept())
 
 
 @bp.post("/settings/delegation")
@@ -64,7 +64,7 @@ def create_delegation():
     }
     scope = values["processes"] if values["scope"] == "some" else []
     if values["scope"] == "some" and not scope:
-        return _render_delegation(values, {"processes": "请至少选择一个流程，或选择“全部流程”"}, 422)
+        return postback.back(request.path, values=values, errors={"processes": "请至少选择一个流程，或选择“全部流程”"})
     try:
         result = out_of_office.delegate_while_away(
             _core(),
@@ -78,7 +78,7 @@ def create_delegation():
         )
     except InvalidData as exc:
         fields = ("delegate", "starts_on", "ends_on", "processes", "reason")
-        return _render_delegation(values, inputs.field_errors(exc, fields), 422)
+        return postback.back(request.path, values=values, errors=inputs.field_errors(exc, fields))
     message = f"已设置代理：{result['starts_on']} 至 {result['ends_on']} 由{result['delegate_name']}代理"
     if result.get("moved"):
         message += f"，已转交 {result['moved']} 项待办"
@@ -112,7 +112,7 @@ def _render_phrases(text: str = "", errors: dict | None = None, status: int = 20
 @bp.get("/settings/phrases")
 @auth.page_login_required
 def phrases():
-    return _render_phrases()
+    return _render_phrases(**postback.kept())
 
 
 @bp.post("/settings/phrases")
@@ -122,7 +122,7 @@ def add_phrase():
     try:
         opinions.add_phrase(_core(), g.user.id, text)
     except InvalidData as exc:
-        return _render_phrases(text, inputs.field_errors(exc, ("text",)), 422)
+        return postback.back(request.path, text=text, errors=inputs.field_errors(exc, ("text",)))
     flash("已添加常用意见", "success")
     return redirect(url_for("settings.phrases"))
 

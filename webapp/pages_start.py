@@ -8,7 +8,7 @@ from engine.errors import InvalidData, OaflowError
 from engine.work import initiate
 from engine.work.views import start as starting
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .layout import show
 
 bp = Blueprint("start", __name__)
@@ -32,20 +32,23 @@ def form(key):
     page = starting.start_page(core, g.user, key)
     schema = page["schema"]
     values, errors, priority = inputs.defaults(schema), {}, "正常"
-    if request.method == "POST":
+    if request.method == "GET":
+        kept = postback.kept()
+        values, errors, priority = kept.get("values", values), kept.get("errors", {}), kept.get("priority", priority)
+    else:
         data, values = inputs.submitted(schema)
         priority = request.form.get("priority") or "正常"
         try:
             result = initiate.start(core, g.user.username, key, data, priority)
         except InvalidData as exc:
             errors = inputs.field_errors(exc, inputs.schema_fields(schema, "priority"))
+            return postback.back(request.path, values=values, errors=errors, priority=priority)
         except OaflowError as exc:
             if exc.status not in (409, 422):
                 raise
-            errors = {"_": exc.message}
-        else:
-            flash("已提交", "success")
-            return redirect(url_for("instance.page", instance_id=result["id"]))
+            return postback.back(request.path, values=values, errors={"_": exc.message}, priority=priority)
+        flash("已提交", "success")
+        return redirect(url_for("instance.page", instance_id=result["id"]))
     html = show(
         "start.html",
         page["layout"],
@@ -57,7 +60,7 @@ def form(key):
         priority=priority,
         priorities=page["priorities"],
     )
-    return html, (422 if errors else 200)
+    return html
 
 
 @bp.post("/start/<key>/preview")

@@ -10,7 +10,7 @@ from engine.work import decisions, opinions
 from engine.work.views import application
 from engine.work.views import detail as details
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .layout import DECISION_LABELS, home_url, show
 
 bp = Blueprint("work_item", __name__)
@@ -102,7 +102,7 @@ def save_phrase_if_asked(opinion: str | None) -> None:
 @auth.page_login_required
 def page(item_id):
     if request.method == "GET":
-        return render_work_item(item_id)
+        return render_work_item(item_id, **postback.kept())
     core = _core()
     item = details.get_work_item(core, g.user, item_id)
     schema = item["form"]
@@ -114,12 +114,11 @@ def page(item_id):
         decisions.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
     except InvalidData as exc:
         errors = inputs.field_errors(exc, inputs.schema_fields(schema, "opinion", "signature"))
-        return render_work_item(item_id, values=values, errors=errors, opinion=opinion, signature=signature, status=422)
+        return postback.back(request.path, values=values, errors=errors, opinion=opinion)
     except OaflowError as exc:
         if exc.status not in (409, 422):
             raise
-        flash(exc.message, "error")
-        return redirect(url_for("work_item.page", item_id=item_id))
+        return postback.back(request.path, exc.message)
     if item["origin"] == "resubmit":
         flash("已重新提交", "success")
         return redirect(url_for("instance.page", instance_id=item["instance_id"]))

@@ -28,6 +28,8 @@ KIND_LABELS = {
     "error": "流程异常",
 }
 
+MAX_PAGE = 1_000_000
+
 
 def unread_count(conn: Connection, user_id: int) -> int:
     return conn.execute(
@@ -44,7 +46,7 @@ def local_iso(conn: Connection, value: datetime | None) -> str | None:
 
 
 def inbox(conn: Connection, user_id: int, unread_only: bool = False, page: int = 1, per_page: int = 20) -> dict:
-    page = max(1, int(page or 1))
+    page = max(1, min(MAX_PAGE, int(page or 1)))  # past the last page is an empty page, not an overflow
     per_page = max(1, min(100, int(per_page or 20)))
     where = [notification.c.user_id == user_id]
     if unread_only:

@@ -87,6 +87,7 @@ def read_bundle(
         form_schemas.update(model.forms)
     for model in models:
         check_model(model, trees[model.file], form_schemas, report, org)
+        _check_lengths(model, report)
     healthy = {name: tree for name, tree in trees.items() if name not in broken}
     for model in models:
         if not model.executable or model.file in broken:
@@ -104,6 +105,22 @@ def read_bundle(
         first = next(iter(trees))
         report.error(first, None, None, '没有可执行的流程：请在 bpmn:process 上设置 isExecutable="true"')
     return Bundle(models, trees, texts, form_schemas, report.problems, report.warnings)
+
+
+# What the columns that store them hold (definition, work_item, event_log): longer is refused at deploy.
+MAX_FILE_NAME = 255
+MAX_ELEMENT = 200  # process key and name, element id and name
+
+
+def _check_lengths(model: ProcessModel, report: Report) -> None:
+    if len(model.file) > MAX_FILE_NAME:
+        report.error(model.file[:60] + "…", None, None, f"文件名过长：最多 {MAX_FILE_NAME} 个字符，请改短后再上传")
+    named = [(model.key, model.line, model.key, model.name, "流程")]
+    named += [(node.id, node.line, node.id, node.name, "节点") for node in model.nodes.values()]
+    for element, line, ident, name, what in named:
+        for label, text in (("id", ident), ("名称（name）", name)):
+            if text and len(text) > MAX_ELEMENT:
+                report.error(model.file, line, element, f"{what}的 {label} 过长：最多 {MAX_ELEMENT} 个字符，请改短")
 
 
 def _read_form(name: str, content: bytes, form_schemas: dict[str, dict], report: Report) -> None:

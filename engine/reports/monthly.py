@@ -203,7 +203,7 @@ def _urged(conn: Connection, start: datetime, end: datetime) -> list[tuple[int, 
 
 def take_snapshot(core, snapshot: str, now: datetime | None = None) -> int:
     """Store the current month's statistics once per (month, snapshot); returns rows added."""
-    if snapshot not in SNAPSHOTS:
+    if not isinstance(snapshot, str) or snapshot not in SNAPSHOTS:
         raise InvalidData([FieldError("snapshot", f"快照类型必须是 {'、'.join(SNAPSHOTS)}")])
     now = now or utcnow()
     with core.db.write() as conn:
@@ -242,7 +242,7 @@ def take_snapshot(core, snapshot: str, now: datetime | None = None) -> int:
 
 def load_snapshot(conn: Connection, month: str, snapshot: str) -> dict | None:
     year, mon = parse_month(month)
-    if snapshot not in SNAPSHOTS:
+    if not isinstance(snapshot, str) or snapshot not in SNAPSHOTS:
         raise InvalidData([FieldError("source", f"来源必须是 live、{'、'.join(SNAPSHOTS)}")])
     key = f"{year:04d}-{mon:02d}"
     rows = conn.execute(

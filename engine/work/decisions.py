@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine import fields
 from engine.errors import Conflict, FieldError, InvalidData
 from engine.org import users
 from engine.process.policy import policy_of
@@ -27,7 +28,7 @@ def complete(
 ) -> dict:
     """同意 / 不同意 (or 重新提交 on a returned application): decide a work item."""
     opinion = opinions.check_opinion(opinion, required=decision == "reject", what="不同意时")
-    if decision not in DECISIONS:
+    if not fields.is_one_of(decision, DECISIONS):
         raise InvalidData([FieldError("decision", "审批结果必须是 approve（同意）或 reject（不同意）")])
     with item_command(core, username, item_id) as (case, item, user):
         if item.origin == "resubmit":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine import fields
 from engine.errors import Conflict, FieldError, InvalidData
 from engine.org import deciders, users
 from engine.process.policy import policy_of
@@ -78,7 +79,7 @@ def resolve(core, username: str, item_id: int, opinion: str | None) -> dict:
 
 def add_signers(core, username: str, item_id: int, usernames, position: str, opinion: str | None) -> dict:
     """加签 前/后/并: bring more signers into this node."""
-    if position not in POSITIONS:
+    if not fields.is_one_of(position, POSITIONS):
         raise InvalidData(
             [FieldError("position", "加签方式必须是 before（前加签）、after（后加签）或 parallel（并加签）")]
         )

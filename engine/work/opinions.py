@@ -9,6 +9,7 @@ import binascii
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
+from engine import fields
 from engine.errors import FieldError, InvalidData, NotFound
 from engine.store.tables import user_phrase, utcnow
 
@@ -19,17 +20,14 @@ DEFAULT_PHRASES = ("同意", "同意，请按规定办理", "请补充材料后�
 
 
 MAX_OPINION = 2000
+MAX_PHRASE = 500  # user_phrase.text
 
 
 def check_opinion(opinion: str | None, *, required: bool, what: str) -> str:
     """The opinion as stored: trimmed; required for 不同意, 退回 and where the node asks for one."""
-    if opinion is not None and not isinstance(opinion, str):
-        raise InvalidData([FieldError("opinion", "意见必须是文字")])
-    text = (opinion or "").strip()
+    text = fields.text(opinion, "opinion", "意见", max_length=MAX_OPINION)
     if required and not text:
         raise InvalidData([FieldError("opinion", f"{what}必须填写意见")])
-    if len(text) > MAX_OPINION:
-        raise InvalidData([FieldError("opinion", f"意见最多 {MAX_OPINION} 个字")])
     return text
 
 
@@ -37,7 +35,7 @@ def check_signature(signature: str | None) -> str | None:
     """A drawn signature as a PNG data URL (or bare base64): returns the base64 to store, or None."""
     if not signature:
         return None
-    text = signature.strip()
+    text = fields.text(signature, "signature", "签名", max_length=MAX_SIGNATURE_BYTES * 2)
     if text.startswith("data:"):
         header, _, text = text.partition(",")
         if header != "data:image/png;base64":
@@ -68,13 +66,7 @@ def phrases_of(conn: Connection, user_id: int) -> list[dict]:
 
 def add_phrase(core, user_id: int, text: str | None) -> dict:
     """Keep an opinion for reuse (once; at most MAX_PHRASES per user)."""
-    if text is not None and not isinstance(text, str):
-        raise InvalidData([FieldError("text", "常用意见必须是文字")])
-    text = (text or "").strip()
-    if not text:
-        raise InvalidData([FieldError("text", "请填写常用意见")])
-    if len(text) > 500:
-        raise InvalidData([FieldError("text", "常用意见最多 500 个字")])
+    text = fields.text(text, "text", "常用意见", max_length=MAX_PHRASE, required=True)
     with core.db.write() as conn:
         existing = conn.execute(
             select(user_phrase.c.id).where(user_phrase.c.user_id == user_id, user_phrase.c.text == text)

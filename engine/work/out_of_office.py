@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from engine import fields
 from engine.org import delegations, directory, users
 from engine.process import definitions
 from engine.store.tables import utcnow
 from engine.time.working_days import to_local
 from engine.work import frame
+
+MAX_USERNAME = 64  # user_account.username
+MAX_REASON = 200  # delegation.reason
 
 
 def delegations_of(core, user: users.User) -> list[dict]:
@@ -30,6 +34,10 @@ def delegate_while_away(
 ) -> dict:
     """Name a delegate for a date range and a scope (all processes, or the listed process keys); with
     `move_existing`, the items already waiting go to the delegate too."""
+    delegate = fields.text(delegate, "delegate", "代理人", max_length=MAX_USERNAME)
+    reason = fields.optional_text(reason, "reason", "代理原因", max_length=MAX_REASON)
+    starts_on = fields.text(starts_on, "starts_on", "开始日期", max_length=10)
+    ends_on = fields.text(ends_on, "ends_on", "结束日期", max_length=10)
     with core.db.write() as conn:
         user = users.require_user(conn, username)
         return delegations.create(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import and_, update
 
-from engine.errors import FieldError, InvalidData, NotFound
+from engine import fields
+from engine.errors import NotFound
 from engine.notify import outbox
 from engine.org import users
 from engine.store.tables import utcnow, work_item
@@ -19,9 +20,7 @@ MAX_URGE_MESSAGE = 200
 
 
 def _text(value, field: str, limit: int) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidData([FieldError(field, "必须是文字")])
-    return (value or "").strip()[:limit] or None
+    return fields.optional_text(value, field, "附言", max_length=limit)
 
 
 def cc(core, username: str, instance_id: int, usernames, message: str | None) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, update
 
+from engine import fields
 from engine.errors import FieldError, InvalidData
 from engine.org import users
 from engine.process.policy import policy_of
@@ -68,13 +69,9 @@ def recall(core, username: str, item_id: int) -> dict:
 
 def cancel(core, username: str, instance_id: int, reason: str | None) -> dict:
     """撤销: the initiator (or an administrator) cancels the whole application with a reason."""
-    if reason is not None and not isinstance(reason, str):
-        raise InvalidData([FieldError("reason", "原因必须是文字")])
-    reason = (reason or "").strip()
+    reason = fields.text(reason, "reason", "原因", max_length=MAX_REASON)
     if not reason:
         raise InvalidData([FieldError("reason", "撤销必须填写原因")])
-    if len(reason) > MAX_REASON:
-        raise InvalidData([FieldError("reason", f"原因最多 {MAX_REASON} 个字")])
     with instance_command(core, username, instance_id) as (case, inst, user):
         checks.check_cancel(case, inst, user)
         items.close_open_items(case, "申请已撤销")

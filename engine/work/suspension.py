@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from engine import fields
 from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.notify import outbox
 from engine.org import users
@@ -22,13 +23,9 @@ ADMINS_ONLY = "只有管理员可以挂起或恢复申请"
 
 
 def _reason(reason, required: bool) -> str:
-    text = (reason or "").strip() if isinstance(reason, (str, type(None))) else None
-    if text is None:
-        raise InvalidData([FieldError("reason", "原因必须是文字")])
+    text = fields.text(reason, "reason", "原因", max_length=MAX_REASON)
     if required and not text:
         raise InvalidData([FieldError("reason", "挂起必须填写原因")])
-    if len(text) > MAX_REASON:
-        raise InvalidData([FieldError("reason", f"原因最多 {MAX_REASON} 个字")])
     return text
 
 

@@ -218,8 +218,12 @@ def test_settings_are_validated_and_only_the_users_own(core, api, client):
     assert saved["channels"]["email"] is True
     assert api("lisi").get("/api/v1/me/notification-settings").get_json()["channels"]["email"] is False
     token = sign_in(client, core, "lisi")
-    response = client.post("/settings/notifications", data={"csrf_token": token, "sms_enabled": "1", "phone": ""})
-    assert response.status_code == 422 and "开启短信通知需要填写手机号" in response.get_data(as_text=True)
+    response = client.post(
+        "/settings/notifications", data={"csrf_token": token, "sms_enabled": "1", "phone": ""}, follow_redirects=True
+    )
+    assert [r.status_code for r in response.history] == [303]  # a refresh does not send the form again
+    assert response.request.path == "/settings/notifications"
+    assert "开启短信通知需要填写手机号" in response.get_data(as_text=True)
     response = client.post(
         "/settings/notifications", data={"csrf_token": token, "sms_enabled": "1", "phone": "13900000000"}
     )

@@ -25,11 +25,13 @@ BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc
 
 MAX_PER_PAGE = 100
 
+MAX_PAGE = 1_000_000
+
 
 def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
     if box not in BOXES:
         raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
-    page = max(1, int(page or 1))
+    page = max(1, min(MAX_PAGE, int(page or 1)))  # past the last page is an empty page, not an overflow
     per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
     initiator = user_account.alias("initiator")
     text = (q or "").strip()
