@@ -98,7 +98,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(OaflowError)
     def _domain_error(exc: OaflowError):
-        if request.path.startswith("/api/"):
+        if _is_api():
             body = {"error": exc.message}
             if isinstance(exc, InvalidData):
                 body["errors"] = [e.as_dict() for e in exc.errors]
@@ -157,7 +157,8 @@ class IdConverter(IntegerConverter):
 
 
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    """The client reads JSON: the REST API, and the pages' JSON endpoints (oaflow.js's previews)."""
+    return request.path.startswith("/api/") or request.is_json
 
 
 def _answer(message: str, status: int):

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import InvalidData, TooManyAttempts, Unauthorized
 
-from . import auth
+from . import auth, postback
 from .inputs import form_values
 from .layout import home_url
 
@@ -50,14 +50,12 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @auth.page_login_required
 def password():
-    errors: dict[str, str] = {}
     if request.method == "POST":
         values = form_values("old_password", "new_password", "confirm")
         try:
             auth.change_password(values["old_password"], values["new_password"], values["confirm"])
-        except InvalidData as refused:
-            errors = {e.field: e.message for e in refused.errors}
-            return render_template("account_password.html", errors=errors), 422
+        except InvalidData as refused:  # back to the form (Post/Redirect/Get); passwords are never kept
+            return postback.back(request.path, errors={e.field: e.message for e in refused.errors})
         flash("密码已修改，其他设备上的登录已退出", "success")
         return redirect(url_for("account.password"))
-    return render_template("account_password.html", errors=errors)
+    return render_template("account_password.html", errors=postback.kept().get("errors", {}))

@@ -45,6 +45,8 @@ def test_every_json_endpoint_answers_a_hostile_body_with_json_4xx(app, api, row_
     before = row_counts()
     named_body = 0
     for method, rule in write_rules(app):
+        if rule.endpoint == "api.revoke_token":  # takes no body, and would sign the caller out of the sweep
+            continue
         path = fill(rule, target)
         response = send(api, caller_for(rule, target), method, path, HOSTILE[name])
         if response.status_code < 400:  # a route without a body (撤回, 已读 …) may do its work

@@ -77,15 +77,14 @@ def test_start_form_errors_come_back_with_what_was_typed(client, core, row_count
         "csrf_token": CSRF,
         "leave_type": "年假",
         "start_date": "2026-11-23",
-        "end_date": "2026-11-24",
-        "days": "两天",
+        "end_date": "2026-11-20",
         "reason": "回老家探亲",
     }
     response = client.post("/start/leave", data=form)
     assert response.status_code == 303 and response.headers["Location"].endswith("/start/leave")
     page = client.get("/start/leave").get_data(as_text=True)
-    assert "天数的格式不正确" in page and "回老家探亲" in page
-    assert "天数的格式不正确" not in client.get("/start/leave").get_data(as_text=True)  # shown once
+    assert "不能早于" in page and "回老家探亲" in page
+    assert "不能早于" not in client.get("/start/leave").get_data(as_text=True)  # shown once
     assert row_counts() == before
 
 
