@@ -1,8 +1,9 @@
-"""`python -m benchmarks.sign_in_load [SECONDS]`: do anonymous password guessers slow a signed-in user down?
+"""`python -m benchmarks.sign_in_load [known|unknown]`: do anonymous password guessers slow a signed-in user?
 
 A real web process (waitress, 8 threads, `benchmarks.server`) on a fresh SQLite demo database. A signed-in
 user asks `GET /api/v1/me` 40 times alone, then again while eight anonymous clients post wrong passwords
-to `/api/v1/auth/token` as fast as they can. Prints the user's median and p90 in both phases and what the
+to `/api/v1/auth/token` as fast as they can: for real accounts (`known`, the default: each guesser its
+own demo account) or for made-up user names (`unknown`). Prints the user's median and p90 in both phases and what the
 guessers were answered. Uses only HTTP, so the same script measures an older checkout (PYTHONPATH=<old tree>).
 """
 
@@ -64,7 +65,10 @@ def _summary(samples: list[float]) -> str:
     return f"median {statistics.median(ordered):7.1f} ms   p90 {ordered[len(ordered) * 9 // 10]:7.1f} ms"
 
 
-def main() -> None:
+GUESSED = ["lisi", "wangfang", "liuyang", "chenjing", "zhaolei", "huangwei", "sunli", "zhengqiang"]
+
+
+def main(mode: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'oaflow.sqlite3'}"
         env = {**os.environ, "OAFLOW_DATABASE_URL": url, "OAFLOW_DATA_DIR": directory}
@@ -94,7 +98,8 @@ def main() -> None:
                 tries = 0
                 while not stop.is_set():
                     tries += 1
-                    status, _ = _post(base, "/api/v1/auth/token", {"username": f"guess{n}-{tries}", "password": "x"})
+                    name = GUESSED[n] if mode == "known" else f"guess{n}-{tries}"
+                    status, _ = _post(base, "/api/v1/auth/token", {"username": name, "password": f"guess-{tries}"})
                     answers[status] += 1
 
             threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSERS)]
@@ -114,4 +119,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else "known")
