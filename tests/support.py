@@ -41,6 +41,16 @@ LEAVE = {
     "reason": "回老家探亲",
 }
 
+# A 合同会签 as the engine tests start it.
+CONTRACT = {
+    "contract_name": "办公设备采购合同",
+    "counterparty": "某某科技有限公司",
+    "amount": 120000,
+    "contract_type": "采购类",
+    "payment_terms": "验收后付清",
+    "main_terms": "供货 20 台电脑",
+}
+
 
 def leave_range(days: float, start: date = date(2026, 11, 23)) -> dict:
     """The dates of a leave of `days` working days (steps of 0.5) from a Monday in late 2026, a stretch with

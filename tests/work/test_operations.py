@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from support import Ops
+from support import CONTRACT, Ops
 
 from engine.store.tables import event_log, utcnow
 from engine.time.working_days import to_local
@@ -1223,14 +1223,6 @@ def test_the_same_approver_twice_in_a_row_is_approved_automatically(ops):
 # 合同会签 helpers (the contract flow itself is in test_contract.py)
 # =================================================================================================
 
-CONTRACT = {
-    "contract_name": "办公设备采购合同",
-    "counterparty": "某某科技有限公司",
-    "amount": 120000,
-    "contract_type": "采购类",
-    "payment_terms": "验收后付清",
-    "main_terms": "供货 20 台电脑",
-}
 
 
 def at_contract_countersign(ops: Ops) -> int:

@@ -7,20 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete
-from support import sign_in
+from support import CONTRACT, sign_in
 
 from engine.org.deciders import TOP_APPROVER_KEY
 from engine.store.tables import setting, utcnow
 from engine.time.working_days import to_local
-
-CONTRACT = {
-    "contract_name": "办公设备采购合同",
-    "counterparty": "某某科技有限公司",
-    "amount": 120000,
-    "contract_type": "采购类",
-    "payment_terms": "验收后付清",
-    "main_terms": "供货 20 台电脑",
-}
 
 
 def delegate_to(ops, user: str, delegate: str, **extra) -> dict:

@@ -3,6 +3,8 @@ its 待办-type messages are read, and the bell stops asking for work that is do
 
 from __future__ import annotations
 
+from support import CONTRACT
+
 
 def unread_todos(ops, user: str) -> list[dict]:
     listed = ops.api(user).get("/api/v1/notifications?unread=1&per_page=100").get_json()["items"]
@@ -53,11 +55,3 @@ def test_a_node_passed_by_another_signer_reads_everyones_todo_message(ops):
     assert unread_todos(ops, "chenjing") == unread_todos(ops, "zhaolei") == []
 
 
-CONTRACT = {
-    "contract_name": "办公设备采购合同",
-    "counterparty": "某某科技有限公司",
-    "amount": 120000,
-    "contract_type": "采购类",
-    "payment_terms": "验收后付清",
-    "main_terms": "供货 20 台电脑",
-}
