@@ -27,18 +27,20 @@ def login():
     next_url = _safe_next(request.values.get("next"))
     if g.get("user") is not None and request.method == "GET":
         return redirect(next_url or home_url())
-    username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
             auth.log_in(username, request.form.get("password", ""))
-        except Unauthorized as wrong:
-            return render_template("login.html", error=wrong.message, username=username, next_url=next_url)
-        except TooManyAttempts as refused:  # the form again, saying when to try again
-            page = render_template("login.html", error=refused.message, username=username, next_url=next_url)
-            return page, refused.status, {"Retry-After": str(refused.retry_after)}
+        except (Unauthorized, TooManyAttempts) as refused:
+            # Back to the form (Post/Redirect/Get: a refresh never sends the password again), saying why —
+            # for the throttle, when to try again; the user name stays typed, the password never is kept.
+            again = url_for("account.login", next=next_url) if next_url else url_for("account.login")
+            return postback.back(again, error=refused.message, username=username[:150])
         return redirect(next_url or home_url())
-    return render_template("login.html", error=None, username=username, next_url=next_url)
+    kept = postback.kept()
+    return render_template(
+        "login.html", error=kept.get("error"), username=kept.get("username", ""), next_url=next_url
+    )
 
 
 @bp.post("/logout")
