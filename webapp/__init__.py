@@ -98,20 +98,14 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(OaflowError)
     def _domain_error(exc: OaflowError):
-        if _is_api():
-            body = {"error": exc.message}
-            if isinstance(exc, InvalidData):
-                body["errors"] = [e.as_dict() for e in exc.errors]
-            if isinstance(exc, DeployFailed):
-                body["errors"] = [p.as_dict() for p in exc.problems]
-            if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
-                body["element"] = exc.element
-            response = app.make_response((jsonify(body), exc.status))
-        elif request.method == "POST":  # Post/Redirect/Get: never an error page at a form's address
-            response = app.make_response(postback.back(postback.referrer(), exc.message))
-        else:
-            response = app.make_response(layout.error_page(exc.message, exc.status))
-            response.status_code = exc.status
+        details: dict = {}
+        if isinstance(exc, InvalidData):
+            details["errors"] = [e.as_dict() for e in exc.errors]
+        if isinstance(exc, DeployFailed):
+            details["errors"] = [p.as_dict() for p in exc.problems]
+        if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
+            details["element"] = exc.element
+        response = app.make_response(_answer(exc.message, exc.status, details))
         if isinstance(exc, TooManyAttempts):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -161,11 +155,12 @@ def _is_api() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
-def _answer(message: str, status: int):
-    """An error as the client reads it: JSON under /api/, the error page in the browser."""
+def _answer(message: str, status: int, details: dict | None = None):
+    """An error as the client reads it: JSON (with `details`, e.g. the field errors) to the API; in the
+    browser a redirect back to the form's page after a POST (Post/Redirect/Get), else the error page."""
     if _is_api():
-        return jsonify({"error": message}), status
-    if request.method == "POST":
+        return jsonify({"error": message, **(details or {})}), status
+    if request.method == "POST":  # never an error page at a form's address: a refresh would resend it
         return postback.back(postback.referrer(), message)
     return layout.error_page(message, status)
 

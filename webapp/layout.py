@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, g, jsonify, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from engine.time.working_days import to_local
 from engine.work import frame
@@ -58,7 +58,6 @@ def init_app(app) -> None:
     for function in (due_state, due_unconfirmed, lang_url, signer_state, signer_origin):
         app.add_template_global(function)
     app.context_processor(_frame_context)
-    app.register_error_handler(400, _bad_request)
 
 
 def _frame_context() -> dict:
@@ -78,13 +77,6 @@ def _frame_context() -> dict:
         "nav_unread": figures["unread"],
         "calendar_warning": figures["calendar_warning"],
     }
-
-
-def _bad_request(_exc):
-    # Mostly a missing or stale CSRF token: the form was open too long or the session was reset.
-    if request.path.startswith("/api/"):
-        return jsonify({"error": "请求无效"}), 400
-    return error_page("页面已过期或请求无效，请返回刷新后重试", 400)
 
 
 # --- template filters and globals ---------------------------------------------------------------------------
