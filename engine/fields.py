@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine.errors import FieldError, InvalidData
 
-INT64_MAX = 2**63 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what a BIGINT holds, and JSON numbers we accept
 ID_MAX = 2**31 - 1  # ids and version numbers are INTEGER columns: 32 bits on PostgreSQL
 
 
@@ -63,19 +63,3 @@ def identifiers(value, field: str, label: str, *, max_items: int = 1000) -> list
     if not isinstance(value, list) or len(value) > max_items:
         _refuse(field, f"{label}必须是最多 {max_items} 个编号的列表")
     return [identifier(v, field, label) for v in value]
-
-
-def text_list(value, field: str, label: str, *, max_items: int, max_length: int) -> list[str]:
-    """A list of short texts (user names, process keys); [] when absent."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        _refuse(field, f"{label}必须是列表")
-    if len(value) > max_items:
-        _refuse(field, f"{label}最多 {max_items} 项")
-    return [text(v, field, label, max_length=max_length, required=True) for v in value]
-
-
-def shortened(value: str, max_length: int) -> str:
-    """A display text made from others (a message title quoting an opinion) cut to fit its column."""
-    return value if len(value) <= max_length else value[: max_length - 1] + "…"

@@ -58,14 +58,7 @@ def csrf_token() -> str:
 
 def log_in(username, password) -> users.User:
     """The login form: a new browser session (TooManyAttempts / Unauthorized from the engine)."""
-    signed = accounts.sign_in(
-        _core(),
-        username,
-        password,
-        address=request.remote_addr,
-        kind=sessions.WEB,
-        max_age=current_app.config["SESSION_MAX_AGE"],
-    )
+    signed = _sign_in(username, password, sessions.WEB, "SESSION_MAX_AGE")
     session.clear()
     session[_SID] = signed.secret
     csrf_token()
@@ -82,13 +75,17 @@ def logout_user() -> None:
 
 def issue_token(username, password) -> accounts.SignedIn:
     """POST /api/v1/auth/token: a new API token, throttled like the login form."""
+    return _sign_in(username, password, sessions.API, "TOKEN_MAX_AGE")
+
+
+def _sign_in(username, password, kind: str, max_age_setting: str) -> accounts.SignedIn:
     return accounts.sign_in(
         _core(),
         username,
         password,
         address=request.remote_addr,
-        kind=sessions.API,
-        max_age=current_app.config["TOKEN_MAX_AGE"],
+        kind=kind,
+        max_age=current_app.config[max_age_setting],
     )
 
 

@@ -9,10 +9,10 @@ import math
 import orjson
 from flask import request
 
+from engine import fields
 from engine.errors import FieldError, InvalidData
 
 MAX_DEPTH = 32  # objects and arrays inside one another; no form or payload of ours comes near
-INT64 = (-(2**63), 2**63 - 1)
 
 
 def json_body() -> dict:
@@ -89,7 +89,7 @@ def _bad_value(value) -> str | None:
         return _bad_text(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "必须是有限的数字（不接受 NaN、Infinity）"
-    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+    if isinstance(value, int) and not isinstance(value, bool) and not fields.INT64_MIN <= value <= fields.INT64_MAX:
         return "超出整数范围（64 位）"
     return None
 
@@ -119,7 +119,7 @@ def refuse_nul() -> None:
                 raise InvalidData([FieldError(field, f"{field} 不能含有 NUL 字符")])
 
 
-def int_arg(name: str, default: int | None, *, low: int = 1, high: int = INT64[1]) -> int | None:
+def int_arg(name: str, default: int | None, *, low: int = 1, high: int = fields.INT64_MAX) -> int | None:
     """An integer query parameter (?page=2), within [low, high]: otherwise a 422 naming it."""
     text = request.args.get(name)
     if text is None or text == "":
