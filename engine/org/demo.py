@@ -11,7 +11,7 @@ DEMO_PASSWORD = "oaflow-demo"
 # (username, name, department, title, roles)
 DEMO_USERS = [
     ("wujian", "吴建", "示例单位", "董事长", ("董事长",)),
-    ("zhengqiang", "郑强", "示例单位", "总经理", ("总经理",)),
+    ("zhengqiang", "郑强", "示例单位", "总经理", ("总经理", "机关负责人")),
     ("huangwei", "黄伟", "示例单位", "副总经理（分管业务部、财务部、法务部）", ("分管领导",)),
     ("wangfang", "王芳", "办公室", "办公室主任", ()),
     ("zhouwen", "周文", "办公室", "文书", ("文书",)),
@@ -22,6 +22,11 @@ DEMO_USERS = [
     ("zhangsan", "张三", "业务部", "业务员", ()),
     ("lisi", "李四", "业务部", "业务员", ()),
 ]
+
+# 公文 (docs/official-documents.md): 郑强 signs outgoing documents as 机关负责人 (签发); 黄伟, the 分管领导 of
+# 业务部, 财务部 and 法务部, reviews first when a draft asks for it (leader:2 of their staff); 办公室 (王芳) checks
+# every draft (核稿) and the 文书 周文 numbers, prints, seals and distributes them; each department's leader
+# signs for the documents distributed to it (签收) and handles what it is assigned (主办/协办).
 
 # 董事长: the organisation's top approver (engine.org.deciders), who decides when the applicant is at the top
 # of the approval chain (the 总经理's own leave).

@@ -275,6 +275,12 @@ def output_variables(element) -> list[str]:
     result = vendor_attr(element, "resultVariable") or vendor_attr(element, "resultVariableName")
     if result:
         names.append(result)
+    if ext is not None:  # SpiffWorkflow's operator names what its handler sets
+        names += [
+            op.get("resultVariable")
+            for op in ext.iter(f"{{{SPIFF_NS}}}serviceTaskOperator")
+            if op.get("resultVariable")
+        ]
     return names
 
 

@@ -2,7 +2,8 @@
 
 A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea, user), `x-placeholder`,
 `x-not-before` (a date field that must not precede another). Property order in the file is field order.
-`x-computed` declares a field the server computes from other fields (see engine.process.computed).
+`x-computed` declares a field the server computes from other fields (see engine.process.computed);
+`x-secrecy` and `x-urgency` mark an official document's 密级 and 紧急程度 (engine.process.document_marks).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
-from engine.process import computed
+from engine.process import computed, document_marks
 
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array"}
 MAX_STRING = 20000
@@ -55,7 +56,7 @@ def check_schema(schema: dict) -> None:
     for name in schema.get("required", []):
         if name not in props:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
-    found = computed.problems(schema)
+    found = computed.problems(schema) + document_marks.problems(schema)
     if found:
         raise FormProblem("；".join(message for _, message in found), field=found[0][0])
 
@@ -185,6 +186,9 @@ def validate(schema: dict, data: dict | None, user_exists=None, env: computed.En
     for name in [n for n, v in cleaned.items() if _bad_number(v)]:
         errors.append(FieldError(name, f"{field_title(schema, name)}不是有效的数字（超出范围）"))
         seen.add(name)
+    for error in document_marks.secrecy_errors(schema, cleaned):  # before `enum`: the rule says why
+        errors.append(error)
+        seen.add(error.field)
     checkable = {n: v for n, v in cleaned.items() if n not in seen}
     for error in sorted(validator.iter_errors(checkable), key=lambda e: list(e.absolute_path)):
         name, message = _message(error, schema)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 ENGINE_STEPS = 5000  # SpiffWorkflow tasks run (gateways, events, scripts …)
 TIMER_FIRINGS = 50  # timer events that fire (a non-interrupting cycle fires again and again)
 WORK_ITEMS = 500  # work items one command may open (a 会签 of a large role, multi-instance children)
+MESSAGE_STARTS = 100  # instances the messages thrown in one command may start (分发 to every unit)
 ENGINE_SECONDS = 1.0  # CPU time spent moving the instance on (checked after each step)
 SCRIPT_SECONDS = 0.5  # CPU time of one script (checked after each line), so a step ends soon after the above
 
@@ -51,6 +52,7 @@ class Budget:
     steps: int = 0
     timers: int = 0
     items: int = 0
+    message_starts: int = 0
     started: float = field(default_factory=time.thread_time)
 
     def step(self, element: str | None = None) -> None:
@@ -64,6 +66,11 @@ class Budget:
         self.timers += 1
         if self.timers > TIMER_FIRINGS:
             raise BudgetExceeded(f"一次操作最多触发 {TIMER_FIRINGS} 次定时事件，定时周期可能过短", element)
+
+    def message_started(self, element: str | None = None) -> None:
+        self.message_starts += 1
+        if self.message_starts > MESSAGE_STARTS:
+            raise BudgetExceeded(f"一次操作发出的消息最多启动 {MESSAGE_STARTS} 个流程，消息可能在循环", element)
 
     def open_items(self, count: int, element: str | None = None) -> None:
         self.items += count

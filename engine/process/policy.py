@@ -11,6 +11,10 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+
+On an end event:
+outcome          approved (default: the instance ends 已通过) | rejected (不通过, the end event's name the reason:
+                 收文 退回来文单位, 请示 批复不同意)
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ OPERATIONS = {
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
+END_OUTCOMES = {"approved": "已通过", "rejected": "不通过"}
 RESUBMIT = {"rewalk", "direct"}
 
 
@@ -164,3 +169,17 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
     return found
+
+
+def end_outcome(node: Node) -> str:
+    """The status an instance ends with when it reaches this end event: approved or rejected."""
+    value = (node.properties.get("outcome") or "approved").strip()
+    return value if value in END_OUTCOMES else "approved"
+
+
+def end_problems(node: Node) -> list[str]:
+    """What is wrong with an end event's properties, for deploy-time validation."""
+    value = (node.properties.get("outcome") or "approved").strip()
+    if value not in END_OUTCOMES:
+        return [f"outcome '{value}' 无效（可用：approved、rejected）"]
+    return []

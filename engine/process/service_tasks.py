@@ -21,10 +21,14 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
+from engine.process import document_distribution
 from engine.process.dialect import service_handler
 
 ENTRY_POINT_GROUP = "oaflow.service_tasks"
 Handler = Callable[[dict], "dict | None"]
+
+# The handlers the product ships: they run wherever a process names them, without an entry point.
+BUILT_IN: dict[str, Handler] = {document_distribution.DISTRIBUTE: document_distribution.letters}
 
 _registered: dict[str, Handler] = {}
 _loaded: dict[str, Handler] | None = None
@@ -64,6 +68,8 @@ def handler_for(key: str | None) -> Handler | None:
         return None
     if key in _registered:
         return _registered[key]
+    if key in BUILT_IN:
+        return BUILT_IN[key]
     found = _entry_point_handlers().get(key)
     if found is None:
         return None
@@ -74,7 +80,7 @@ def handler_for(key: str | None) -> Handler | None:
 
 
 def handler_keys() -> list[str]:
-    return sorted(set(_registered) | set(_entry_point_handlers()))
+    return sorted(set(_registered) | set(BUILT_IN) | set(_entry_point_handlers()))
 
 
 class ExternalTask(ServiceTaskMixin, SpiffBpmnTask):

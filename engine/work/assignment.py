@@ -7,6 +7,7 @@ Rules (one per line of the `assignee` property, or from Camunda attributes):
   initiator          the initiator
   field:<字段>       the user(s) chosen in a form field
   dept_leader:<部门>  the leader of a named department
+  dept_leader:{字段}  the leaders of the departments named in a form field (one name or a list: 会签部门)
   admin              the process administrator
 
 The applicant never decides their own application (engine.org.deciders): every rule but `initiator` leaves
@@ -16,6 +17,7 @@ the organisation's top approver decides, or the application cannot start until o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -58,6 +60,19 @@ def _users_from_value(conn: Connection, value) -> list[int]:
     return ids
 
 
+_FIELD_REFERENCE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def department_names(arg: str, data: dict) -> list[str]:
+    """`办公室` names itself; `{field}` names the department(s) in that form field of the application."""
+    found = _FIELD_REFERENCE.match(arg)
+    if found is None:
+        return [arg]
+    value = data.get(found.group(1))
+    names = value if isinstance(value, list) else [value]
+    return [name.strip() for name in names if isinstance(name, str) and name.strip()]
+
+
 def resolve_rule(conn: Connection, rule: str, initiator: users.User, data: dict, admin: str | None, res: Resolution):
     kind, _, arg = rule.partition(":")
     arg = arg.strip()
@@ -85,9 +100,10 @@ def resolve_rule(conn: Connection, rule: str, initiator: users.User, data: dict,
     elif kind == "field":
         res.user_ids += _users_from_value(conn, data.get(arg))
     elif kind == "dept_leader":
-        leader = users.department_leader(conn, arg)
-        if leader is not None:
-            res.user_ids.append(leader)
+        for name in department_names(arg, data):
+            leader = users.department_leader(conn, name)
+            if leader is not None:
+                res.user_ids.append(leader)
     elif kind == "admin":
         res.user_ids += process_admins(conn, admin)
 

@@ -54,7 +54,8 @@ def _decide(case: Case, item, user: users.User, data, decision: str, opinion: st
     cleaned = form_data.check(case.conn, schema, data)
     image = opinions.check_signature(signature)
     case.data.update(cleaned)
-    task.data.update(cleaned)
+    case.priority = form_data.priority(schema, cleaned, case.priority)
+    task.data.update(cleaned, priority=case.priority)
     signing.decide(case, task, item, user, decision, opinion, image)
 
 
@@ -75,6 +76,7 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
     )
     if start is None:
         raise Conflict("找不到流程的开始节点，无法重新提交")
+    case.priority = form_data.priority(schema, cleaned, case.priority)
     values = {**cleaned, "initiator": case.initiator.username, "priority": case.priority}
     for holder in (workflow.task_tree, start.parent):
         for key in set(schema.get("properties", {})) - set(cleaned):

@@ -10,20 +10,18 @@ from __future__ import annotations
 import logging
 
 import orjson
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.org import users
-from engine.process import definitions
 from engine.process.model import node_id
 from engine.process.service_tasks import ExternalTask
 from engine.store import audit
 from engine.store.tables import definition, instance
 from engine.work.kernel import case as kernel
-from engine.work.kernel import items, routing
+from engine.work.kernel import items, receivers, routing
 from engine.work.kernel.case import STATUS_LABELS, Case
 from engine.work.kernel.failure import run_engine
 
@@ -89,21 +87,6 @@ def complete_external(core, username: str, instance_id: int, element: str, data:
         return _finish(case)
 
 
-def _catch(workflow, event_class, name: str, payload: dict) -> int:
-    """Deliver a message/signal to one workflow; the payload lands in the catching task's data."""
-    targets = [
-        t
-        for t in workflow.get_tasks(state=TaskState.WAITING)
-        if isinstance(getattr(t.task_spec, "event_definition", None), event_class)
-        and t.task_spec.event_definition.name == name
-    ]
-    for task in targets:
-        task.data.update(payload)
-    if targets:
-        workflow.catch(BpmnEvent(event_class(name), payload))
-    return len(targets)
-
-
 def send_message(core, username: str, instance_id: int, name: str, payload: dict | None) -> dict:
     """消息: deliver a BPMN message to one instance (receive tasks, message catch and boundary events)."""
     payload = _payload(payload)
@@ -112,7 +95,7 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
     with core.db.write() as conn:
         user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
-        if not _catch(case.workflow, MessageEventDefinition, name, payload):
+        if not receivers.catch(case.workflow, MessageEventDefinition, name, payload):
             raise Conflict(f"该申请当前没有等待消息“{name}”")
         audit.record(conn, "message", instance_id=instance_id, actor_id=user.id, message=f"收到消息“{name}”")
         return _finish(case)
@@ -130,7 +113,7 @@ def broadcast_signal(core, username: str, name: str, payload: dict | None) -> di
     for instance_id in candidates:
         with core.db.write() as conn:
             case, inst = kernel.lock(core, conn, instance_id)
-            if inst.status != "running" or not _catch(case.workflow, SignalEventDefinition, name, payload):
+            if inst.status != "running" or not receivers.catch(case.workflow, SignalEventDefinition, name, payload):
                 continue
             user = users.require_user(conn, username)
             audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
@@ -155,24 +138,18 @@ def start_by_message(core, username: str, name: str, payload: dict | None) -> di
 
 
 def _start_by_event(core, username: str, name: str, payload: dict, event_class) -> list[int]:
-    kind = "messages" if event_class is MessageEventDefinition else "signals"
     with core.db.read() as conn:
-        targets = []
-        for row in definitions.list_latest(conn):
-            compiled = core.specs.from_row(row)
-            if name in getattr(compiled.model, kind):
-                fields = (compiled.form(compiled.model.start_form) or {}).get("properties", {})
-                targets.append((row.process_key, {k: v for k, v in payload.items() if k in fields}))
+        targets = receivers.receivers(core, conn, name, payload, event_class)
     started = []
-    for key, data in targets:
+    for target in targets:
 
         def catch(workflow, _name=name):
-            _catch(workflow, event_class, _name, payload)
+            receivers.catch(workflow, event_class, _name, payload)
 
         # The start form (if any) checks what it knows of the payload; all of it reaches the instance.
         with core.db.write() as conn:
             user = users.require_user(conn, username)
-            case = routing.start_instance(core, conn, user, key, data, None, prepare=catch)
+            case = routing.start_instance(core, conn, user, target.process_key, target.data, None, prepare=catch)
         started.append(case.instance_id)
     return started
 

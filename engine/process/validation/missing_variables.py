@@ -87,6 +87,15 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
     for node in model.nodes.values():
         for rule in node.assignee:
             kind, _, var = rule.split(" if ", 1)[0].strip().partition(":")
+            if kind == "dept_leader" and var.startswith("{") and var.endswith("}"):
+                if var[1:-1] not in provided:
+                    report.warn(
+                        model.file,
+                        node.line,
+                        node.id,
+                        f"审批人规则 '{rule}' 引用的字段 '{var[1:-1]}' 没有表单字段提供：运行时找不到部门负责人",
+                    )
+                continue
             if kind != "field" or var in provided:
                 continue
             placed = _place_field(model, form_schemas, start, var, [("user", None)], required=False)

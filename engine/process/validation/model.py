@@ -64,6 +64,9 @@ def check_model(
         if node.type == "userTask":
             for reason in policy.problems(node, set(model.nodes)):
                 report.error(model.file, node.line, node.id, reason)
+        if node.type == "endEvent":
+            for reason in policy.end_problems(node):
+                report.error(model.file, node.line, node.id, reason)
     check_variables(model, tree, form_schemas, compiled, report)
 
 

@@ -122,6 +122,8 @@ class Case:
     may_have_timer: bool = True
     # What this command has spent of what one command may do (engine.process.limits).
     budget: Budget = field(default_factory=Budget)
+    # The Core the command runs on: a message the instance throws starts other processes (kernel.routing).
+    core: object | None = None
 
     @property
     def model(self) -> ProcessModel:
@@ -278,6 +280,7 @@ def from_row(core, conn: Connection, inst) -> Case:
         jump_to=inst.jump_to,
         end_reason=inst.end_reason,
         may_have_timer=compiled.has_timers,
+        core=core,
     )
     keep_after_commit(core, case)
     return case
@@ -321,6 +324,7 @@ def save(case: Case) -> None:
         "status": case.status,
         "data": orjson.dumps(case.data).decode(),
         "title": case.title,
+        "priority": case.priority,  # a step's 紧急程度 may change it (form_data.priority)
         "updated_at": now,
         "version": case.version + 1,
         "jump_to": case.jump_to,

@@ -1,6 +1,8 @@
 """Form data as a command saves it: checked against its form, user fields against the directory, and the
 computed fields (`x-computed`) worked out on the working calendar. 发起, 重新提交 and a decision's form all
-save form data through `check`, so the server's computed value is the only one routing ever sees."""
+save form data through `check`, so the server's computed value is the only one routing ever sees — and a
+classified 密级 (`x-secrecy`) is refused before anything is stored. `priority` is where a form's 紧急程度
+(`x-urgency`) becomes the instance's priority."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from engine.org import users
-from engine.process import forms
+from engine.process import document_marks, forms
 from engine.time import working_days
 from engine.time.office_hours import work_calendar
 
@@ -34,6 +36,12 @@ def check(conn: Connection, schema: dict, data) -> dict:
     return forms.validate(
         schema, data, user_exists=lambda name: users.find_user(conn, name) is not None, env=CalendarEnv(conn)
     )
+
+
+def priority(schema: dict, cleaned: dict, current: str) -> str:
+    """The instance's priority once this form's data is saved: what its 紧急程度 field (`x-urgency`) maps
+    to (特急/加急/平件 → 紧急/重要/正常), else `current` unchanged."""
+    return document_marks.priority_of(schema, cleaned) or current
 
 
 def preview(conn: Connection, schema: dict, data) -> dict:

@@ -23,13 +23,14 @@ from engine.process import definitions
 from engine.process.expressions import ExpressionError
 from engine.process.limits import Budget, BudgetExceeded
 from engine.process.model import ProcessModel, node_id
+from engine.process.policy import end_outcome as policy_outcome
 from engine.process.policy import policy_of
 from engine.store import audit
 from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import form_data, items
+from engine.work.kernel import form_data, items, receivers
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -57,10 +58,13 @@ def render_title(template: str, values: dict) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, template)[:500]
 
 
-def start_instance(core, conn: Connection, user: users.User, process_key: str, data, priority, *, prepare=None) -> Case:
+def start_instance(
+    core, conn: Connection, user: users.User, process_key: str, data, priority, *, prepare=None, budget=None
+) -> Case:
     """发起, inside the caller's transaction: a new instance of the newest active version, moved on to its
     first waits and saved. `prepare(workflow)` acts on the new workflow before it moves on (a message start
-    event catching its message, a timer start event firing)."""
+    event catching its message, a timer start event firing). `budget`: the command's, when another instance
+    starts this one by a message it threw."""
     priority = priority or "正常"
     if priority not in PRIORITIES:
         raise InvalidData([FieldError("priority", f"紧急程度必须是：{'、'.join(PRIORITIES)}")])
@@ -70,11 +74,12 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
         raise Forbidden(f"您无权发起“{compiled.model.name}”")
     schema = compiled.form(compiled.model.start_form) or EMPTY_FORM
     cleaned = form_data.check(conn, schema, data)
+    priority = form_data.priority(schema, cleaned, priority)
 
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)
     workflow.task_tree.data.update(initiator=user.username, priority=priority)
-    budget = Budget()
+    budget = budget or Budget()
     run_engine(workflow, budget)
     if prepare is not None:
         prepare(workflow)
@@ -123,6 +128,7 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
         may_have_timer=compiled.has_timers,
         last_decision=(None, None),  # nobody has decided anything yet
         budget=budget,
+        core=core,
     )
     advance(case)
     save(case)
@@ -178,9 +184,21 @@ def advance(case: Case) -> None:
         if not moved:
             break
         run_engine(case.workflow, case.budget)
+    if case.workflow.bpmn_events:
+        receivers.deliver_thrown(case, start_instance)
     if case.workflow.is_completed() and case.status == "running":
-        case.status = "approved"
-        case.jump_to = None
+        finish(case)
+
+
+def finish(case: Case) -> None:
+    """The route reached its end: 已通过, or 不通过 when the end event reached says `outcome="rejected"`
+    (收文 退回来文单位, 请示 批复不同意), its name then the reason the instance shows."""
+    case.status, case.jump_to = "approved", None
+    for task in case.workflow.get_tasks(state=TaskState.COMPLETED):
+        node = case.model.nodes.get(node_id(task.task_spec))
+        if task.workflow is case.workflow and node is not None and node.type == "endEvent":
+            if policy_outcome(node) == "rejected":
+                case.status, case.end_reason = "rejected", node.name
 
 
 def pass_task(case: Case, task) -> None:
