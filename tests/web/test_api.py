@@ -190,7 +190,10 @@ def test_process_list_and_start_form(api):
     listed = api("zhangsan").get("/api/v1/processes").get_json()
     assert sorted((p["key"], p["name"], p["version"]) for p in listed["items"]) == [
         ("contract_countersign", "合同会签", 1),
+        ("incoming_document", "收文", 1),
         ("leave", "请假申请", 1),
+        ("outgoing_document", "发文", 1),
+        ("request_report", "请示报告", 1),
     ]
     detail = api("zhangsan").get("/api/v1/processes/leave").get_json()
     assert detail["startable"] is True
