@@ -11,11 +11,14 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+freeze_files     file fields (comma-separated, e.g. "body") that take no new version once this node has
+                 completed, until the flow comes back to it (退回): 正文 is final once 签发 signed it
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -57,6 +60,7 @@ class NodePolicy:
     time_limit: tuple[str, float] | None = None
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
+    freeze_files: frozenset[str] = frozenset()
 
     @property
     def vetoes(self) -> bool:
@@ -98,6 +102,10 @@ def _remind_minutes(props: dict) -> float:
     return max(0.0, value) * 60
 
 
+def _names(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+
+
 def _on_expiry(props: dict) -> str:
     value = (props.get("on_expiry") or "remind").strip().lower()
     return value if value in ON_EXPIRY else "remind"
@@ -132,6 +140,7 @@ def _read(props: dict) -> NodePolicy:
         time_limit=_time_limit(props),
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
+        freeze_files=frozenset(_names(props.get("freeze_files"))),
     )
 
 
@@ -163,4 +172,7 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
+    for name in _names(props.get("freeze_files")):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            found.append(f"freeze_files 中的 '{name}' 不是有效的字段名")
     return found

@@ -65,6 +65,11 @@ _LAST_URGED = Prepared(
     .group_by(event_log.c.work_item_id)
 )
 _MINE = Prepared(select(work_item).where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve"))
+_HOLDS_OPEN = Prepared(
+    select(work_item.c.id)
+    .where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve", work_item.c.status == "open")
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,14 @@ def check_urge(case: Case, inst, user: users.User, now) -> list:
         when = to_local(next_allowed).strftime("%H:%M")
         raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
     return ready
+
+
+def check_new_version(case: Case, user: users.User) -> None:
+    """A new version of an application's file: by whoever holds an open work item on it, while it runs."""
+    if case.status != "running":
+        raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，不能再上传新版本")
+    if case.conn.execute(_HOLDS_OPEN, {"b_instance": case.instance_id, "b_user": user.id}).first() is None:
+        raise Forbidden("只有正在办理本申请的人可以上传新版本")
 
 
 # --- what may be done now --------------------------------------------------------------------------------

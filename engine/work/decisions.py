@@ -10,7 +10,7 @@ from engine.org import users
 from engine.process.policy import policy_of
 from engine.store import audit
 from engine.work import opinions, signing
-from engine.work.kernel import form_data, items, routing
+from engine.work.kernel import attachments, form_data, items, routing
 from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task
 from engine.work.kernel.failure import run_engine
 
@@ -51,7 +51,7 @@ def _decide(case: Case, item, user: users.User, data, decision: str, opinion: st
     task = ready_task(case.workflow, item.task_id)
     node = case.model.nodes.get(item.node_id)
     schema = case.compiled.form(node.form if node else None) or EMPTY_FORM
-    cleaned = form_data.check(case.conn, schema, data)
+    cleaned = attachments.take(case, user, schema, form_data.check(case.conn, schema, data))
     image = opinions.check_signature(signature)
     case.data.update(cleaned)
     task.data.update(cleaned)
@@ -61,7 +61,7 @@ def _decide(case: Case, item, user: users.User, data, decision: str, opinion: st
 def _resubmit(case: Case, item, user: users.User, data) -> None:
     """重新提交: the drafter's corrected application walks the route again (or jumps back, see 退回)."""
     schema = case.compiled.form(case.model.start_form) or EMPTY_FORM
-    cleaned = form_data.check(case.conn, schema, data)
+    cleaned = attachments.take(case, user, schema, form_data.check(case.conn, schema, data))
     workflow = case.workflow
     start = next(
         (

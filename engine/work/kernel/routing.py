@@ -29,7 +29,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import form_data, items
+from engine.work.kernel import attachments, form_data, items
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -70,6 +70,7 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
         raise Forbidden(f"您无权发起“{compiled.model.name}”")
     schema = compiled.form(compiled.model.start_form) or EMPTY_FORM
     cleaned = form_data.check(conn, schema, data)
+    cleaned, files = attachments.resolve(conn, user, schema, cleaned, {})
 
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)
@@ -101,6 +102,7 @@ def start_instance(core, conn: Connection, user: users.User, process_key: str, d
             "updated_at": now,
         },
     ).inserted_primary_key[0]
+    attachments.attach(conn, instance_id, files, cleaned)
     audit.record(
         conn,
         "started",

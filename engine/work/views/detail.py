@@ -20,7 +20,7 @@ from engine.store.tables import definition, instance, user_account, utcnow, work
 from engine.time.working_days import local_iso
 from engine.work import checks
 from engine.work.kernel import case as kernel
-from engine.work.kernel import form_data, routing, waits
+from engine.work.kernel import attachments, form_data, routing, waits
 from engine.work.kernel.case import STATUS_LABELS, is_participant
 
 
@@ -173,6 +173,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "current_nodes": [w["node_name"] for w in work_items if w["status"] == "open" and w["kind"] == "approve"],
         "data": orjson.loads(inst.data),
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
+        "attachments": attachments.listing(conn, instance_id, compiled.form(compiled.model.start_form) or {}),
         "work_items": work_items,
         "actions": actions,
         "completed_nodes": completed,
