@@ -154,7 +154,7 @@ def test_each_new_body_is_a_version_and_signing_freezes_it_until_sent_back(docs)
         "approve",
         "同意",
     )
-    third = upload(docs, "huangwei", docx("第三稿"), "通知（签发）.docx", field="body", instance_id=instance_id)
+    upload(docs, "huangwei", docx("第三稿"), "通知（签发）.docx", field="body", instance_id=instance_id)
     with pytest.raises(Forbidden, match="只有正在办理本申请的人可以上传新版本"):
         upload(docs, "sunli", docx("越权"), "x.docx", field="body", instance_id=instance_id)  # not handling it now
     decisions.complete(

@@ -19,8 +19,8 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import local_iso
 from engine.work import checks
-from engine.work.kernel import case as kernel
 from engine.work.kernel import attachments, form_data, routing, waits
+from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
 
 
