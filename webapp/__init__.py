@@ -11,10 +11,12 @@ from werkzeug.routing import IntegerConverter
 from engine import fields
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError, TooManyAttempts
+from engine.work.attachments import max_upload_mb
 
 from . import (
     api,
     api_admin_calendar,
+    api_attachments,
     api_designer,
     api_notifications,
     api_operations,
@@ -26,6 +28,7 @@ from . import (
     layout,
     pages_account,
     pages_admin,
+    pages_attachments,
     pages_calendar,
     pages_inbox,
     pages_instance,
@@ -58,6 +61,7 @@ BLUEPRINTS = (
     pages_reports,
     pages_admin,
     pages_recovery,
+    pages_attachments,
     # /api/v1
     api,
     api_operations,
@@ -66,6 +70,7 @@ BLUEPRINTS = (
     api_notifications,
     api_reports,
     api_recovery,
+    api_attachments,
 )
 
 
@@ -77,7 +82,8 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         SECRET_KEY=core.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        # an upload at the limit (OAFLOW_MAX_UPLOAD_MB) and the rest of its form
+        MAX_CONTENT_LENGTH=max(8, max_upload_mb() + 1) * 1024 * 1024,
         JSON_AS_ASCII=False,
         TOKEN_MAX_AGE=12 * 3600,  # seconds an API token lasts
         SESSION_MAX_AGE=7 * 24 * 3600,  # seconds a browser session lasts at most (closing the browser ends it)
@@ -94,6 +100,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
     layout.init_app(app)
+    app.jinja_env.globals["upload_limit_mb"] = max_upload_mb
     app.register_error_handler(400, lambda _exc: _answer(BAD_REQUEST if not _is_api() else "请求无效", 400))
 
     @app.errorhandler(OaflowError)
@@ -120,7 +127,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return _answer("上传内容过大（上限 8 MB）", 413)
+        return _answer(f"上传内容过大（单个文件上限 {max_upload_mb()} MB）", 413)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from . import (
+    openapi_attachments,
     openapi_calendar,
     openapi_designer,
     openapi_notifications,
@@ -295,6 +296,7 @@ def openapi_document() -> dict:
             **openapi_reports.paths(),
             **openapi_designer.paths(),
             **openapi_recovery.paths(),
+            **openapi_attachments.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

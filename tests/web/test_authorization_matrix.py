@@ -52,7 +52,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from support import LEAVE, PASSWORD, ApiClient, sign_in
+from attachment_files import PDF
+from support import CONTRACT, LEAVE, PASSWORD, ApiClient, sign_in
 
 from engine.core import Core
 from engine.process import definitions, library
@@ -77,6 +78,7 @@ class Row:
     query: dict | None = None
     on: dict = field(default_factory=dict)
     files: bool = False  # send the scenario's process file as a multipart upload (deployments)
+    upload: bool = False  # send a small PDF as the multipart field `file` (附件)
     # The scenario has no object in the state the route needs (an application in 异常): an allowed caller
     # passes the who-check and is then refused with exactly this message about the state, and nothing else.
     state_refusal: str | None = None
@@ -127,6 +129,7 @@ ROWS: dict[str, Row | frozenset] = {
     "api.processes": SIGNED_IN,
     "api.process": SIGNED_IN,
     "api.start": Row(SIGNED_IN, body={"process": "leave", "data": LEAVE}),
+    "api_attachments.upload": Row(SIGNED_IN, upload=True),
     "api.computed": Row(SIGNED_IN, body={"data": LEAVE}),
     "api.work_items": Row(SIGNED_IN, query={"box": "todo"}),
     "api_notifications.inbox": SIGNED_IN,
@@ -145,6 +148,9 @@ ROWS: dict[str, Row | frozenset] = {
     "instance.page": PARTICIPANT,
     "api.instance": PARTICIPANT,
     "api_designer.waiting": PARTICIPANT,
+    "api_attachments.instance_attachments": Row(PARTICIPANT, on={"instance_id": "contract_instance"}),
+    "api_attachments.download": PARTICIPANT,
+    "attachments.download": PARTICIPANT,
     "instance_ops.signature": Row(PARTICIPANT, on={"instance_id": "signed_instance", "item_id": "signed_item"}),
     "api_operations.signature": Row(PARTICIPANT, on={"instance_id": "signed_instance", "item_id": "signed_item"}),
     "api_operations.mark_read": PARTICIPANT,
@@ -374,6 +380,14 @@ def _build_scenario(path) -> dict:
 
     events_instance = start(process="matrix_events")
 
+    # a 合同会签 with its contract text (sunli approves it first; zhaolei reads it)
+    upload = api["zhangsan"].post(
+        "/api/v1/attachments", data={"file": (io.BytesIO(PDF), "合同.pdf")}, content_type="multipart/form-data"
+    )
+    attachment_id = _ok(upload, "upload")["id"]
+    contract = {"process": "contract_countersign", "data": {**CONTRACT, "contract_file": {"id": attachment_id}}}
+    contract_instance = read_by_reader(_ok(api["zhangsan"].post("/api/v1/instances", json=contract), "contract")["id"])
+
     phrase_id = _ok(api["sunli"].post("/api/v1/phrases", json={"text": "同意"}), "phrase")["id"]
     delegation_id = _ok(
         api["sunli"].post(
@@ -402,6 +416,8 @@ def _build_scenario(path) -> dict:
         "adding_item": adding_item,
         "suspended_instance": suspended,
         "events_instance": events_instance,
+        "contract_instance": contract_instance,
+        "attachment_id": attachment_id,
         "element": "call",
         "phrase_id": phrase_id,
         "delegation_id": delegation_id,
@@ -496,6 +512,9 @@ class Matrix:
         elif row.files:
             kwargs["data"] = {**(row.body or {}), "files": (io.BytesIO(UPLOAD), "matrix_upload.bpmn")}
             kwargs["content_type"] = "multipart/form-data"
+        elif row.upload:
+            kwargs["data"] = {"file": (io.BytesIO(PDF), "矩阵.pdf")}
+            kwargs["content_type"] = "multipart/form-data"
         elif (api or row.json) and row.body is not None:
             kwargs["json"] = row.body
         elif not api:
@@ -538,7 +557,7 @@ def _login_redirect(response) -> bool:
 
 
 # The parameters that name an application, and those that name one person's record.
-APPLICATION_PARAMETERS = {"instance_id", "item_id"}
+APPLICATION_PARAMETERS = {"instance_id", "item_id", "attachment_id"}
 RECORD_PARAMETERS = {"phrase_id", "delegation_id", "notification_id"}
 MISSING_ID = 987654321
 
