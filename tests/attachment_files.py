@@ -8,20 +8,17 @@ import json
 import zipfile
 
 
-def _package(part: str) -> bytes:
+def _package(part: str, text: str = "") -> bytes:
+    """A zip package with a fixed time stamp: the same text gives the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr("[Content_Types].xml", "<Types/>")
-        package.writestr(part, "<document/>")
+        for name, content in (("[Content_Types].xml", "<Types/>"), (part, f"<document>{text}</document>")):
+            package.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
     return buffer.getvalue()
 
 
 def docx(text: str = "正文") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr("[Content_Types].xml", "<Types/>")
-        package.writestr("word/document.xml", f"<document>{text}</document>")
-    return buffer.getvalue()
+    return _package("word/document.xml", text)
 
 
 XLSX = _package("xl/workbook.xml")
