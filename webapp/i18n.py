@@ -313,6 +313,12 @@ EN = {
     "密码已修改，其他设备上的登录已退出": "Password changed; you were signed out everywhere else",
     "原密码不正确": "The current password is wrong",
     "两次输入的新密码不一致": "The two new passwords differ",
+    "附件": "Attachments",
+    "已上传": "Uploaded",
+    "可上传": "Accepted types:",
+    "单个文件不超过": "up to",
+    "选择新文件将作为新版本替换已上传的文件": "a new file replaces it as the next version",
+    "历史版本": "Earlier versions",
 }
 
 LANGS = ("zh", "en")
