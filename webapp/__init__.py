@@ -82,8 +82,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         SECRET_KEY=core.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # an upload at the limit (OAFLOW_MAX_UPLOAD_MB) and the rest of its form
-        MAX_CONTENT_LENGTH=max(8, max_upload_mb() + 1) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # multipart uploads: _upload_limit
         JSON_AS_ASCII=False,
         TOKEN_MAX_AGE=12 * 3600,  # seconds an API token lasts
         SESSION_MAX_AGE=7 * 24 * 3600,  # seconds a browser session lasts at most (closing the browser ends it)
@@ -96,6 +95,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
+    app.before_request(_upload_limit)  # before anything reads the form
     auth.init_app(app)
     app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
@@ -127,7 +127,9 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return _answer(f"上传内容过大（单个文件上限 {max_upload_mb()} MB）", 413)
+        if request.mimetype == "multipart/form-data":
+            return _answer(f"上传内容过大（单个文件上限 {max_upload_mb()} MB）", 413)
+        return _answer("请求内容过大（上限 8 MB）", 413)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -146,6 +148,13 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         g.pop("user", None)
 
     return app
+
+
+def _upload_limit() -> None:
+    """A multipart form may carry a file at the upload limit (OAFLOW_MAX_UPLOAD_MB) and the fields around it;
+    every other request keeps the app's 8 MB."""
+    if request.mimetype == "multipart/form-data":
+        request.max_content_length = max(8, max_upload_mb() + 1) * 1024 * 1024
 
 
 class IdConverter(IntegerConverter):
