@@ -11,6 +11,8 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+doc_no           allocate: completing this node gives the instance its 发文字号 (示例办发〔2026〕12号) from the
+                 counter of its `doc_prefix` and the office-time year, once (engine.work.kernel.doc_numbers)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer":
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
 RESUBMIT = {"rewalk", "direct"}
+DOC_NO = {"allocate"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class NodePolicy:
     time_limit: tuple[str, float] | None = None
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
+    allocates_doc_no: bool = False  # doc_no="allocate"
 
     @property
     def vetoes(self) -> bool:
@@ -132,6 +136,7 @@ def _read(props: dict) -> NodePolicy:
         time_limit=_time_limit(props),
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
+        allocates_doc_no=(props.get("doc_no") or "").strip() == "allocate",
     )
 
 
@@ -163,4 +168,6 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
+    if "doc_no" in props and props["doc_no"].strip() not in DOC_NO:
+        found.append(f"doc_no '{props['doc_no']}' 无效（可用：allocate，即本节点办结时编发文字号）")
     return found
