@@ -16,6 +16,7 @@ from . import (
     api,
     api_admin_calendar,
     api_designer,
+    api_documents,
     api_notifications,
     api_operations,
     api_recovery,
@@ -27,6 +28,7 @@ from . import (
     pages_account,
     pages_admin,
     pages_calendar,
+    pages_doc_numbers,
     pages_inbox,
     pages_instance,
     pages_instance_operations,
@@ -58,6 +60,7 @@ BLUEPRINTS = (
     pages_reports,
     pages_admin,
     pages_recovery,
+    pages_doc_numbers,
     # /api/v1
     api,
     api_operations,
@@ -66,6 +69,7 @@ BLUEPRINTS = (
     api_notifications,
     api_reports,
     api_recovery,
+    api_documents,
 )
 
 

@@ -14,8 +14,8 @@ from support import DATA
 
 from engine.errors import Conflict, Forbidden, InvalidData
 from engine.numbering import register
-from engine.process import definitions
 from engine.org import users
+from engine.process import definitions
 from engine.store.tables import event_log, user_account, utcnow, work_item
 from engine.store.tables_doc_numbers import doc_number
 from engine.time.office_hours import work_calendar

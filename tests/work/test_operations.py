@@ -1224,7 +1224,6 @@ def test_the_same_approver_twice_in_a_row_is_approved_automatically(ops):
 # =================================================================================================
 
 
-
 def at_contract_countersign(ops: Ops) -> int:
     instance_id = ops.start("contract_countersign", **CONTRACT)
     ops.decide("sunli", instance_id, opinion="部门同意")
