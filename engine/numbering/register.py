@@ -122,7 +122,7 @@ def allocate(conn: Connection, prefix: str, year: int, instance_id: int, actor_i
         _insert(conn, prefix, year, number, "allocated", instance_id=instance_id)
         conn.execute(update(doc_number_sequence).where(_counter(prefix, year)).values(next_number=number + 1))
     given = DocNo(prefix, year, number)
-    audit.record(conn, "doc_no_allocated", instance_id=instance_id, actor_id=actor_id, message=f"编号：{given.text}")
+    audit.record(conn, "doc_no_allocated", instance_id=instance_id, actor_id=actor_id, message=given.text)
     return given
 
 
