@@ -15,6 +15,7 @@ from engine.numbering.doc_no import NUMBER_MAX, YEAR_MAX, YEAR_MIN, check_prefix
 from engine.org import users
 from engine.work import frame
 from engine.work.kernel import case as kernel
+from engine.work.kernel.doc_numbers import store_doc_no
 
 MANAGERS_ONLY = "只有管理员可以管理发文字号"
 REASON_MAX = 500
@@ -78,9 +79,7 @@ def void(core, username: str, prefix, year, number, reason, reuse=False) -> dict
         if held != holder:
             raise Conflict("该文号刚被他人改动，请刷新后重试")
         if case is not None:
-            case.data.pop("doc_no", None)
-            kernel.save(case)
-            kernel.keep_after_commit(core, case)
+            store_doc_no(case, None)
         return {"prefix": prefix, "year": year, "number": number, "reusable": reuse, "instance_id": held}
 
 
@@ -110,7 +109,5 @@ def assign(core, username: str, prefix, year, number, instance_id) -> dict:
         except NotFound:
             raise NotFound("申请不存在") from None
         given = register.assign(conn, prefix, year, number, instance_id, user.id)
-        case.data["doc_no"] = given.text
-        kernel.save(case)
-        kernel.keep_after_commit(core, case)
+        store_doc_no(case, given.text)
         return {"prefix": prefix, "year": year, "number": number, "instance_id": instance_id, "doc_no": given.text}

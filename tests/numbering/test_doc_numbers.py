@@ -265,3 +265,18 @@ def test_fifty_allocations_at_once_leave_no_gap_and_no_duplicate(flow, backend):
     numbers = sorted(r[2] for r in flow.rows())
     assert numbers == list(range(1, 51))
     assert sorted(flow.doc_no(i) for i in ids) == sorted(flow.text(n) for n in range(1, 51))
+
+
+def test_voiding_the_number_of_a_finished_document_does_not_finish_it_again(flow):
+    instance_id = flow.start()
+    flow.number(instance_id)
+    flow.approve("lisi", instance_id)
+    ended = flow.events("ended")
+    doc_numbers.void(flow.core, "admin", "示例办发", flow.year, 1, "登记错误", reuse=True)
+    assert flow.doc_no(instance_id) is None
+    assert flow.events("ended") == ended
+    with flow.core.db.read() as conn:
+        shown = detail.instance_detail(flow.core, conn, users.find_user(conn, "zhangsan"), instance_id)
+    assert (shown["status"], shown["ended_at"] is not None) == ("approved", True)
+    assert shown["history"][-1]["label"] == "文号作废"
+    assert flow.rows() == [("示例办发", flow.year, 1, "reusable", None)]

@@ -4,11 +4,14 @@ and a second pass through the node gives the same number back to the data instea
 
 from __future__ import annotations
 
+import orjson
+from sqlalchemy import update
+
 from engine.numbering import register
 from engine.numbering.doc_no import check_prefix
 from engine.process.model import node_id
 from engine.process.policy import policy_of
-from engine.store.tables import utcnow
+from engine.store.tables import instance, utcnow
 from engine.time.office_hours import work_calendar
 from engine.work.kernel.case import Case
 
@@ -26,3 +29,14 @@ def number_on_completion(case: Case, task) -> None:
         text = register.allocate(case.conn, prefix, year, case.instance_id, actor).text
     case.data["doc_no"] = text
     task.data["doc_no"] = text
+
+
+def store_doc_no(case: Case, text: str | None) -> None:
+    """An administrator gave the locked instance a reserved number, or voided the one it held: only its data
+    changes (its workflow does not move, and a finished instance is not finished again)."""
+    if text is None:
+        case.data.pop("doc_no", None)
+    else:
+        case.data["doc_no"] = text
+    data = orjson.dumps(case.data).decode()
+    case.conn.execute(update(instance).where(instance.c.id == case.instance_id).values(data=data))
