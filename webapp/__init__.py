@@ -18,6 +18,7 @@ from . import (
     api_admin_calendar,
     api_attachments,
     api_designer,
+    api_documents,
     api_notifications,
     api_operations,
     api_recovery,
@@ -30,6 +31,7 @@ from . import (
     pages_admin,
     pages_attachments,
     pages_calendar,
+    pages_doc_numbers,
     pages_inbox,
     pages_instance,
     pages_instance_operations,
@@ -62,6 +64,7 @@ BLUEPRINTS = (
     pages_admin,
     pages_recovery,
     pages_attachments,
+    pages_doc_numbers,
     # /api/v1
     api,
     api_operations,
@@ -71,6 +74,7 @@ BLUEPRINTS = (
     api_reports,
     api_recovery,
     api_attachments,
+    api_documents,
 )
 
 

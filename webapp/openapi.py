@@ -9,6 +9,7 @@ from . import (
     openapi_attachments,
     openapi_calendar,
     openapi_designer,
+    openapi_documents,
     openapi_notifications,
     openapi_operations,
     openapi_recovery,
@@ -88,6 +89,11 @@ def openapi_document() -> dict:
                         "initiator": {"type": "string"},
                         "version": {"type": "integer"},
                         "current_nodes": {"type": "array", "items": {"type": "string"}},
+                        "doc_no": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "发文字号，如 示例办发〔2026〕12号（编号前为 null）",
+                        },
                         "work_items": {"type": "array", "items": {"type": "object"}},
                         "history": {"type": "array", "items": {"type": "object"}},
                     },
@@ -297,6 +303,7 @@ def openapi_document() -> dict:
             **openapi_designer.paths(),
             **openapi_recovery.paths(),
             **openapi_attachments.paths(),
+            **openapi_documents.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

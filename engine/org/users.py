@@ -101,6 +101,11 @@ def require_admin(conn: Connection, username: str, message: str = ADMIN_ONLY) ->
     return user
 
 
+def may_manage_doc_numbers(user: User) -> bool:
+    """Who keeps the 发文字号 register (counters, 作废, 预留): the administrators."""
+    return user.is_admin
+
+
 def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:

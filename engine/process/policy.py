@@ -13,6 +13,8 @@ remind_hours     the early reminder (即将超时), working hours before the due
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
 freeze_files     file fields (comma-separated, e.g. "body") that take no new version once this node has
                  completed, until the flow comes back to it (退回): 正文 is final once 签发 signed it
+doc_no           allocate: completing this node gives the instance its 发文字号 (示例办发〔2026〕12号) from the
+                 counter of its `doc_prefix` and the office-time year, once (engine.work.kernel.doc_numbers)
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer":
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
 RESUBMIT = {"rewalk", "direct"}
+DOC_NO = {"allocate"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class NodePolicy:
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
     freeze_files: frozenset[str] = frozenset()
+    allocates_doc_no: bool = False  # doc_no="allocate"
 
     @property
     def vetoes(self) -> bool:
@@ -141,6 +145,7 @@ def _read(props: dict) -> NodePolicy:
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
         freeze_files=frozenset(_names(props.get("freeze_files"))),
+        allocates_doc_no=(props.get("doc_no") or "").strip() == "allocate",
     )
 
 
@@ -175,4 +180,6 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
     for name in _names(props.get("freeze_files")):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
             found.append(f"freeze_files 中的 '{name}' 不是有效的字段名")
+    if "doc_no" in props and props["doc_no"].strip() not in DOC_NO:
+        found.append(f"doc_no '{props['doc_no']}' 无效（可用：allocate，即本节点办结时编发文字号）")
     return found

@@ -47,6 +47,11 @@ EVENT_LABELS = {
     "signal": "收到信号",
     "error": "流程异常",
     "retried": "异常后重试",
+    "doc_no_allocated": "编号",
+    "doc_no_changed": "文号调整",
+    "doc_no_voided": "文号作废",
+    "doc_no_reserved": "文号预留",
+    "doc_no_assigned": "分配预留文号",
 }
 
 

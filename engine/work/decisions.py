@@ -80,7 +80,8 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
         for key in set(schema.get("properties", {})) - set(cleaned):
             holder.data.pop(key, None)
         holder.data.update(values)
-    case.data = cleaned
+    number = case.data.get("doc_no")  # a 发文字号 stays with the document through its rework
+    case.data = cleaned if number is None else {**cleaned, "doc_no": number}
     case.title = routing.render_title(
         case.model.title_template,
         {**cleaned, "initiator_name": case.initiator.display_name, "priority": case.priority},

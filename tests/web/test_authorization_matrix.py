@@ -132,6 +132,7 @@ ROWS: dict[str, Row | frozenset] = {
     "api_attachments.upload": Row(SIGNED_IN, upload=True),
     "api.computed": Row(SIGNED_IN, body={"data": LEAVE}),
     "api.work_items": Row(SIGNED_IN, query={"box": "todo"}),
+    "api_documents.search": Row(SIGNED_IN, query={"q": "通知", "year": "2026"}),
     "api_notifications.inbox": SIGNED_IN,
     "api_notifications.mark_read": Row(SIGNED_IN, body={"all": True}),
     "api_notifications.settings": SIGNED_IN,
@@ -234,6 +235,16 @@ ROWS: dict[str, Row | frozenset] = {
     "api_reports.monthly": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.monthly_xlsx": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.snapshot": Row(ADMIN, body={"snapshot": "day28"}),
+    "doc_numbers.page": ADMIN,
+    "doc_numbers.set_next": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "next": "5"}),
+    "doc_numbers.void": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}),
+    "doc_numbers.reserve": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "7"}),
+    "api_documents.counters": ADMIN,
+    "api_documents.set_next": Row(ADMIN, body={"next": 5, "reason": "矩阵"}),
+    "api_documents.void": Row(ADMIN, body={"number": 3, "reason": "矩阵", "reuse": True}),
+    "api_documents.reserve": Row(ADMIN, body={"count": 2}),
+    # the number is not reserved: an administrator passes the who-check and is refused for the state (409)
+    "api_documents.assign": Row(ADMIN, body={"number": 9, "instance_id": 1}),
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -427,6 +438,8 @@ def _build_scenario(path) -> dict:
         "day": "2026-12-31",
         "box": "todo",
         "filename": "style.css",
+        "prefix": "示例办发",
+        "year": 2026,
     }
 
 

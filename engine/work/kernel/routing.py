@@ -29,7 +29,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import attachments, form_data, items
+from engine.work.kernel import attachments, doc_numbers, form_data, items
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -186,8 +186,10 @@ def advance(case: Case) -> None:
 
 
 def pass_task(case: Case, task) -> None:
-    """The node passes without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
+    """The node passes and the route moves on: its signers' decisions made it pass (engine.work.signing), or
+    it passed without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
     task.data.update(approved=True, decision="approve")
+    doc_numbers.number_on_completion(case, task)
     run_task(task, case.budget)
     run_engine(case.workflow, case.budget)
 

@@ -158,6 +158,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     for event in history:
         event["at"] = local_iso(event["at"])
     initiator = case.initiator
+    data = orjson.loads(inst.data)
     return {
         "id": inst.id,
         "definition_id": inst.definition_id,
@@ -171,7 +172,8 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "initiator": initiator.username,
         "initiator_name": initiator.display_name,
         "current_nodes": [w["node_name"] for w in work_items if w["status"] == "open" and w["kind"] == "approve"],
-        "data": orjson.loads(inst.data),
+        "data": data,
+        "doc_no": data.get("doc_no"),  # 发文字号: given when the node with doc_no="allocate" completes
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "attachments": attachments.listing(conn, instance_id, compiled.form(compiled.model.start_form) or {}),
         "work_items": work_items,

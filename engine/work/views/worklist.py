@@ -7,17 +7,21 @@ the ones at the end take the Core and read in one transaction of their own.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData
 from engine.org import users
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
+from engine.store.tables_doc_numbers import doc_number
 from engine.time.working_days import local_iso
 from engine.work import frame
 from engine.work.kernel.case import STATUS_LABELS
 
 BOXES = ("todo", "done", "started", "cc")
+
+# The instance's 发文字号, when it has one: one probe of ix_doc_number_instance per listed row.
+_NUMBERED = and_(doc_number.c.instance_id == instance.c.id, doc_number.c.status == "allocated")
 
 
 BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
@@ -41,8 +45,9 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
             where.append(instance.c.title.contains(text, autoescape=True))
         total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
         rows = conn.execute(
-            select(instance, definition.c.name.label("process_name"))
+            select(instance, definition.c.name.label("process_name"), doc_number.c.text.label("doc_no"))
             .join(definition, definition.c.id == instance.c.definition_id)
+            .outerjoin(doc_number, _NUMBERED)
             .where(*where)
             .order_by(instance.c.created_at.desc(), instance.c.id.desc())
             .limit(per_page)
@@ -54,6 +59,7 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
                 "title": row.title,
                 "process": row.process_key,
                 "process_name": row.process_name,
+                "doc_no": row.doc_no,
                 "status": row.status,
                 "status_label": STATUS_LABELS.get(row.status, row.status),
                 "current_nodes": row.current_nodes,
@@ -83,10 +89,12 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
             instance.c.process_key,
             definition.c.name.label("process_name"),
             initiator.c.display_name.label("initiator_name"),
+            doc_number.c.text.label("doc_no"),
         )
         .join(instance, instance.c.id == work_item.c.instance_id)
         .join(definition, definition.c.id == instance.c.definition_id)
         .join(initiator, initiator.c.id == instance.c.initiator_id)
+        .outerjoin(doc_number, _NUMBERED)
         .where(*where)
         .order_by(order, work_item.c.id.desc())
         .limit(per_page)
@@ -100,6 +108,7 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
                 "id": row.id,
                 "instance_id": row.instance_id,
                 "title": row.title,
+                "doc_no": row.doc_no,
                 "process": row.process_key,
                 "process_name": row.process_name,
                 "node": row.node_id,
