@@ -11,6 +11,7 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+require_read     true | false: the node's work items cannot be approved while a 传阅 reader has not read
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ OPERATIONS = {
     "remove_signers": "减签",
     "cc": "知会",
     "recall": "撤回",
+    "circulate": "传阅",
 }
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
@@ -57,6 +59,7 @@ class NodePolicy:
     time_limit: tuple[str, float] | None = None
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
+    require_read: bool = False  # 阅毕方可办结: approving waits until every 传阅 reader has read
 
     @property
     def vetoes(self) -> bool:
@@ -117,6 +120,10 @@ def policy_of(node: Node | None) -> NodePolicy:
     return found
 
 
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in {"true", "1", "yes"}
+
+
 def _read(props: dict) -> NodePolicy:
     ops = props.get("operations")
     return NodePolicy(
@@ -124,7 +131,7 @@ def _read(props: dict) -> NodePolicy:
         ratio=_ratio(props["ratio"]) if props.get("ratio") else Fraction(1),
         reject_rule=props.get("reject_rule", "end").strip(),
         resubmit=props.get("resubmit", "rewalk"),
-        opinion_required=props.get("opinion_required", "false").lower() in {"true", "1", "yes"},
+        opinion_required=_flag(props, "opinion_required"),
         empty_assignee=props.get("empty_assignee", "admin"),
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
@@ -132,6 +139,7 @@ def _read(props: dict) -> NodePolicy:
         time_limit=_time_limit(props),
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
+        require_read=_flag(props, "require_read"),
     )
 
 
@@ -160,6 +168,8 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
         found.append(f"resubmit '{props['resubmit']}' 无效（可用：rewalk、direct）")
     if props.get("empty_assignee", "admin") not in EMPTY_ASSIGNEE:
         found.append(f"empty_assignee '{props['empty_assignee']}' 无效（可用：admin、skip、refuse）")
+    if str(props.get("require_read", "false")).strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
+        found.append(f"require_read '{props['require_read']}' 无效（可用：true、false）")
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
