@@ -84,10 +84,12 @@ def recall_readers(core, username: str, instance_id: int, usernames) -> dict:
         }
 
 
-def read(core, username: str, item_id: int, comment=None) -> dict:
+def read(core, username: str, item_id: int, comment=None, *, commenting: bool = False) -> dict:
     """已阅 (no comment) or 批示 (a comment) on one's own 待阅 item; a reader who has read may add a 批示
-    later, and every 批示 is kept in order."""
+    later, and every 批示 is kept in order. `commenting`: the reader asked to 批示, so a comment is required."""
     comment = fields.optional_text(comment, "comment", "批示", max_length=MAX_COMMENT)
+    if commenting and not comment:
+        raise InvalidData([FieldError("comment", "请填写批示")])
     with core.db.write() as conn:
         user = users.require_user(conn, username)
         found = kernel.item_for_actor(conn, item_id, user)
