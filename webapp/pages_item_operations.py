@@ -1,7 +1,7 @@
 """Browser forms for the operations on a work item: 退回, 转办, 委派 (and 办理完成), 加签/减签, 知会, 撤销申请
-(from the drafter's 重新提交 page), 撤回审批, and 已阅 / 批示 on a 待阅 item. Each form posts to its own route, which calls one engine
-command and then redirects with a Chinese message, or re-renders the task page with the engine's message
-next to the field."""
+(from the drafter's 重新提交 page), 撤回审批, and 已阅 / 批示 on a 待阅 item. Each form posts to its own
+route, which calls one engine command and then redirects with a Chinese message, or re-renders the task page
+with the engine's message next to the field."""
 
 from __future__ import annotations
 
