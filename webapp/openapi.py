@@ -96,6 +96,22 @@ def openapi_document() -> dict:
                         },
                         "work_items": {"type": "array", "items": {"type": "object"}},
                         "history": {"type": "array", "items": {"type": "object"}},
+                        "circulation": {"type": "array", "items": {"$ref": "#/components/schemas/Reader"}},
+                    },
+                },
+                "Reader": {
+                    "type": "object",
+                    "description": "传阅名单中的一人",
+                    "properties": {
+                        "username": {"type": "string"},
+                        "name": {"type": "string"},
+                        "department": {"type": ["string", "null"]},
+                        "state": {"type": "string", "enum": ["unread", "read", "commented"]},
+                        "comment": {"type": ["string", "null"], "description": "最新的批示"},
+                        "comments": {"type": "array", "items": {"type": "object"}, "description": "全部批示，按时间"},
+                        "read_at": {"type": ["string", "null"]},
+                        "circulated_by": {"type": ["string", "null"]},
+                        "circulated_at": {"type": "string"},
                     },
                 },
             },
@@ -238,13 +254,13 @@ def openapi_document() -> dict:
             },
             "/work-items": {
                 "get": {
-                    "summary": "待办 / 已办 / 我发起的 / 抄送我的",
+                    "summary": "待办 / 已办 / 我发起的 / 抄送我的 / 待阅",
                     "security": bearer,
                     "parameters": [
                         {
                             "name": "box",
                             "in": "query",
-                            "schema": {"type": "string", "enum": ["todo", "done", "started", "cc"]},
+                            "schema": {"type": "string", "enum": ["todo", "done", "started", "cc", "read"]},
                         },
                         {"name": "q", "in": "query", "schema": {"type": "string"}},
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},

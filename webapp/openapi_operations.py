@@ -6,7 +6,7 @@ from .openapi_common import error_responses, json_body, operation
 
 
 def paths() -> dict:
-    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
+    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 传阅, 代理, 常用意见)."""
     text = {"type": "string"}
     users = {"type": "array", "items": {"type": "string"}, "description": "用户名列表"}
     item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -62,6 +62,33 @@ def paths() -> dict:
         },
         "/instances/{id}/cc": {
             "post": operation("知会 / 抄送", json_body({"users": users, "message": text}, ["users"]), params=inst)
+        },
+        "/instances/{id}/circulate": {
+            "post": operation(
+                "传阅：送选定的人员和部门（部门即其全体成员）阅示或批示；已在传阅中未读的人不重复发送；返回传阅名单",
+                json_body(
+                    {
+                        "users": users,
+                        "departments": {"type": "array", "items": text, "description": "部门名称列表"},
+                        "message": text,
+                    }
+                ),
+                params=inst,
+            )
+        },
+        "/instances/{id}/circulate/recall": {
+            "post": operation(
+                "撤回传阅：只撤回尚未阅读的人；已阅的人不能撤回（409，并列出姓名）",
+                json_body({"users": users}, ["users"]),
+                params=inst,
+            )
+        },
+        "/work-items/{item_id}/read": {
+            "post": operation(
+                "阅办待阅事项：不填批示为已阅，填写批示为已批示（已阅后仍可追加批示）",
+                json_body({"comment": text}),
+                params=item,
+            )
         },
         "/instances/{id}/read": {"post": operation("把本申请的知会标记为已读", None, (401, 404), inst)},
         "/instances/{id}/signatures/{item_id}": {

@@ -24,6 +24,8 @@ def _core():
 def _state_label(item: dict) -> str:
     if item["kind"] == "cc":
         return "知会，无需审批"
+    if item["kind"] == "read":
+        return "申请已结束，传阅已关闭" if item["mine"] else "这不是您的待阅"
     if item["status"] == "done":
         return f"已处理：{DECISION_LABELS.get(item['decision'], item['decision'] or '')}".rstrip("：")
     if item["status"] == "waiting":

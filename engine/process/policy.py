@@ -15,6 +15,7 @@ freeze_files     file fields (comma-separated, e.g. "body") that take no new ver
                  completed, until the flow comes back to it (退回): 正文 is final once 签发 signed it
 doc_no           allocate: completing this node gives the instance its 发文字号 (示例办发〔2026〕12号) from the
                  counter of its `doc_prefix` and the office-time year, once (engine.work.kernel.doc_numbers)
+require_read     true | false: the node's work items cannot be approved while a 传阅 reader has not read
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ OPERATIONS = {
     "remove_signers": "减签",
     "cc": "知会",
     "recall": "撤回",
+    "circulate": "传阅",
 }
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
@@ -65,6 +67,7 @@ class NodePolicy:
     on_expiry: str = "remind"
     freeze_files: frozenset[str] = frozenset()
     allocates_doc_no: bool = False  # doc_no="allocate"
+    require_read: bool = False  # 阅毕方可办结: approving waits until every 传阅 reader has read
 
     @property
     def vetoes(self) -> bool:
@@ -129,6 +132,10 @@ def policy_of(node: Node | None) -> NodePolicy:
     return found
 
 
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in {"true", "1", "yes"}
+
+
 def _read(props: dict) -> NodePolicy:
     ops = props.get("operations")
     return NodePolicy(
@@ -136,7 +143,7 @@ def _read(props: dict) -> NodePolicy:
         ratio=_ratio(props["ratio"]) if props.get("ratio") else Fraction(1),
         reject_rule=props.get("reject_rule", "end").strip(),
         resubmit=props.get("resubmit", "rewalk"),
-        opinion_required=props.get("opinion_required", "false").lower() in {"true", "1", "yes"},
+        opinion_required=_flag(props, "opinion_required"),
         empty_assignee=props.get("empty_assignee", "admin"),
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
@@ -146,6 +153,7 @@ def _read(props: dict) -> NodePolicy:
         on_expiry=_on_expiry(props),
         freeze_files=frozenset(_names(props.get("freeze_files"))),
         allocates_doc_no=(props.get("doc_no") or "").strip() == "allocate",
+        require_read=_flag(props, "require_read"),
     )
 
 
@@ -174,6 +182,8 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
         found.append(f"resubmit '{props['resubmit']}' 无效（可用：rewalk、direct）")
     if props.get("empty_assignee", "admin") not in EMPTY_ASSIGNEE:
         found.append(f"empty_assignee '{props['empty_assignee']}' 无效（可用：admin、skip、refuse）")
+    if str(props.get("require_read", "false")).strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
+        found.append(f"require_read '{props['require_read']}' 无效（可用：true、false）")
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")

@@ -9,7 +9,7 @@ from engine.errors import Conflict, FieldError, InvalidData
 from engine.org import users
 from engine.process.policy import policy_of
 from engine.store import audit
-from engine.work import opinions, signing
+from engine.work import checks, opinions, signing
 from engine.work.kernel import attachments, form_data, items, routing
 from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task
 from engine.work.kernel.failure import run_engine
@@ -48,6 +48,8 @@ def _decide(case: Case, item, user: users.User, data, decision: str, opinion: st
         raise InvalidData([FieldError("opinion", "本节点要求填写审批意见")])
     if decision == "reject" and policy.sign_mode == "collect":
         raise Conflict("意见征集节点不能否决：请填写意见后提交")
+    if decision == "approve":
+        checks.check_read_before_completing(case, item)
     task = ready_task(case.workflow, item.task_id)
     node = case.model.nodes.get(item.node_id)
     schema = case.compiled.form(node.form if node else None) or EMPTY_FORM

@@ -1,5 +1,5 @@
-"""What the frame of every page shows the signed-in user: the navigation's badge counts (待办, unread 抄送我的),
-the bell's unread count, the administrators' warning about next year's calendar, and the last day the
+"""What the frame of every page shows the signed-in user: the navigation's badge counts (待办, unread 抄送我的
+and 待阅), the bell's unread count, the administrators' warning about next year's calendar, and the last day the
 calendar knows (due times past it are shown as 未确认).
 
 A page's own query reads them in its transaction (`figures`); a page without one asks `page_figures`.
@@ -47,7 +47,7 @@ def page_figures(core, user: users.User) -> dict:
 
 
 def counts(conn: Connection, user: users.User) -> dict:
-    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    """How many items each box holds (抄送我的, 待阅: the unread ones), for the navigation's badges."""
     by_kind = {
         f"{kind}:{status}": count
         for kind, status, count in conn.execute(
@@ -69,4 +69,5 @@ def counts(conn: Connection, user: users.User) -> dict:
         "done": by_kind.get("approve:done", 0),
         "started": started,
         "cc": unread_cc,
+        "read": by_kind.get("read:open", 0),
     }

@@ -74,5 +74,5 @@ def test_validation_names_each_bad_value():
         "ratio '3/2' 无效：应为 0 到 1 之间的比例，例如 2/3",
         "reject_rule 指向的节点 'Task_x' 不存在",
         "resubmit 'jump' 无效（可用：rewalk、direct）",
-        "operations 中的 'approve' 无效（可用：send_back, transfer, delegate, add_signers, remove_signers, cc, recall）",  # noqa: E501
+        "operations 中的 'approve' 无效（可用：send_back, transfer, delegate, add_signers, remove_signers, cc, recall, circulate）",  # noqa: E501
     ]

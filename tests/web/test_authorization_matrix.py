@@ -157,6 +157,11 @@ ROWS: dict[str, Row | frozenset] = {
     "api_operations.mark_read": PARTICIPANT,
     "instance_ops.cc": Row(INITIATOR | ASSIGNEE | ADMIN, body={"users": OTHER, "message": "请知悉"}),
     "api_operations.cc": Row(INITIATOR | ASSIGNEE | ADMIN, body={"users": [OTHER], "message": "请知悉"}),
+    # 传阅: the holder of an open item (sunli) or an administrator; 撤回传阅: who circulated, or an administrator
+    "instance_ops.circulate": Row(ASSIGNEE | ADMIN, body={"users": OTHER, "message": "请阅示"}),
+    "api_operations.circulate": Row(ASSIGNEE | ADMIN, body={"users": [OTHER], "message": "请阅示"}),
+    "instance_ops.recall_readers": Row(ASSIGNEE | ADMIN, body={"users": OTHER}, on={"instance_id": "circulated"}),
+    "api_operations.recall_readers": Row(ASSIGNEE | ADMIN, body={"users": [OTHER]}, on={"instance_id": "circulated"}),
     "instance_ops.withdraw": INITIATOR,
     "api_operations.withdraw": INITIATOR,
     "instance_ops.urge": Row(INITIATOR, body={"message": "请尽快审批"}),
@@ -192,6 +197,8 @@ ROWS: dict[str, Row | frozenset] = {
     "api_operations.remove_signers": Row(ASSIGNEE, body={"users": [OTHER]}, on={"item_id": "adding_item"}),
     "item_ops.cc": Row(ASSIGNEE, body={"users": OTHER, "message": "请知悉"}),
     "item_ops.recall": Row(ASSIGNEE, on={"item_id": "approved_item"}),
+    "item_ops.read": Row(ASSIGNEE, body={"comment": "已阅，同意"}, on={"item_id": "read_item"}),
+    "api_operations.read": Row(ASSIGNEE, body={"comment": "已阅，同意"}, on={"item_id": "read_item"}),
     "api_operations.recall": Row(ASSIGNEE, on={"item_id": "approved_item"}),
     # 撤销申请 from the drafter's 重新提交 page: the item of a sent-back application, held by its initiator
     "item_ops.cancel": Row(INITIATOR, body={"reason": "计划有变"}, on={"item_id": "resubmit_item"}),
@@ -386,6 +393,15 @@ def _build_scenario(path) -> dict:
     adding_item = held("sunli", adding)
     act("sunli", f"/work-items/{adding_item}/add-signers", {"users": [OTHER], "position": "after", "opinion": "请会签"})
 
+    circulated = start()  # sunli circulated it to wangfang, who has not read it; the administrator, to sunli
+    act("sunli", f"/instances/{circulated}/circulate", {"users": [OTHER]})
+    act("admin", f"/instances/{circulated}/circulate", {"users": ["sunli"]})
+    (read_item,) = [
+        i["id"]
+        for i in _ok(api["sunli"].get("/api/v1/work-items?box=read"), "read")["items"]
+        if i["instance_id"] == circulated
+    ]
+
     suspended = start()
     act("admin", f"/instances/{suspended}/suspend", {"reason": "等待材料"})
 
@@ -426,6 +442,8 @@ def _build_scenario(path) -> dict:
         "delegated_item": delegated_item,
         "adding_item": adding_item,
         "suspended_instance": suspended,
+        "circulated": circulated,
+        "read_item": read_item,
         "events_instance": events_instance,
         "contract_instance": contract_instance,
         "attachment_id": attachment_id,

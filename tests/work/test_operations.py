@@ -71,8 +71,8 @@ def test_actions_listed_for_an_open_item_and_for_the_instance(ops):
     assert ops.item("sunli", item_id)["actions"] == everything
     assert ops.item("zhangsan", item_id)["actions"] == []  # not the holder
     assert ops.detail(instance_id, "zhangsan")["actions"] == ["withdraw", "cancel", "urge", "cc"]
-    assert ops.detail(instance_id, "sunli")["actions"] == ["cc"]
-    assert ops.detail(instance_id, "admin")["actions"] == ["cancel", "cc"]
+    assert ops.detail(instance_id, "sunli")["actions"] == ["cc", "circulate"]  # every operation by default
+    assert ops.detail(instance_id, "admin")["actions"] == ["cancel", "cc", "circulate"]
 
     ops.do("sunli", f"/work-items/{item_id}/add-signers", {"users": ["lisi"], "position": "parallel"})
     assert ops.item("sunli", item_id)["actions"] == [*everything[:-1], "remove_signers", "cc"]

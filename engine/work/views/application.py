@@ -42,8 +42,9 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
 
 def instance_page(core, user: users.User, instance_id: int) -> dict:
     """The instance page: the application with its history and diagram, the approvals the user may still
-    take back (撤回审批), the people to 知会. `unread_cc`: the user has unread 知会 copies here, which the
-    visit marks read (readers.mark_read, a command of its own); the badge counts already leave them out."""
+    take back (撤回审批), the people to 知会 and the people and departments to 传阅. `unread_cc`: the user has
+    unread 知会 copies here, which the visit marks read (readers.mark_read, a command of its own); the badge
+    counts already leave them out."""
     me = user.username
     with core.db.read() as conn:
         detail = details.instance_detail(core, conn, user, instance_id)
@@ -59,7 +60,9 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
             and details.may_recall(core, conn, user, w["id"])
         ]
         user_names = _user_names(conn, view, detail["data"])
-        readers = directory.picker_groups(conn, {me}) if "cc" in detail["actions"] else []
+        picking = {"cc", "circulate"} & set(detail["actions"])
+        readers = directory.picker_groups(conn, {me}) if picking else []
+        departments = directory.department_names(conn) if "circulate" in detail["actions"] else []
         bpmn_xml = definitions.bpmn_xml(conn, detail["definition_id"])
         layout = frame.figures(conn, user)
     unread = [w for w in detail["work_items"] if w["kind"] == "cc" and w["assignee"] == me and not w["read"]]
@@ -72,6 +75,7 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
         "svg": _diagram(bpmn_xml, detail),
         "recall_items": recall_items,
         "readers": readers,
+        "departments": departments,
         "unread_cc": bool(unread),
         "layout": layout,
     }

@@ -19,14 +19,15 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import local_iso
 from engine.work import checks
-from engine.work.kernel import attachments, form_data, routing, waits
+from engine.work.kernel import attachments, form_data, reading, routing, waits
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
     row = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
-    if row is None or (row.assignee_id != user.id and not is_participant(conn, row.instance_id, user)):
+    yours = row is not None and row.assignee_id == user.id and row.status != reading.RECALLED
+    if row is None or (not yours and not is_participant(conn, row.instance_id, user)):
         raise NotFound("待办不存在")
     inst = conn.execute(select(instance).where(instance.c.id == row.instance_id)).first()
     compiled = core.specs.get(conn, inst.definition_id)
@@ -89,6 +90,8 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "signers": signers,
         "send_back_targets": targets,
         "delegator": delegator,
+        "read_state": reading.state_of(row) if row.kind == "read" else None,
+        "comments": reading.comments_of(conn, row) if row.kind == "read" else [],
         "due_at": local_iso(row.due_at),
         "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
         "created_at": local_iso(row.created_at),
@@ -128,9 +131,11 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     case.snapshot = checks.Snapshot(tuple(items), _last_urged(history))
     now = utcnow()
     actions = checks.instance_actions(case, inst, user, now)
+    recallable = [i.assignee_id for i in checks.recallable_readers(case, inst, user)]
     if kernel.self_check():
         case.snapshot = None
         assert actions == checks.instance_actions(case, inst, user, now), "snapshot differs"
+        assert recallable == [i.assignee_id for i in checks.recallable_readers(case, inst, user)], "snapshot differs"
     work_items = [
         {
             "id": row.id,
@@ -145,7 +150,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
             "opinion": row.opinion,
             "note": row.note,
             "origin": row.origin,
-            "read": row.read_at is not None if row.kind == "cc" else None,
+            "read": row.read_at is not None if row.kind in ("cc", "read") else None,
             "created_at": local_iso(row.created_at),
             "completed_at": local_iso(row.completed_at),
             "due_at": local_iso(row.due_at),
@@ -157,6 +162,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     )
     for event in history:
         event["at"] = local_iso(event["at"])
+    by_id = {row.assignee_id: row.username for row in items}
     initiator = case.initiator
     data = orjson.loads(inst.data)
     return {
@@ -177,6 +183,8 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
         "attachments": attachments.listing(conn, instance_id, compiled.form(compiled.model.start_form) or {}),
         "work_items": work_items,
+        "circulation": reading.readers(conn, instance_id),
+        "recallable_readers": [by_id[u] for u in recallable],
         "actions": actions,
         "completed_nodes": completed,
         "history": history,

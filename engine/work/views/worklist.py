@@ -1,4 +1,4 @@
-"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的, a work item, an instance.
+"""Queries over our own tables: 待办 / 已办 / 我发起的 / 抄送我的 / 待阅, a work item, an instance.
 
 These never deserialize workflow state: every list is one indexed query plus a count (DESIGN §3). The
 functions that take a `conn` are building blocks for other queries (the pages' reads in engine.work.views);
@@ -16,15 +16,25 @@ from engine.store.tables import definition, instance, user_account, utcnow, work
 from engine.store.tables_doc_numbers import doc_number
 from engine.time.working_days import local_iso
 from engine.work import frame
+from engine.work.kernel import reading
 from engine.work.kernel.case import STATUS_LABELS
 
-BOXES = ("todo", "done", "started", "cc")
+BOXES = ("todo", "done", "started", "cc", "read")
 
 # The instance's 发文字号, when it has one: one probe of ix_doc_number_instance per listed row.
 _NUMBERED = and_(doc_number.c.instance_id == instance.c.id, doc_number.c.status == "allocated")
 
 
-BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的"}
+BOX_LABELS = {"todo": "待办", "done": "已办", "started": "我发起的", "cc": "抄送我的", "read": "待阅"}
+
+# Which items each box of work items lists: (kind, statuses). 待阅 keeps what was read, and what closed
+# unread when the application ended; not what the circulator recalled.
+_BOX_ITEMS = {
+    "todo": ("approve", ["open"]),
+    "done": ("approve", ["done"]),
+    "cc": ("cc", ["open", "done"]),
+    "read": ("read", ["open", "done", "cancelled"]),
+}
 
 
 MAX_PER_PAGE = 100
@@ -71,8 +81,7 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
         ]
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
-    kind = "cc" if box == "cc" else "approve"
-    status = {"todo": ["open"], "done": ["done"], "cc": ["open", "done"]}[box]
+    kind, status = _BOX_ITEMS[box]
     where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
     base = select(func.count()).select_from(work_item)
     if text:
@@ -124,7 +133,8 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
                 "completed_at": local_iso(row.completed_at),
                 "due_at": local_iso(row.due_at),
                 "overdue": bool(row.status == "open" and row.due_at and row.due_at < now),
-                "read": row.read_at is not None if kind == "cc" else None,
+                "read": row.read_at is not None if kind != "approve" else None,
+                "read_state": reading.state_of(row) if kind == "read" else None,
                 "note": row.note,
                 "origin": row.origin,
             }
@@ -150,12 +160,12 @@ def waiting(conn: Connection, user: users.User) -> list[dict]:
 
 
 def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
-    """待办 / 已办 / 我发起的 / 抄送我的, a page at a time, optionally only titles containing `q`."""
+    """待办 / 已办 / 我发起的 / 抄送我的 / 待阅, a page at a time, optionally only titles containing `q`."""
     with core.db.read() as conn:
         return inbox(conn, user, box, q, page, per_page)
 
 
 def item_counts(core, user: users.User) -> dict:
-    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    """How many items each box holds (抄送我的, 待阅: the unread ones), for the navigation's badges."""
     with core.db.read() as conn:
         return frame.counts(conn, user)
