@@ -35,6 +35,13 @@ def picker_groups(conn: Connection, exclude=()) -> list[tuple[str, list[dict]]]:
     return list(groups.items())
 
 
+def department_name(conn: Connection, department_id: int | None) -> str | None:
+    """The name of a department (None for none)."""
+    if department_id is None:
+        return None
+    return conn.execute(select(department.c.name).where(department.c.id == department_id)).scalar()
+
+
 def names_of(conn: Connection, usernames) -> dict[str, str]:
     """username → display name, for the usernames that exist."""
     wanted = set(usernames)
