@@ -316,7 +316,9 @@ EN = {
     # the printable pages (审批单, 处理单, 红头)
     "打印": "Print",
     "返回申请": "Back to the request",
-    "打印时请选择 A4 纸、纵向；可在打印对话框中选择“另存为 PDF”": "Print on A4, portrait; the print dialog can also save a PDF",
+    "打印时请选择 A4 纸、纵向；可在打印对话框中选择“另存为 PDF”": (
+        "Print on A4, portrait; the print dialog can also save a PDF"
+    ),
     "审批单": " approval form",
     "申请人": "Applicant",
     "部门": "Department",
@@ -335,7 +337,9 @@ EN = {
     "（正文）": "(text)",
     "（印章）": "(seal)",
     "（文号待编）": "(number not yet assigned)",
-    "只有发文才有红头：该申请不是发文，可打印审批单。": "Only outgoing documents have a letterhead page; print the approval form instead.",
+    "只有发文才有红头：该申请不是发文，可打印审批单。": (
+        "Only outgoing documents have a letterhead page; print the approval form instead."
+    ),
 }
 
 LANGS = ("zh", "en")

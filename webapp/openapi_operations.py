@@ -83,7 +83,9 @@ def paths() -> dict:
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, **error_responses(401, 404)},
             }
         },
-        "/instances/{id}/print": {"get": _printed("审批单（可打印的 HTML，A4）：申请内容与每一步的办理人、意见、签名和时间", inst)},
+        "/instances/{id}/print": {
+            "get": _printed("审批单（可打印的 HTML，A4）：申请内容与每一步的办理人、意见、签名和时间", inst)
+        },
         "/instances/{id}/sheet": {
             "get": _printed("公文处理单（可打印的 HTML，A4）；没有处理单格式的流程返回审批单", inst)
         },

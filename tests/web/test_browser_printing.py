@@ -4,6 +4,7 @@ Screenshots go to /tmp/print-shots/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def test_print_view_and_sheet_as_paper(browser, live_url, ops):
         sheet_box = page.locator(".sheet").bounding_box()
         assert sheet_box["x"] < 5 and sheet_box["width"] > A4["width"] - 10  # margins come from @page now
         page.screenshot(path=str(SHOTS / "approval-print.png"), full_page=True)
+        pdf = page.pdf(path=str(SHOTS / "approval.pdf"), prefer_css_page_size=True)  # Chromium's own print
+        assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1  # the whole 审批单 on one A4 sheet
 
         page.emulate_media(media="screen")
         page.goto(f"{live_url}/instances/{document}")
@@ -91,6 +94,7 @@ def test_print_view_and_sheet_as_paper(browser, live_url, ops):
         borders = page.eval_on_selector("table.doc td", "td => getComputedStyle(td).borderTopStyle")
         assert borders == "solid"
         page.screenshot(path=str(SHOTS / "sheet-print.png"), full_page=True)
+        page.pdf(path=str(SHOTS / "sheet.pdf"), prefer_css_page_size=True)
 
         page.emulate_media(media="screen")
         page.goto(f"{live_url}/instances/{document}/redhead")
@@ -99,5 +103,6 @@ def test_print_view_and_sheet_as_paper(browser, live_url, ops):
         assert color == "rgb(212, 0, 0)"  # the 发文机关标志 is red
         assert page.inner_text(".rh-org") == "示例市教育局文件"
         page.screenshot(path=str(SHOTS / "redhead-print.png"), full_page=True)
+        page.pdf(path=str(SHOTS / "redhead.pdf"), prefer_css_page_size=True)
     finally:
         context.close()

@@ -67,7 +67,9 @@ def test_the_approval_form_of_a_finished_leave_holds_every_field_and_step(ops, c
     for label, value in [("申请人", "张三"), ("部门", "业务部"), ("编号", str(instance_id)), ("状态", "已通过")]:
         assert f"{label} {value}" in words
     # the form's fields with their titles, in the form's order, dates in words
-    assert re.search(r"请假类型 年假 .*开始日期 2026年11月23日 .*结束日期 2026年11月24日 .*天数 2 .*事由 回老家探亲", words)
+    assert re.search(
+        r"请假类型 年假 .*开始日期 2026年11月23日 .*结束日期 2026年11月24日 .*天数 2 .*事由 回老家探亲", words
+    )
     # every step: node, handler, decision, opinion, signature, time
     assert f"部门负责人审批 孙丽 同意 同意，请做好工作交接 {times(ops, instance_id)[0]}" in words
     assert f'src="{SIGNATURE}"' in html
@@ -82,7 +84,9 @@ def test_the_approval_form_of_a_contract_holds_the_amount_in_capitals_and_every_
     ops.decide("chenjing", instance_id, opinion="预算已落实")
     ops.decide("zhaolei", instance_id, opinion="条款合规")
     ops.decide("huangwei", instance_id, opinion="同意签订")
-    ops.complete("zhouwen", ops.mine("zhouwen", instance_id), opinion="已用印", data={"seal_type": "合同专用章", "copies": 4})
+    ops.complete(
+        "zhouwen", ops.mine("zhouwen", instance_id), opinion="已用印", data={"seal_type": "合同专用章", "copies": 4}
+    )
     assert ops.status(instance_id) == "approved"
 
     words = text_of(page(client, core, "zhangsan", f"/instances/{instance_id}/print").get_data(as_text=True))

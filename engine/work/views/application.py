@@ -42,7 +42,8 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
 
 def instance_page(core, user: users.User, instance_id: int) -> dict:
     """The instance page: the application with its history and diagram, the approvals the user may still
-    take back (撤回审批), the people to 知会, which printed pages it has (处理单 `sheet`, `redhead`). `unread_cc`: the user has unread 知会 copies here, which the
+    take back (撤回审批), the people to 知会, which printed pages it has besides the 审批单 (`sheet`, the
+    处理单's title; `redhead`). `unread_cc`: the user has unread 知会 copies here, which the
     visit marks read (readers.mark_read, a command of its own); the badge counts already leave them out."""
     me = user.username
     with core.db.read() as conn:

@@ -25,16 +25,14 @@ def approval_form(core, user: users.User, instance_id: int) -> dict:
     """审批单: the title block, the form's fields in order with their titles, and every step (handler,
     decision, opinion, signature, time; steps still open as 待办理)."""
     with core.db.read() as conn:
-        return _printed(core, conn, user, instance_id)
+        return _printed(core, conn, user, instance_id)[0]
 
 
 def processing_sheet(core, user: users.User, instance_id: int) -> dict:
     """处理单 of a 公文: the rows of its sheet spec filled in; `sheet` is None for a process without one (the
     page then prints the 审批单)."""
     with core.db.read() as conn:
-        printed = _printed(core, conn, user, instance_id)
-        compiled = core.specs.get(conn, printed["detail"]["definition_id"])
-    sheet = sheets.sheet_for(printed["detail"]["process"], compiled.model.properties)
+        printed, sheet = _printed(core, conn, user, instance_id)
     printed["sheet"] = _sheet(sheet, printed) if sheet else None
     return printed
 
@@ -43,29 +41,19 @@ def redhead(core, user: users.User, instance_id: int) -> dict:
     """The 红头 first page of a 发文 (GB/T 9704's order of elements); `is_outgoing` is False for a process
     whose sheet is not a 发文稿纸 (the page says so instead)."""
     with core.db.read() as conn:
-        printed = _printed(core, conn, user, instance_id)
-        compiled = core.specs.get(conn, printed["detail"]["definition_id"])
+        printed, sheet = _printed(core, conn, user, instance_id)
         printed["office_name"] = office.office_name(conn)
-    sheet = sheets.sheet_for(printed["detail"]["process"], compiled.model.properties)
-    props = printed["view_schema"]["properties"]
-    data = printed["detail"]["data"]
-
-    def value(cell: sheets.Cell, marker: str | None = None):
-        name = sheets.find_field(cell, props, marker)
-        return _text(props[name], data.get(name), printed["user_names"]) if name else ""
-
-    body = next((name for name, prop in props.items() if _is_file(prop) and sheets.bare_title(prop.get("title") or "") == "正文"), None)
-    if body is None and _is_file(props.get("body", {})):
-        body = "body"
+    body = _body_field(printed["view_schema"]["properties"])
+    file = printed["detail"]["data"].get(body) if body else None
     printed["redhead"] = {
         "is_outgoing": bool(sheet and sheet.redhead),
-        "title": value(sheets.TITLE) or printed["detail"]["title"],
-        "main_to": value(sheets.MAIN_TO),
-        "secrecy": value(sheets.SECRET, "x-secrecy"),
-        "urgency": value(sheets.URGENT, "x-urgency"),
-        "copy_no": "",
-        "body_file": data.get(body) if body and isinstance(data.get(body), dict) else None,
-        "written_on": _sign_off_day(sheet, printed) if sheet else "",
+        "title": _cell_text(sheets.TITLE, printed) or printed["detail"]["title"],
+        "main_to": _cell_text(sheets.MAIN_TO, printed),
+        "secrecy": _cell_text(sheets.SECRET, printed),
+        "urgency": _cell_text(sheets.URGENT, printed),
+        "copy_no": "",  # 份号: numbered by hand on the printed copies
+        "body_file": file if isinstance(file, dict) else None,
+        "written_on": _sign_off_day(printed),
     }
     return printed
 
@@ -73,13 +61,15 @@ def redhead(core, user: users.User, instance_id: int) -> dict:
 # --- what every printed page reads ---------------------------------------------------------------------------
 
 
-def _printed(core, conn: Connection, user: users.User, instance_id: int) -> dict:
+def _printed(core, conn: Connection, user: users.User, instance_id: int) -> tuple[dict, sheets.Sheet | None]:
+    """What every printed page shows, and the process's 处理单 layout (None: it has none)."""
     detail = details.instance_detail(core, conn, user, instance_id)  # NotFound for who may not see it
     compiled = core.specs.get(conn, detail["definition_id"])
     schema = application.view_schema(compiled, detail["form"], detail["data"])
     names = application.user_names(conn, schema, detail["data"])
     initiator = users.find_user(conn, detail["initiator"])
     signed = {e["work_item_id"] for e in detail["history"] if e["signed"] and e["work_item_id"]}
+    sheet = sheets.sheet_for(detail["process"], compiled.model.properties)
     return {
         "detail": detail,
         "view_schema": schema,
@@ -89,7 +79,7 @@ def _printed(core, conn: Connection, user: users.User, instance_id: int) -> dict
         "steps": _steps(detail, _signatures(conn, instance_id, signed)),
         "doc_no": detail.get("doc_no") or detail["data"].get("doc_no"),
         "circulation": detail.get("circulation") or [],
-    }
+    }, sheet
 
 
 def _signatures(conn: Connection, instance_id: int, item_ids: set[int]) -> dict[int, str]:
@@ -200,7 +190,7 @@ def _cell_text(cell: sheets.Cell, printed: dict) -> str:
     return ""
 
 
-def _sign_off_day(sheet: sheets.Sheet, printed: dict) -> str:
+def _sign_off_day(printed: dict) -> str:
     """成文日期: the day the document was signed off (签发), else the day the application ended."""
     signed = [s["at"] for s in printed["steps"] if s["at"] and "签发" in (s["node_name"] or "")]
     if signed:
@@ -250,6 +240,13 @@ def _day(value: str | None) -> str:
     except ValueError:
         return ""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _body_field(props: dict[str, dict]) -> str | None:
+    """The 正文 of a 发文: the file field titled 正文, else the file field named `body`."""
+    files = [name for name, prop in props.items() if _is_file(prop)]
+    titled = [name for name in files if sheets.bare_title(props[name].get("title") or "") == "正文"]
+    return (titled or [name for name in files if name == "body"] or [None])[0]
 
 
 def _is_file(prop: dict) -> bool:
