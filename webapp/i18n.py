@@ -347,6 +347,31 @@ EN = {
     "{n} 人未阅": "{n} unread",
     "申请已结束，传阅已关闭": "The request has ended; the circulation is closed",
     "这不是您的待阅": "This is not your item to read",
+    # the printable pages (审批单, 处理单, 红头)
+    "打印": "Print",
+    "返回申请": "Back to the request",
+    "打印时请选择 A4 纸、纵向；可在打印对话框中选择“另存为 PDF”": (
+        "Print on A4, portrait; the print dialog can also save a PDF"
+    ),
+    "审批单": " approval form",
+    "申请人": "Applicant",
+    "编号": "No.",
+    "大写": "In words",
+    "待办理": "To be handled",
+    "已处理": "Handled",
+    "暂无审批记录": "No approval steps yet",
+    "审批记录": "Approval steps",
+    "打印审批单": "Print approval form",
+    "打印处理单": "Print processing sheet",
+    "打印红头": "Print letterhead page",
+    "红头": "Letterhead page",
+    "正文见附件": "Text: see the attachment",
+    "（正文）": "(text)",
+    "（印章）": "(seal)",
+    "（文号待编）": "(number not yet assigned)",
+    "只有发文才有红头：该申请不是发文，可打印审批单。": (
+        "Only outgoing documents have a letterhead page; print the approval form instead."
+    ),
 }
 
 LANGS = ("zh", "en")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, render_template, request, url_for
 
+from engine.process.money import format_money, is_money
 from engine.time.working_days import to_local
 from engine.work import frame
 from engine.work.kernel.case import DECISIONS
@@ -55,6 +56,8 @@ def error_page(message: str, status: int):
 def init_app(app) -> None:
     app.add_template_filter(format_time, "when")
     app.add_template_filter(decision_label, "decision")
+    app.add_template_filter(format_money, "money")
+    app.add_template_test(is_money, "money_field")
     for function in (due_state, due_unconfirmed, lang_url, signer_state, signer_origin):
         app.add_template_global(function)
     app.context_processor(_frame_context)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from .openapi_common import error_responses, json_body, operation
 
 
+def _printed(summary: str, params: list) -> dict:
+    """A printable page: HTML for participants (print styles at /static/print.css, signatures inside)."""
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": params,
+        "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}, **error_responses(401, 404)},
+    }
+
+
 def paths() -> dict:
-    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 传阅, 代理, 常用意见)."""
+    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 传阅, 代理, 常用意见) and the
+    printable 审批单 and 处理单."""
     text = {"type": "string"}
     users = {"type": "array", "items": {"type": "string"}, "description": "用户名列表"}
     item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -98,6 +109,12 @@ def paths() -> dict:
                 "parameters": inst + item,
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, **error_responses(401, 404)},
             }
+        },
+        "/instances/{id}/print": {
+            "get": _printed("审批单（可打印的 HTML，A4）：申请内容与每一步的办理人、意见、签名和时间", inst)
+        },
+        "/instances/{id}/sheet": {
+            "get": _printed("公文处理单（可打印的 HTML，A4）；没有处理单格式的流程返回审批单", inst)
         },
         "/delegations": {
             "get": operation("我的代理设置", None, (401,)),

@@ -48,6 +48,8 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
         recall_items=data["recall_items"],
         readers=data["readers"],
         departments=data["departments"],
+        sheet_title=data["sheet"],
+        has_redhead=data["redhead"],
         op=op or {"name": None, "errors": {}, "values": {}},
     )
     return html, status

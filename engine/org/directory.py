@@ -38,6 +38,11 @@ def picker_groups(conn: Connection, exclude=()) -> list[tuple[str, list[dict]]]:
 def department_names(conn: Connection) -> list[str]:
     """Every department's name, in the order they were set up: the 传阅 form offers them."""
     return [row.name for row in conn.execute(select(department.c.name).order_by(department.c.id))]
+def department_name(conn: Connection, department_id: int | None) -> str | None:
+    """The name of a department (None for none)."""
+    if department_id is None:
+        return None
+    return conn.execute(select(department.c.name).where(department.c.id == department_id)).scalar()
 
 
 def names_of(conn: Connection, usernames) -> dict[str, str]:

@@ -7,6 +7,8 @@ A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea,
 A field of type `file` is an uploaded attachment (engine.work.attachments): `{"type": "file", "title": "正文",
 "accept": ["docx", "pdf"]}` holds one, `{"type": "array", "items": {"type": "file"}}` several. Its value is
 `{"id", "name", "size", "sha256"}`; for JSON Schema validation the type is translated into that object.
+`x-money: true` marks a number field as an amount of money, shown as ¥120,000.00 and, on printed pages,
+with its capital amount (see engine.process.money).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
-from engine.process import computed, file_types
+from engine.process import computed, file_types, money
 
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array", "file"}
 # What a `file` field holds, for JSON Schema: the client names the attachment by id; the server fills in the
@@ -122,6 +124,8 @@ def check_schema(schema: dict) -> None:
         other = prop.get("x-not-before")
         if other and other not in props:
             raise FormProblem(f"字段 '{name}' 的 x-not-before 引用了不存在的字段 '{other}'")
+        if "x-money" in prop and not money.is_money(prop):
+            raise FormProblem(f"字段 '{name}' 的 x-money 只能是 true，且只能用于 number 或 integer 字段", field=name)
     for name in schema.get("required", []):
         if name not in props:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")

@@ -17,6 +17,14 @@
     picker.value = "";
   });
 
+  /* The printable pages (审批单, 处理单, 红头): the 打印 button opens the browser's print dialog. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (!button) return;
+    event.preventDefault();
+    window.print();
+  });
+
   /* Forms that need a second thought (撤销, 撤回) ask before they are sent. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
