@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, render_template, request, url_for
 
-from engine.time.working_days import to_local
+from engine.time.working_days import OFFICE_TZ, to_local
 from engine.work import frame
 from engine.work.kernel.case import DECISIONS
 
@@ -93,6 +93,8 @@ def format_time(value) -> str:
             return value
     if value.tzinfo is None:  # naive values in our tables are UTC
         value = to_local(value)
+    else:  # an ISO string with its offset (+08:00, Z): shown in office time all the same
+        value = value.astimezone(OFFICE_TZ)
     return value.strftime("%Y-%m-%d %H:%M")
 
 

@@ -11,6 +11,9 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+batch            true | false (default): 批量审批 — the signers may approve several items of this node at
+                 once with one opinion. Only on a 单人审批 node whose form asks for nothing but the
+                 decision and the opinion (no required field): `batch_problems` checks both at deploy.
 """
 
 from __future__ import annotations
@@ -41,7 +44,10 @@ OPERATIONS = {
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
+BATCH_FIELDS = {"decision", "opinion"}  # what a batch approval gives each item
 RESUBMIT = {"rewalk", "direct"}
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no", ""}
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class NodePolicy:
     time_limit: tuple[str, float] | None = None
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
+    batch: bool = False
 
     @property
     def vetoes(self) -> bool:
@@ -103,6 +110,10 @@ def _on_expiry(props: dict) -> str:
     return value if value in ON_EXPIRY else "remind"
 
 
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in TRUE_WORDS
+
+
 _DEFAULT = NodePolicy()
 _CACHED = "_oaflow_policy"  # a compiled node's properties never change: read them once
 
@@ -124,7 +135,7 @@ def _read(props: dict) -> NodePolicy:
         ratio=_ratio(props["ratio"]) if props.get("ratio") else Fraction(1),
         reject_rule=props.get("reject_rule", "end").strip(),
         resubmit=props.get("resubmit", "rewalk"),
-        opinion_required=props.get("opinion_required", "false").lower() in {"true", "1", "yes"},
+        opinion_required=_flag(props, "opinion_required"),
         empty_assignee=props.get("empty_assignee", "admin"),
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
@@ -132,6 +143,7 @@ def _read(props: dict) -> NodePolicy:
         time_limit=_time_limit(props),
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
+        batch=_flag(props, "batch"),
     )
 
 
@@ -163,4 +175,21 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
+    batch = str(props.get("batch", "false")).strip().lower()
+    if batch not in TRUE_WORDS | FALSE_WORDS:
+        found.append(f"batch '{props['batch']}' 无效（可用：true、false）")
+    elif batch in TRUE_WORDS and mode != "single":
+        found.append(f"batch=true（批量审批）只能用于单人审批节点，本节点是 {SIGN_MODES.get(mode, mode)}")
     return found
+
+
+def batch_problems(node: Node, form: dict | None) -> list[str]:
+    """What keeps a node with batch=true from 批量审批 with its form: a required field other than the
+    decision and the opinion (a batch carries nothing but one opinion)."""
+    if not policy_of(node).batch or not form:
+        return []
+    required = [name for name in form.get("required", []) if name not in BATCH_FIELDS]
+    if not required:
+        return []
+    titles = [str(form.get("properties", {}).get(name, {}).get("title") or name) for name in required]
+    return [f"batch=true（批量审批）的节点表单不能有必填字段：{'、'.join(titles)}"]
