@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData
@@ -168,16 +168,22 @@ def _overdue(box: str, now: datetime):
         return work_item.c.due_at < now
     if box == "done":
         return work_item.c.completed_at > work_item.c.due_at
-    return _open_step(lambda step: step.c.due_at < now)
+    return _open_step(lambda step: _due_of(step) < now)
 
 
 def _due_soon(box: str, now: datetime):
     """即将超时: due within DUE_SOON and not yet past it (my item, or an application's open step)."""
 
-    def window(items):
-        return and_(items.c.due_at >= now, items.c.due_at < now + DUE_SOON)
+    if box == "todo":
+        return and_(work_item.c.due_at >= now, work_item.c.due_at < now + DUE_SOON)
+    return _open_step(lambda step: and_(_due_of(step) >= now, _due_of(step) < now + DUE_SOON))
 
-    return window(work_item) if box == "todo" else _open_step(window)
+
+def _due_of(step):
+    """The step's due time, kept out of index choice: probed per listed application, the step is found by
+    the instance's index; a bare due_at would let SQLite range-scan every open item of the office by due time
+    (ix_work_item_due) once per row."""
+    return func.coalesce(step.c.due_at, step.c.due_at)
 
 
 def _open_step(condition):
@@ -209,9 +215,10 @@ def order(box: str, found: Filters) -> list:
     if not sort:
         return default
     key = {"arrived": arrived, "due": work_item.c.due_at, "priority": _PRIORITY_RANK}[sort.lstrip("-")]
-    if sort.startswith("-"):
-        return [key.desc().nulls_last(), *default]
-    return [key.asc().nulls_last(), *default]
+    ordered = key.desc() if sort.startswith("-") else key.asc()
+    if sort.lstrip("-") == "due":  # items without a due time last, either way
+        ordered = ordered.nulls_last()
+    return [ordered, *default]
 
 
 def process_choices(conn: Connection) -> list[dict]:
