@@ -32,6 +32,17 @@ SORTS = {
 }
 # Boxes where a sort or a filter does not apply, and why (the 422's message).
 _DUE_BOXES = ("todo", "done")
+LABELS = {
+    "process": "流程",
+    "initiator": "发起人",
+    "arrived_from": "开始日期",
+    "arrived_to": "结束日期",
+    "priority": "紧急程度",
+    "overdue": "已超时",
+    "due_soon": "即将超时",
+    "status": "状态",
+    "sort": "排序",
+}
 _FLAGS = {"1": True, "true": True, "0": False, "false": False, "": False}
 MAX_TEXT = 200
 
@@ -73,7 +84,7 @@ def read_filters(args, box: str) -> Filters:
     def text(name: str) -> str:
         value = args.get(name) or ""
         if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-            errors.append(FieldError(name, f"{name} 无效"))
+            errors.append(FieldError(name, f"{LABELS[name]}无效"))
             return ""
         return value.strip()
 
@@ -86,13 +97,13 @@ def read_filters(args, box: str) -> Filters:
                 raise ValueError(value)
             return date.fromisoformat(value)
         except ValueError:
-            errors.append(FieldError(name, f"{name} 必须是日期，例如 2026-05-01"))
+            errors.append(FieldError(name, f"{LABELS[name]}“{value}”不是有效的日期，例如 2026-05-01"))
             return None
 
     def flag(name: str) -> bool:
         value = text(name).lower()
         if value not in _FLAGS:
-            errors.append(FieldError(name, f"{name} 只能是 1 或 0"))
+            errors.append(FieldError(name, f"{LABELS[name]}只能是 1 或 0"))
             return False
         return _FLAGS[value]
 
