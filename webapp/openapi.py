@@ -15,7 +15,7 @@ from . import (
     openapi_recovery,
     openapi_reports,
 )
-from .openapi_common import ERROR, error_responses, json_body, response
+from .openapi_common import ERROR, error_responses, inbox_filter_parameters, json_body, response
 
 COMPUTED_FIELDS = (
     "表单中带 x-computed 的字段（如请假的天数 days）由服务器根据其他字段计算（函数 working_days 按工作日历计数："
@@ -269,8 +269,15 @@ def openapi_document() -> dict:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
+                        *inbox_filter_parameters(),
                     ],
-                    "responses": {"200": response("{items, total}"), **error_responses(401, 422)},
+                    "responses": {
+                        "200": response(
+                            "{items, total}；待办、已办的每项带 came_back（退回/撤回/委派返回：谁、何时、原因）"
+                            "与 urged（催办次数、最近时间）"
+                        ),
+                        **error_responses(401, 422),
+                    },
                 }
             },
             "/work-items/{item_id}": {

@@ -23,6 +23,16 @@ def paths() -> dict:
     item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     inst = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     return {
+        "/work-items/batch-complete": {
+            "post": operation(
+                "批量同意：以同一意见同意多项待办（节点须允许批量审批，最多 100 项）；每项单独办理，返回每项结果",
+                json_body(
+                    {"ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 100}, "opinion": text},
+                    ["ids"],
+                ),
+                (401, 422),
+            )
+        },
         "/work-items/{item_id}/send-back-targets": {
             "get": operation("可退回的节点（上一节点、已办理过的节点、发起人）", None, (401, 403, 404), item)
         },

@@ -12,6 +12,7 @@ from engine.work.views import detail as details
 
 from . import auth, inputs, postback
 from .api_operations import signature_response
+from .layout import clock
 
 bp = Blueprint("instance_ops", __name__)
 
@@ -76,7 +77,10 @@ def urge(instance_id):
         "urge",
         ("message",),
         lambda: readers.urge(_core(), g.user.username, instance_id, values["message"]),
-        lambda result: f"已催办：{directory.display_names(_core(), result['urged'])}",
+        lambda result: (
+            f"已催办：{directory.display_names(_core(), result['urged'])}"
+            + (f"；可于 {clock(result['again_at'])} 后再次催办" if result.get("again_at") else "")
+        ),
         values=values,
     )
 

@@ -37,14 +37,6 @@ def _state_label(item: dict) -> str:
     return "该申请已结束，无需处理"
 
 
-def _return_reason(detail: dict) -> dict | None:
-    """The latest 退回 / 撤回申请 event: why the application is back with its drafter."""
-    for event in reversed(detail["history"]):
-        if event["type"] in ("sent_back", "withdrawn"):
-            return event
-    return None
-
-
 def _prefill(item: dict) -> dict:
     if item["origin"] == "resubmit":  # the drafter corrects what was submitted
         fields = item["form"].get("properties", {})
@@ -83,7 +75,6 @@ def render_work_item(
         readers=data["readers"],
         phrases=data["phrases"],
         op=op or {"name": None, "errors": {}, "values": {}},
-        return_reason=_return_reason(data["detail"]) if item["origin"] == "resubmit" else None,
         state_label=_state_label(item),
     )
     return html, status

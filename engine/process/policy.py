@@ -16,6 +16,9 @@ freeze_files     file fields (comma-separated, e.g. "body") that take no new ver
 doc_no           allocate: completing this node gives the instance its 发文字号 (示例办发〔2026〕12号) from the
                  counter of its `doc_prefix` and the office-time year, once (engine.work.kernel.doc_numbers)
 require_read     true | false: the node's work items cannot be approved while a 传阅 reader has not read
+batch            true | false (default): 批量审批 — the signers may approve several items of this node at
+                 once with one opinion. Only on a 单人审批 node whose form asks for nothing but the
+                 decision and the opinion (no required field): `batch_problems` checks both at deploy.
 """
 
 from __future__ import annotations
@@ -48,8 +51,11 @@ OPERATIONS = {
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
+BATCH_FIELDS = {"decision", "opinion"}  # what a batch approval gives each item
 RESUBMIT = {"rewalk", "direct"}
 DOC_NO = {"allocate"}
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no", ""}
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class NodePolicy:
     freeze_files: frozenset[str] = frozenset()
     allocates_doc_no: bool = False  # doc_no="allocate"
     require_read: bool = False  # 阅毕方可办结: approving waits until every 传阅 reader has read
+    batch: bool = False
 
     @property
     def vetoes(self) -> bool:
@@ -118,6 +125,10 @@ def _on_expiry(props: dict) -> str:
     return value if value in ON_EXPIRY else "remind"
 
 
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in TRUE_WORDS
+
+
 _DEFAULT = NodePolicy()
 _CACHED = "_oaflow_policy"  # a compiled node's properties never change: read them once
 
@@ -154,6 +165,7 @@ def _read(props: dict) -> NodePolicy:
         freeze_files=frozenset(_names(props.get("freeze_files"))),
         allocates_doc_no=(props.get("doc_no") or "").strip() == "allocate",
         require_read=_flag(props, "require_read"),
+        batch=_flag(props, "batch"),
     )
 
 
@@ -192,4 +204,21 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
             found.append(f"freeze_files 中的 '{name}' 不是有效的字段名")
     if "doc_no" in props and props["doc_no"].strip() not in DOC_NO:
         found.append(f"doc_no '{props['doc_no']}' 无效（可用：allocate，即本节点办结时编发文字号）")
+    batch = str(props.get("batch", "false")).strip().lower()
+    if batch not in TRUE_WORDS | FALSE_WORDS:
+        found.append(f"batch '{props['batch']}' 无效（可用：true、false）")
+    elif batch in TRUE_WORDS and mode != "single":
+        found.append(f"batch=true（批量审批）只能用于单人审批节点，本节点是 {SIGN_MODES.get(mode, mode)}")
     return found
+
+
+def batch_problems(node: Node, form: dict | None) -> list[str]:
+    """What keeps a node with batch=true from 批量审批 with its form: a required field other than the
+    decision and the opinion (a batch carries nothing but one opinion)."""
+    if not policy_of(node).batch or not form:
+        return []
+    required = [name for name in form.get("required", []) if name not in BATCH_FIELDS]
+    if not required:
+        return []
+    titles = [str(form.get("properties", {}).get(name, {}).get("title") or name) for name in required]
+    return [f"batch=true（批量审批）的节点表单不能有必填字段：{'、'.join(titles)}"]

@@ -197,6 +197,25 @@ def check_cc(case: Case, inst, user: users.User) -> None:
 
 def check_urge(case: Case, inst, user: users.User, now) -> list:
     """催办: the open items of others the user may nudge now (at most once per item per hour)."""
+    ready, again_at = _urge_targets(case, inst, user, now)
+    if not ready:
+        when = to_local(again_at).strftime("%H:%M")
+        raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
+    return ready
+
+
+def urge_again_at(case: Case, inst, user: users.User, now):
+    """When the user may 催办 again (naive UTC), while every open item of others was nudged within the hour;
+    None when they may now, or may not at all."""
+    try:
+        ready, again_at = _urge_targets(case, inst, user, now)
+    except (Conflict, Forbidden):
+        return None
+    return None if ready else again_at
+
+
+def _urge_targets(case: Case, inst, user: users.User, now) -> tuple[list, object]:
+    """(the open items of others the user may nudge now, when the first of the others may be nudged again)."""
     if case.status != "running":
         raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，无需催办")
     params = {"b_instance": inst.id, "b_user": user.id}
@@ -227,10 +246,7 @@ def check_urge(case: Case, inst, user: users.User, now) -> list:
             next_allowed = allowed if next_allowed is None else min(next_allowed, allowed)
         else:
             ready.append(item)
-    if not ready:
-        when = to_local(next_allowed).strftime("%H:%M")
-        raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
-    return ready
+    return ready, next_allowed
 
 
 def check_new_version(case: Case, user: users.User) -> None:

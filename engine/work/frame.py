@@ -9,7 +9,6 @@ Shared by every family that has pages, below them all.
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -19,6 +18,7 @@ from engine.org import users
 from engine.store.tables import instance, work_item
 from engine.time import calendar_admin
 from engine.time.office_hours import work_calendar
+from engine.time.working_days import office_today
 
 log = logging.getLogger("oaflow.work")
 
@@ -32,7 +32,7 @@ def figures(conn: Connection, user: users.User) -> dict:
         return {
             "counts": counts(conn, user),
             "unread": messages.unread_count(conn, user.id),
-            "calendar_warning": calendar_admin.warning(conn, date.today()) if user.is_admin else None,
+            "calendar_warning": calendar_admin.warning(conn, office_today()) if user.is_admin else None,
             "calendar_last": last.isoformat() if last else "",
         }
     except Exception:

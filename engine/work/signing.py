@@ -170,7 +170,7 @@ def apply_reject_rule(case: Case, task, item, opinion: str) -> None:
     if rule == "initiator":
         routing.return_to_initiator(case, node, actor_id=item.assignee_id if item else None, reason=opinion)
     else:
-        routing.return_to_node(case, task, rule.partition(":")[2], node)
+        routing.return_to_node(case, task, rule.partition(":")[2], node, actor_id=item.assignee_id if item else None)
 
 
 def hand_over(

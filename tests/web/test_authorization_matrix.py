@@ -101,6 +101,8 @@ ROWS: dict[str, Row | frozenset] = {
     # --- anyone signed in: their own lists, settings and personal records --------------------------------
     "inbox.index": SIGNED_IN,
     "inbox.box": SIGNED_IN,
+    # 批量同意: anyone may send a batch; each item is checked on its own (another's item is refused in the summary)
+    "inbox.batch_approve": Row(SIGNED_IN, body={"ids": "1", "opinion": "同意"}),
     "start.processes": SIGNED_IN,
     "start.form": Row(SIGNED_IN, body=LEAVE_FORM),
     "start.preview": Row(SIGNED_IN, body={"data": LEAVE}, json=True),
@@ -133,6 +135,7 @@ ROWS: dict[str, Row | frozenset] = {
     "api.computed": Row(SIGNED_IN, body={"data": LEAVE}),
     "api.work_items": Row(SIGNED_IN, query={"box": "todo"}),
     "api_documents.search": Row(SIGNED_IN, query={"q": "通知", "year": "2026"}),
+    "api.batch_complete": Row(SIGNED_IN, body={"ids": [1], "opinion": "同意"}),
     "api_notifications.inbox": SIGNED_IN,
     "api_notifications.mark_read": Row(SIGNED_IN, body={"all": True}),
     "api_notifications.settings": SIGNED_IN,

@@ -883,7 +883,7 @@ def test_urge_by_the_initiator_once_per_hour(ops, core, monkeypatch):
 
     result = ops.do("zhangsan", f"/instances/{instance_id}/urge", {"message": "明天就要出发"})
 
-    assert result == {"id": instance_id, "urged": ["sunli"]}
+    assert result == {"id": instance_id, "urged": ["sunli"], "again_at": result["again_at"]} and result["again_at"]
     assert ops.notifications("sunli", "urge") == [
         "张三催办：张三的请假申请（年假 5 天）（部门负责人审批）— 明天就要出发"
     ]

@@ -32,6 +32,15 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  /* 批量同意: one box checks or clears every row's box of its class. */
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("input[data-select-all]")) return;
+    document.querySelectorAll("input." + all.getAttribute("data-select-all")).forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
   /* Person pickers: filter the checkbox list by name. */
   document.addEventListener("input", function (event) {
     var input = event.target;

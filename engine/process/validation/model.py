@@ -62,7 +62,8 @@ def check_model(
             elif org is not None:
                 check_against_org(model, node, rule, org, report)
         if node.type == "userTask":
-            for reason in policy.problems(node, set(model.nodes)):
+            form = form_schemas.get(node.form) if node.form else None
+            for reason in policy.problems(node, set(model.nodes)) + policy.batch_problems(node, form):
                 report.error(model.file, node.line, node.id, reason)
     _check_doc_prefix(model, tree, form_schemas, report)
     check_variables(model, tree, form_schemas, compiled, report)

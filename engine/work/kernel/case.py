@@ -115,6 +115,9 @@ class Case:
     # node id -> users who get that node's items instead of its rule (退回 and 撤回 give the step back
     # to the people who handled it before).
     reassign: dict[str, list[int]] = field(default_factory=dict)
+    # node id -> (origin, who caused it) of the items `reassign` gives back: ("send_back", the returner)
+    # or ("recall", the approver who took their decision back), so the list can say why an item came back.
+    reassign_origin: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     # A page's read-only snapshot of the instance's work items and 催办 times (checks.Snapshot): the
     # checks behind the page's buttons answer from it instead of asking the database again.
     snapshot: object | None = None

@@ -198,6 +198,7 @@ def open_node(case: Case, task, node) -> bool:
     """Create the node's work items; return True when the node passed on its own instead."""
     conn = case.conn
     policy = policy_of(node)
+    origin, caused_by = case.reassign_origin.pop(node.id, ("rule", None))
     if node.id in case.reassign:
         signers = case.reassign.pop(node.id)
     else:
@@ -263,7 +264,10 @@ def open_node(case: Case, task, node) -> bool:
     first = None
     for index, user_id in enumerate(signers):
         waiting = policy.sign_mode == "sequential" and index > 0
-        item_id = items.create_item(case, task, node, user_id, status="waiting" if waiting else "open", seq=index)
+        status = "waiting" if waiting else "open"
+        item_id = items.create_item(
+            case, task, node, user_id, status=status, seq=index, origin=origin, added_by_id=caused_by
+        )
         first = first or item_id
     items.start_round(case, task, first)
     return False
@@ -341,13 +345,15 @@ def send_back_targets(case: Case, task) -> list[dict]:
     return targets
 
 
-def return_to_node(case: Case, task, target_id: str, returner) -> None:
-    """The earlier node `target_id` opens again for the people who handled it; with the returning node's
-    "direct" option, the nodes in between pass once they have acted and the returning node is next."""
+def return_to_node(case: Case, task, target_id: str, returner, *, actor_id: int | None) -> None:
+    """The earlier node `target_id` opens again for the people who handled it (their items say who sent it
+    back: `actor_id`); with the returning node's "direct" option, the nodes in between pass once they have
+    acted and the returning node is next."""
     for earlier, handlers in earlier_nodes(case, task):
         if earlier.task_spec.name == target_id:
             items.close_open_items(case, "已退回")
             case.reassign[target_id] = handlers
+            case.reassign_origin[target_id] = ("send_back", actor_id)
             case.workflow.reset_from_task_id(earlier.id)
             case.jump_to = None
             advance(case)

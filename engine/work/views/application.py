@@ -44,7 +44,8 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
     """The instance page: the application with its history and diagram, the approvals the user may still
     take back (撤回审批), the people to 知会 and the people and departments to 传阅, which printed pages it
     has besides the 审批单 (`sheet`, the 处理单's title; `redhead`). `unread_cc`: the user has unread 知会
-    copies here, which the visit marks read (readers.mark_read, a command of its own); the badge counts already leave them out."""
+    copies here, which the visit marks read (readers.mark_read, a command of its own); the badge counts
+    already leave them out."""
     me = user.username
     with core.db.read() as conn:
         detail = details.instance_detail(core, conn, user, instance_id)

@@ -22,6 +22,7 @@ from engine.work import checks
 from engine.work.kernel import attachments, form_data, reading, routing, waits
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
+from engine.work.views import marks
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
@@ -95,6 +96,10 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "due_at": local_iso(row.due_at),
         "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
         "created_at": local_iso(row.created_at),
+        # Why it is here again (退回 / 撤回 / 委派返回: who, when, why) and its 催办 marks.
+        "came_back": marks.came_back(conn, [row]).get(row.id),
+        "urged": marks.urged(conn, [row]).get(row.id),
+        "batch": node_policy.batch and row.origin not in ("resubmit", "delegate"),
     }
 
 
@@ -132,10 +137,13 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     now = utcnow()
     actions = checks.instance_actions(case, inst, user, now)
     recallable = [i.assignee_id for i in checks.recallable_readers(case, inst, user)]
+    # 催办 refused only by its hourly throttle: when the user may again.
+    urge_again_at = None if "urge" in actions else checks.urge_again_at(case, inst, user, now)
     if kernel.self_check():
         case.snapshot = None
         assert actions == checks.instance_actions(case, inst, user, now), "snapshot differs"
         assert recallable == [i.assignee_id for i in checks.recallable_readers(case, inst, user)], "snapshot differs"
+        assert urge_again_at == (None if "urge" in actions else checks.urge_again_at(case, inst, user, now))
     work_items = [
         {
             "id": row.id,
@@ -186,6 +194,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "circulation": reading.readers(conn, instance_id),
         "recallable_readers": [by_id[u] for u in recallable],
         "actions": actions,
+        "urge_again_at": local_iso(urge_again_at),
         "completed_nodes": completed,
         "history": history,
         "created_at": local_iso(inst.created_at),

@@ -12,12 +12,15 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData
 from engine.org import users
+from engine.process.policy import policy_of
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.store.tables_doc_numbers import doc_number
 from engine.time.working_days import local_iso
 from engine.work import frame
 from engine.work.kernel import reading
 from engine.work.kernel.case import STATUS_LABELS
+from engine.work.views import filters, marks
+from engine.work.views.filters import Filters
 
 BOXES = ("todo", "done", "started", "cc", "read")
 
@@ -42,15 +45,31 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 
 
-def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
+def check_box(box: str) -> None:
     if box not in BOXES:
         raise InvalidData([FieldError("box", f"box 必须是 {'|'.join(BOXES)} 之一")])
+
+
+def inbox(
+    conn: Connection,
+    user: users.User,
+    box: str,
+    q: str = "",
+    page: int = 1,
+    per_page: int = 20,
+    found: Filters | None = None,
+) -> dict:
+    """One page of a box, narrowed by the title search `q` and the filters `found` (filters.read_filters)."""
+    check_box(box)
+    found = found or Filters()
     page = max(1, min(MAX_PAGE, int(page or 1)))  # past the last page is an empty page, not an overflow
     per_page = max(1, min(MAX_PER_PAGE, int(per_page or 20)))
     initiator = user_account.alias("initiator")
     text = (q or "").strip()
+    now = utcnow()
+    narrowed = filters.conditions(conn, user, box, found, now)
     if box == "started":
-        where = [instance.c.initiator_id == user.id]
+        where = [instance.c.initiator_id == user.id, *narrowed]
         if text:
             where.append(instance.c.title.contains(text, autoescape=True))
         total = conn.execute(select(func.count()).select_from(instance).where(*where)).scalar()
@@ -59,7 +78,7 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
             .join(definition, definition.c.id == instance.c.definition_id)
             .outerjoin(doc_number, _NUMBERED)
             .where(*where)
-            .order_by(instance.c.created_at.desc(), instance.c.id.desc())
+            .order_by(*filters.order(box, found))
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
@@ -82,13 +101,13 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
     kind, status = _BOX_ITEMS[box]
-    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status)]
+    where = [work_item.c.assignee_id == user.id, work_item.c.kind == kind, work_item.c.status.in_(status), *narrowed]
     base = select(func.count()).select_from(work_item)
-    if text:
+    if text or found.active:
         base = base.join(instance, instance.c.id == work_item.c.instance_id)
+    if text:
         where.append(instance.c.title.contains(text, autoescape=True))
     total = conn.execute(base.where(*where)).scalar()
-    order = work_item.c.completed_at.desc() if box == "done" else work_item.c.created_at.desc()
     rows = conn.execute(
         select(
             work_item,
@@ -96,6 +115,7 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
             instance.c.status.label("instance_status"),
             instance.c.priority,
             instance.c.process_key,
+            instance.c.definition_id,
             definition.c.name.label("process_name"),
             initiator.c.display_name.label("initiator_name"),
             doc_number.c.text.label("doc_no"),
@@ -105,11 +125,12 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
         .join(initiator, initiator.c.id == instance.c.initiator_id)
         .outerjoin(doc_number, _NUMBERED)
         .where(*where)
-        .order_by(order, work_item.c.id.desc())
+        .order_by(*filters.order(box, found))
         .limit(per_page)
         .offset((page - 1) * per_page)
-    )
-    now = utcnow()
+    ).all()
+    back = marks.came_back(conn, rows) if kind == "approve" else {}
+    nudged = marks.urged(conn, rows) if kind == "approve" else {}
     items = []
     for row in rows:
         items.append(
@@ -137,9 +158,23 @@ def inbox(conn: Connection, user: users.User, box: str, q: str = "", page: int =
                 "read_state": reading.state_of(row) if kind == "read" else None,
                 "note": row.note,
                 "origin": row.origin,
+                "came_back": back.get(row.id),
+                "urged": nudged.get(row.id),
+                "definition_id": row.definition_id,
             }
         )
     return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def mark_batchable(core, conn: Connection, items: list[dict]) -> None:
+    """Whether each listed item may be approved in a batch now (批量审批): open, the node's own signer's, and
+    its node says batch=true. Sets item["batch"]."""
+    for item in items:
+        item["batch"] = False
+        if item.get("status") != "open" or item.get("origin") in ("resubmit", "delegate"):
+            continue
+        node = core.specs.get(conn, item["definition_id"]).model.nodes.get(item["node"])
+        item["batch"] = policy_of(node).batch
 
 
 def waiting(conn: Connection, user: users.User) -> list[dict]:
@@ -159,10 +194,16 @@ def waiting(conn: Connection, user: users.User) -> list[dict]:
     return [dict(row._mapping) for row in rows]
 
 
-def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20) -> dict:
-    """待办 / 已办 / 我发起的 / 抄送我的 / 待阅, a page at a time, optionally only titles containing `q`."""
+def work_items(core, user: users.User, box: str, q: str = "", page: int = 1, per_page: int = 20, args=None) -> dict:
+    """待办 / 已办 / 我发起的 / 抄送我的 / 待阅, a page at a time, optionally only titles containing `q` and narrowed
+    and ordered by the filters in `args` (a URL's query: filters.read_filters)."""
+    check_box(box)
+    found = filters.read_filters(args or {}, box)
     with core.db.read() as conn:
-        return inbox(conn, user, box, q, page, per_page)
+        result = inbox(conn, user, box, q, page, per_page, found)
+        if box == "todo":
+            mark_batchable(core, conn, result["items"])
+        return result
 
 
 def item_counts(core, user: users.User) -> dict:
