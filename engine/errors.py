@@ -104,3 +104,9 @@ class DeployFailed(OaflowError):
 
     def __post_init__(self):
         OaflowError.__init__(self, "部署失败：\n" + "\n".join(str(p) for p in self.problems))
+
+
+class TooLarge(OaflowError):
+    """An upload past the configured size limit; nothing was stored."""
+
+    status = 413

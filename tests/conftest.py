@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -41,6 +42,9 @@ os.environ.setdefault("OAFLOW_SELF_CHECK", "1")
 # The cookie signing key: given, so no test writes secret.key into the working directory's ./oaflow-data
 # (tests/store/test_signing_key.py removes it to test the file).
 os.environ.setdefault("OAFLOW_SECRET_KEY", "oaflow-tests-" + uuid.uuid4().hex)
+
+# Uploaded files: never into the working directory's ./oaflow-data (the `core` fixture gives each test its own).
+os.environ.setdefault("OAFLOW_FILES_DIR", tempfile.mkdtemp(prefix="oaflow-test-files-"))
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -155,8 +159,8 @@ def db_url(request, backend, tmp_path, sqlite_template):
 
 
 @pytest.fixture
-def core(db_url) -> Core:
-    instance = Core(url=db_url)
+def core(db_url, tmp_path) -> Core:
+    instance = Core(url=db_url, files_dir=tmp_path / "files")
     yield instance
     instance.db.dispose()
 

@@ -11,13 +11,17 @@ from werkzeug.routing import IntegerConverter
 from engine import fields
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError, TooManyAttempts
+from engine.work.attachments import max_upload_mb
 
 from . import (
     api,
     api_admin_calendar,
+    api_attachments,
     api_designer,
+    api_documents,
     api_notifications,
     api_operations,
+    api_print,
     api_recovery,
     api_reports,
     auth,
@@ -26,12 +30,15 @@ from . import (
     layout,
     pages_account,
     pages_admin,
+    pages_attachments,
     pages_calendar,
+    pages_doc_numbers,
     pages_inbox,
     pages_instance,
     pages_instance_operations,
     pages_item_operations,
     pages_messages,
+    pages_print,
     pages_recovery,
     pages_reports,
     pages_settings,
@@ -52,20 +59,26 @@ BLUEPRINTS = (
     pages_item_operations,
     pages_instance,
     pages_instance_operations,
+    pages_print,
     pages_settings,
     pages_messages,
     pages_calendar,
     pages_reports,
     pages_admin,
     pages_recovery,
+    pages_attachments,
+    pages_doc_numbers,
     # /api/v1
     api,
     api_operations,
+    api_print,
     api_designer,
     api_admin_calendar,
     api_notifications,
     api_reports,
     api_recovery,
+    api_attachments,
+    api_documents,
 )
 
 
@@ -77,7 +90,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         SECRET_KEY=core.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # multipart uploads: _upload_limit
         JSON_AS_ASCII=False,
         TOKEN_MAX_AGE=12 * 3600,  # seconds an API token lasts
         SESSION_MAX_AGE=7 * 24 * 3600,  # seconds a browser session lasts at most (closing the browser ends it)
@@ -90,10 +103,12 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
+    app.before_request(_upload_limit)  # before anything reads the form
     auth.init_app(app)
     app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
     layout.init_app(app)
+    app.jinja_env.globals["upload_limit_mb"] = max_upload_mb
     app.register_error_handler(400, lambda _exc: _answer(BAD_REQUEST if not _is_api() else "请求无效", 400))
 
     @app.errorhandler(OaflowError)
@@ -120,7 +135,9 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return _answer("上传内容过大（上限 8 MB）", 413)
+        if request.mimetype == "multipart/form-data":
+            return _answer(f"上传内容过大（单个文件上限 {max_upload_mb()} MB）", 413)
+        return _answer("请求内容过大（上限 8 MB）", 413)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -139,6 +156,13 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         g.pop("user", None)
 
     return app
+
+
+def _upload_limit() -> None:
+    """A multipart form may carry a file at the upload limit (OAFLOW_MAX_UPLOAD_MB) and the fields around it;
+    every other request keeps the app's 8 MB."""
+    if request.mimetype == "multipart/form-data":
+        request.max_content_length = max(8, max_upload_mb() + 1) * 1024 * 1024
 
 
 class IdConverter(IntegerConverter):

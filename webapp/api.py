@@ -120,8 +120,16 @@ def instance(instance_id):
 def work_items():
     args = request.args
     page, per_page = int_arg("page", 1), int_arg("per_page", 20)
-    result = worklist.work_items(_core(), g.user, args.get("box", "todo"), args.get("q", ""), page, per_page)
+    box = args.get("box", "todo")
+    result = worklist.work_items(_core(), g.user, box, args.get("q", ""), page, per_page, args)
     return jsonify(result)
+
+
+@bp.post("/work-items/batch-complete")
+@auth.api_login_required
+def batch_complete():
+    body = json_body()
+    return jsonify(decisions.complete_batch(_core(), g.user.username, body.get("ids"), body.get("opinion")))
 
 
 @bp.get("/work-items/<int:item_id>")

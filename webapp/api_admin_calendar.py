@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import FieldError, InvalidData
@@ -30,7 +28,7 @@ def _year(value) -> int:
 @bp.get("/admin/calendar")
 @auth.api_login_required
 def calendar_year():
-    year = _year(request.args.get("year", date.today().year))
+    year = _year(request.args["year"]) if request.args.get("year") else None
     return jsonify(calendar_admin.year_calendar(_core(), g.user, year))
 
 

@@ -1,10 +1,11 @@
-"""REST endpoints for the approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会), 代理 and 常用意见."""
+"""REST endpoints for the approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 传阅), 代理 and
+常用意见."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify
 
-from engine.work import handover, opinions, out_of_office, readers, retraction, rework
+from engine.work import circulation, handover, opinions, out_of_office, readers, retraction, rework
 from engine.work.views import detail as details
 
 from . import auth
@@ -115,6 +116,31 @@ def cc(instance_id):
 def mark_read(instance_id):
     """知会 read: the caller's 抄送我的 entries for this instance become 已读."""
     return jsonify(readers.mark_read(_core(), g.user.username, instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/circulate")
+@auth.api_login_required
+def circulate(instance_id):
+    body = optional_json_body()
+    result = circulation.circulate(
+        _core(), g.user.username, instance_id, body.get("users"), body.get("departments"), body.get("message")
+    )
+    return jsonify(result)
+
+
+@bp.post("/instances/<int:instance_id>/circulate/recall")
+@auth.api_login_required
+def recall_readers(instance_id):
+    body = optional_json_body()
+    return jsonify(circulation.recall_readers(_core(), g.user.username, instance_id, body.get("users")))
+
+
+@bp.post("/work-items/<int:item_id>/read")
+@auth.api_login_required
+def read(item_id):
+    """已阅, or 批示 with a comment, on the caller's 待阅 item."""
+    body = optional_json_body()
+    return jsonify(circulation.read(_core(), g.user.username, item_id, body.get("comment")))
 
 
 @bp.get("/instances/<int:instance_id>/signatures/<int:item_id>")

@@ -1,5 +1,5 @@
 """The `oaflow` command: demo, serve, scheduler, deploy, validate, versions, migrate, db upgrade, user create,
-user deactivate, org top-approver, backup, restore.
+user deactivate, org top-approver, org office-name, backup, restore.
 
 Messages are in Chinese (the users' language) and say what to do next when something fails.
 """
@@ -308,6 +308,22 @@ def org_top_approver(username, data_dir) -> None:
     except InvalidData as exc:
         raise click.ClickException("；".join(e.message for e in exc.errors)) from None
     click.echo(f"最高审批人已设为 {top.username}（{top.display_name}）")
+
+
+@org.command("office-name")
+@click.argument("name", required=False)
+@click.option("--data-dir", help="数据目录（默认 ./oaflow-data）")
+def org_office_name(name, data_dir) -> None:
+    """设置（或查看）机关名称：发文红头的发文机关标志（如“示例市教育局”，红头印作“示例市教育局文件”）。"""
+    core = open_core(data_dir)
+    if name is None:
+        click.echo(f"机关名称：{accounts.office_name(core)}")
+        return
+    try:
+        name = accounts.set_office_name(core, name)
+    except InvalidData as exc:
+        raise click.ClickException("；".join(e.message for e in exc.errors)) from None
+    click.echo(f"机关名称已设为 {name}")
 
 
 main.add_command(backup_command)

@@ -170,6 +170,8 @@ def submitted(schema: dict) -> tuple[dict, dict]:
     data, raw = {}, {}
     for name, prop in schema.get("properties", {}).items():
         kind = prop.get("type", "string")
+        if kind == "file" or (kind == "array" and prop.get("items", {}).get("type") == "file"):
+            continue  # uploaded files: webapp.uploads
         if kind == "boolean":
             raw[name] = data[name] = request.form.get(name) is not None
         elif kind == "array":

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, render_template, request, url_for
 
-from engine.time.working_days import to_local
+from engine.process.money import format_money, is_money
+from engine.time.working_days import OFFICE_TZ, to_local
 from engine.work import frame
 from engine.work.kernel.case import DECISIONS
 
@@ -54,7 +55,11 @@ def error_page(message: str, status: int):
 
 def init_app(app) -> None:
     app.add_template_filter(format_time, "when")
+    app.add_template_filter(format_short_time, "when_short")
+    app.add_template_filter(clock, "when_clock")
     app.add_template_filter(decision_label, "decision")
+    app.add_template_filter(format_money, "money")
+    app.add_template_test(is_money, "money_field")
     for function in (due_state, due_unconfirmed, lang_url, signer_state, signer_origin):
         app.add_template_global(function)
     app.context_processor(_frame_context)
@@ -93,7 +98,21 @@ def format_time(value) -> str:
             return value
     if value.tzinfo is None:  # naive values in our tables are UTC
         value = to_local(value)
+    else:  # an ISO string with its offset (+08:00, Z): shown in office time all the same
+        value = value.astimezone(OFFICE_TZ)
     return value.strftime("%Y-%m-%d %H:%M")
+
+
+def format_short_time(value) -> str:
+    """'MM-DD HH:MM' in office time, for a mark inside a list row."""
+    full = format_time(value)
+    return full[5:] if len(full) == 16 else full
+
+
+def clock(value) -> str:
+    """'HH:MM' in office time (催办: when it may be sent again)."""
+    full = format_time(value)
+    return full[11:] if len(full) == 16 else full
 
 
 def due_state(due_at: str | None, is_open: bool = True) -> str | None:

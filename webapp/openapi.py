@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 
 from . import (
+    openapi_attachments,
     openapi_calendar,
     openapi_designer,
+    openapi_documents,
     openapi_notifications,
     openapi_operations,
     openapi_recovery,
     openapi_reports,
 )
-from .openapi_common import ERROR, error_responses, json_body, response
+from .openapi_common import ERROR, error_responses, inbox_filter_parameters, json_body, response
 
 COMPUTED_FIELDS = (
     "表单中带 x-computed 的字段（如请假的天数 days）由服务器根据其他字段计算（函数 working_days 按工作日历计数："
@@ -87,8 +89,29 @@ def openapi_document() -> dict:
                         "initiator": {"type": "string"},
                         "version": {"type": "integer"},
                         "current_nodes": {"type": "array", "items": {"type": "string"}},
+                        "doc_no": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "发文字号，如 示例办发〔2026〕12号（编号前为 null）",
+                        },
                         "work_items": {"type": "array", "items": {"type": "object"}},
                         "history": {"type": "array", "items": {"type": "object"}},
+                        "circulation": {"type": "array", "items": {"$ref": "#/components/schemas/Reader"}},
+                    },
+                },
+                "Reader": {
+                    "type": "object",
+                    "description": "传阅名单中的一人",
+                    "properties": {
+                        "username": {"type": "string"},
+                        "name": {"type": "string"},
+                        "department": {"type": ["string", "null"]},
+                        "state": {"type": "string", "enum": ["unread", "read", "commented"]},
+                        "comment": {"type": ["string", "null"], "description": "最新的批示"},
+                        "comments": {"type": "array", "items": {"type": "object"}, "description": "全部批示，按时间"},
+                        "read_at": {"type": ["string", "null"]},
+                        "circulated_by": {"type": ["string", "null"]},
+                        "circulated_at": {"type": "string"},
                     },
                 },
             },
@@ -231,13 +254,13 @@ def openapi_document() -> dict:
             },
             "/work-items": {
                 "get": {
-                    "summary": "待办 / 已办 / 我发起的 / 抄送我的",
+                    "summary": "待办 / 已办 / 我发起的 / 抄送我的 / 待阅",
                     "security": bearer,
                     "parameters": [
                         {
                             "name": "box",
                             "in": "query",
-                            "schema": {"type": "string", "enum": ["todo", "done", "started", "cc"]},
+                            "schema": {"type": "string", "enum": ["todo", "done", "started", "cc", "read"]},
                         },
                         {"name": "q", "in": "query", "schema": {"type": "string"}},
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
@@ -246,8 +269,15 @@ def openapi_document() -> dict:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
+                        *inbox_filter_parameters(),
                     ],
-                    "responses": {"200": response("{items, total}"), **error_responses(401, 422)},
+                    "responses": {
+                        "200": response(
+                            "{items, total}；待办、已办的每项带 came_back（退回/撤回/委派返回：谁、何时、原因）"
+                            "与 urged（催办次数、最近时间）"
+                        ),
+                        **error_responses(401, 422),
+                    },
                 }
             },
             "/work-items/{item_id}": {
@@ -295,6 +325,8 @@ def openapi_document() -> dict:
             **openapi_reports.paths(),
             **openapi_designer.paths(),
             **openapi_recovery.paths(),
+            **openapi_attachments.paths(),
+            **openapi_documents.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

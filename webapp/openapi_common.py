@@ -99,3 +99,30 @@ def object_schema(properties: dict, required=()) -> dict:
     if required:
         schema["required"] = list(required)
     return schema
+
+
+def inbox_filter_parameters() -> list[dict]:
+    """The boxes' filters and sort orders as query parameters (engine.work.views.filters)."""
+    text = {"type": "string"}
+    day = {"type": "string", "format": "date"}
+    flag = {"type": "string", "enum": ["1", "0", "true", "false"]}
+    described = [
+        ("process", text, "流程标识"),
+        ("initiator", text, "发起人用户名"),
+        ("arrived_from", day, "到达（我发起的：发起）日期起，办公时区"),
+        ("arrived_to", day, "到达（我发起的：发起）日期止，含当天"),
+        ("priority", {"type": "string", "enum": ["紧急", "重要", "正常"]}, "紧急程度"),
+        ("overdue", flag, "已超时（已办：超过期限办理；我发起的/抄送我的：有已超时的步骤）"),
+        ("due_soon", flag, "即将超时（一天内到期；已办不可用）"),
+        (
+            "status",
+            {"type": "string", "enum": ["running", "approved", "rejected", "cancelled", "suspended", "error"]},
+            "申请状态",
+        ),
+        (
+            "sort",
+            {"type": "string", "enum": ["arrived", "-arrived", "due", "-due", "priority", "-priority"]},
+            "排序（- 为倒序；期限只用于待办、已办）",
+        ),
+    ]
+    return [{"name": n, "in": "query", "schema": s, "description": d} for n, s, d in described]

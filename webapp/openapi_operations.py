@@ -5,13 +5,34 @@ from __future__ import annotations
 from .openapi_common import error_responses, json_body, operation
 
 
+def _printed(summary: str, params: list) -> dict:
+    """A printable page: HTML for participants (print styles at /static/print.css, signatures inside)."""
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": params,
+        "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}, **error_responses(401, 404)},
+    }
+
+
 def paths() -> dict:
-    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 代理, 常用意见)."""
+    """The approval operations (退回, 转办, 委派, 加签, 撤回, 撤销, 催办, 知会, 传阅, 代理, 常用意见) and the
+    printable 审批单 and 处理单."""
     text = {"type": "string"}
     users = {"type": "array", "items": {"type": "string"}, "description": "用户名列表"}
     item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     inst = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     return {
+        "/work-items/batch-complete": {
+            "post": operation(
+                "批量同意：以同一意见同意多项待办（节点须允许批量审批，最多 100 项）；每项单独办理，返回每项结果",
+                json_body(
+                    {"ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 100}, "opinion": text},
+                    ["ids"],
+                ),
+                (401, 422),
+            )
+        },
         "/work-items/{item_id}/send-back-targets": {
             "get": operation("可退回的节点（上一节点、已办理过的节点、发起人）", None, (401, 403, 404), item)
         },
@@ -63,6 +84,33 @@ def paths() -> dict:
         "/instances/{id}/cc": {
             "post": operation("知会 / 抄送", json_body({"users": users, "message": text}, ["users"]), params=inst)
         },
+        "/instances/{id}/circulate": {
+            "post": operation(
+                "传阅：送选定的人员和部门（部门即其全体成员）阅示或批示；已在传阅中未读的人不重复发送；返回传阅名单",
+                json_body(
+                    {
+                        "users": users,
+                        "departments": {"type": "array", "items": text, "description": "部门名称列表"},
+                        "message": text,
+                    }
+                ),
+                params=inst,
+            )
+        },
+        "/instances/{id}/circulate/recall": {
+            "post": operation(
+                "撤回传阅：只撤回尚未阅读的人；已阅的人不能撤回（409，并列出姓名）",
+                json_body({"users": users}, ["users"]),
+                params=inst,
+            )
+        },
+        "/work-items/{item_id}/read": {
+            "post": operation(
+                "阅办待阅事项：不填批示为已阅，填写批示为已批示（已阅后仍可追加批示）",
+                json_body({"comment": text}),
+                params=item,
+            )
+        },
         "/instances/{id}/read": {"post": operation("把本申请的知会标记为已读", None, (401, 404), inst)},
         "/instances/{id}/signatures/{item_id}": {
             "get": {
@@ -71,6 +119,12 @@ def paths() -> dict:
                 "parameters": inst + item,
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, **error_responses(401, 404)},
             }
+        },
+        "/instances/{id}/print": {
+            "get": _printed("审批单（可打印的 HTML，A4）：申请内容与每一步的办理人、意见、签名和时间", inst)
+        },
+        "/instances/{id}/sheet": {
+            "get": _printed("公文处理单（可打印的 HTML，A4）；没有处理单格式的流程返回审批单", inst)
         },
         "/delegations": {
             "get": operation("我的代理设置", None, (401,)),

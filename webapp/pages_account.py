@@ -38,9 +38,7 @@ def login():
             return postback.back(again, error=refused.message, username=username[:150])
         return redirect(next_url or home_url())
     kept = postback.kept()
-    return render_template(
-        "login.html", error=kept.get("error"), username=kept.get("username", ""), next_url=next_url
-    )
+    return render_template("login.html", error=kept.get("error"), username=kept.get("username", ""), next_url=next_url)
 
 
 @bp.post("/logout")

@@ -35,9 +35,9 @@ def _months(days: list[dict]) -> dict[int, dict]:
 @auth.page_login_required
 def page():
     try:
-        year = int(request.args.get("year", date.today().year))
+        year = int(request.args["year"]) if request.args.get("year") else None
     except ValueError:
-        year = date.today().year
+        year = None
     data = working_time.calendar_page(_core(), g.user, year)
     view = data["view"]
     return show(
@@ -47,8 +47,8 @@ def page():
         months=_months(view["days"]),
         hours=data["hours"],
         history=data["history"],
-        year=year,
-        today=date.today(),
+        year=data["year"],
+        today=data["today"],
     )
 
 
@@ -79,7 +79,7 @@ def import_year():
         year = int(request.form.get("year", ""))
     except ValueError:
         flash("年份必须是整数，例如 2027", "error")
-        return _back(date.today().year)
+        return redirect(url_for("calendar.page"))
     try:
         result = working_time.import_year(_core(), g.user.username, year, text=request.form.get("text", ""))
     except InvalidData as exc:

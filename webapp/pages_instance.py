@@ -47,6 +47,9 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
         my_items=my_items,
         recall_items=data["recall_items"],
         readers=data["readers"],
+        departments=data["departments"],
+        sheet_title=data["sheet"],
+        has_redhead=data["redhead"],
         op=op or {"name": None, "errors": {}, "values": {}},
     )
     return html, status

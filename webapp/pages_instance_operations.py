@@ -1,5 +1,5 @@
-"""Browser forms for the operations on an application: 撤回申请, 撤销, 催办, 知会, 挂起 / 恢复 (administrators),
-and the signature images of its decisions."""
+"""Browser forms for the operations on an application: 撤回申请, 撤销, 催办, 知会, 传阅 and 撤回传阅, 挂起 / 恢复
+(administrators), and the signature images of its decisions."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.org import directory
-from engine.work import readers, retraction, suspension
+from engine.work import circulation, readers, retraction, suspension
 from engine.work.views import detail as details
 
 from . import auth, inputs, postback
 from .api_operations import signature_response
+from .layout import clock
 
 bp = Blueprint("instance_ops", __name__)
 
@@ -76,7 +77,10 @@ def urge(instance_id):
         "urge",
         ("message",),
         lambda: readers.urge(_core(), g.user.username, instance_id, values["message"]),
-        lambda result: f"已催办：{directory.display_names(_core(), result['urged'])}",
+        lambda result: (
+            f"已催办：{directory.display_names(_core(), result['urged'])}"
+            + (f"；可于 {clock(result['again_at'])} 后再次催办" if result.get("again_at") else "")
+        ),
         values=values,
     )
 
@@ -91,6 +95,45 @@ def cc(instance_id):
         ("users", "message"),
         lambda: readers.cc(_core(), g.user.username, instance_id, values["users"], values["message"]),
         cc_message,
+        values=values,
+    )
+
+
+def circulate_message(result) -> str:
+    names = directory.display_names(_core(), result["added"])
+    return f"已传阅：{names}" if names else "所选人员都在传阅中，未重复发送"
+
+
+@bp.post("/instances/<int:instance_id>/circulate")
+@auth.page_login_required
+def circulate(instance_id):
+    values = {
+        **inputs.form_values("message"),
+        "users": request.form.getlist("users"),
+        "departments": request.form.getlist("departments"),
+    }
+    return _instance_op(
+        instance_id,
+        "circulate",
+        ("users", "departments", "message"),
+        lambda: circulation.circulate(
+            _core(), g.user.username, instance_id, values["users"], values["departments"], values["message"]
+        ),
+        circulate_message,
+        values=values,
+    )
+
+
+@bp.post("/instances/<int:instance_id>/circulate/recall")
+@auth.page_login_required
+def recall_readers(instance_id):
+    values = {"users": request.form.getlist("users")}
+    return _instance_op(
+        instance_id,
+        "recall_readers",
+        ("users",),
+        lambda: circulation.recall_readers(_core(), g.user.username, instance_id, values["users"]),
+        lambda result: f"已撤回传阅：{directory.display_names(_core(), result['recalled'])}",
         values=values,
     )
 

@@ -1,7 +1,7 @@
 """Browser forms for the operations on a work item: 退回, 转办, 委派 (and 办理完成), 加签/减签, 知会, 撤销申请
-(from the drafter's 重新提交 page) and 撤回审批. Each form posts to its own route, which calls one engine
-command and then redirects with a Chinese message, or re-renders the task page with the engine's message
-next to the field."""
+(from the drafter's 重新提交 page), 撤回审批, and 已阅 / 批示 on a 待阅 item. Each form posts to its own
+route, which calls one engine command and then redirects with a Chinese message, or re-renders the task page
+with the engine's message next to the field."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
 from engine.org import directory
-from engine.work import handover, readers, retraction, rework
+from engine.work import circulation, handover, readers, retraction, rework
 from engine.work.views import detail as details
 
 from . import auth, inputs, postback
@@ -205,3 +205,20 @@ def recall(item_id):
     else:
         flash("已撤回审批：待办已回到您手中，可重新办理", "success")
     return redirect(url_for("instance.page", instance_id=instance_id))
+
+
+@bp.post("/work-items/<int:item_id>/read")
+@auth.page_login_required
+def read(item_id):
+    values = inputs.form_values("comment")
+    return _item_op(
+        item_id,
+        "read",
+        ("comment",),
+        lambda: circulation.read(
+            _core(), g.user.username, item_id, values["comment"], commenting=request.form.get("action") == "comment"
+        ),
+        lambda result: "已批示" if values["comment"].strip() else "已阅",
+        values=values,
+        after="item",
+    )

@@ -8,7 +8,7 @@ from engine.errors import InvalidData, OaflowError
 from engine.work import initiate
 from engine.work.views import start as starting
 
-from . import auth, inputs, postback
+from . import auth, inputs, postback, uploads
 from .layout import show
 
 bp = Blueprint("start", __name__)
@@ -39,12 +39,13 @@ def form(key):
         data, values = inputs.submitted(schema)
         priority = request.form.get("priority") or "正常"
         try:
+            uploads.with_files(core, g.user.username, schema, data, values, process=key)
             result = initiate.start(core, g.user.username, key, data, priority)
         except InvalidData as exc:
             errors = inputs.field_errors(exc, inputs.schema_fields(schema, "priority"))
             return postback.back(request.path, values=values, errors=errors, priority=priority)
         except OaflowError as exc:
-            if exc.status not in (409, 422):
+            if exc.status not in (409, 413, 422):
                 raise
             return postback.back(request.path, values=values, errors={"_": exc.message}, priority=priority)
         flash("已提交", "success")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, request, url_for
 
 from engine.errors import InvalidData, OaflowError
+from engine.process import forms
 from engine.work import decisions, opinions
 from engine.work.views import application
 from engine.work.views import detail as details
 
-from . import auth, inputs, postback
+from . import auth, inputs, postback, uploads
 from .layout import DECISION_LABELS, home_url, show
 
 bp = Blueprint("work_item", __name__)
@@ -23,6 +24,8 @@ def _core():
 def _state_label(item: dict) -> str:
     if item["kind"] == "cc":
         return "知会，无需审批"
+    if item["kind"] == "read":
+        return "申请已结束，传阅已关闭" if item["mine"] else "这不是您的待阅"
     if item["status"] == "done":
         return f"已处理：{DECISION_LABELS.get(item['decision'], item['decision'] or '')}".rstrip("：")
     if item["status"] == "waiting":
@@ -34,19 +37,12 @@ def _state_label(item: dict) -> str:
     return "该申请已结束，无需处理"
 
 
-def _return_reason(detail: dict) -> dict | None:
-    """The latest 退回 / 撤回申请 event: why the application is back with its drafter."""
-    for event in reversed(detail["history"]):
-        if event["type"] in ("sent_back", "withdrawn"):
-            return event
-    return None
-
-
 def _prefill(item: dict) -> dict:
     if item["origin"] == "resubmit":  # the drafter corrects what was submitted
         fields = item["form"].get("properties", {})
         return {name: value for name, value in item["data"].items() if name in fields}
-    return inputs.defaults(item["form"])
+    held = {n: item["data"][n] for n in forms.file_fields(item["form"]) if item["data"].get(n)}
+    return {**inputs.defaults(item["form"]), **held}  # the files the application holds stay unless replaced
 
 
 def render_work_item(
@@ -79,7 +75,6 @@ def render_work_item(
         readers=data["readers"],
         phrases=data["phrases"],
         op=op or {"name": None, "errors": {}, "values": {}},
-        return_reason=_return_reason(data["detail"]) if item["origin"] == "resubmit" else None,
         state_label=_state_label(item),
     )
     return html, status
@@ -111,14 +106,15 @@ def page(item_id):
     opinion = request.form.get("opinion", "")
     signature = request.form.get("signature", "").strip()
     try:
+        uploads.with_files(core, g.user.username, schema, data, values, work_item_id=item_id)
         decisions.complete(core, g.user.username, item_id, data, decision, opinion, signature or None)
     except InvalidData as exc:
         errors = inputs.field_errors(exc, inputs.schema_fields(schema, "opinion", "signature"))
         return postback.back(request.path, values=values, errors=errors, opinion=opinion)
     except OaflowError as exc:
-        if exc.status not in (409, 422):
+        if exc.status not in (409, 413, 422):
             raise
-        return postback.back(request.path, exc.message)
+        return postback.back(request.path, exc.message, values=values)
     if item["origin"] == "resubmit":
         flash("已重新提交", "success")
         return redirect(url_for("instance.page", instance_id=item["instance_id"]))

@@ -16,6 +16,7 @@ from engine.time.office_hours import work_calendar
 KIND_LABELS = {
     "todo": "新待办",
     "cc": "知会",
+    "read": "待阅",
     "result": "审批结果",
     "remind": "即将超时",
     "overdue": "已超时",
@@ -102,8 +103,9 @@ def mark_read(conn: Connection, user_id: int, ids: list[int] | None = None) -> i
     return conn.execute(query.values(read_at=utcnow())).rowcount
 
 
-# Messages that ask for something to be done link to the work item; the others to the application.
-TODO_KINDS = frozenset({"todo", "remind", "overdue"})
+# Messages that ask for something to be done (a decision, or reading a 传阅 document) link to the work item;
+# the others to the application.
+TODO_KINDS = frozenset({"todo", "remind", "overdue", "read"})
 
 
 _UNREAD_TODO = (
@@ -115,7 +117,9 @@ _TODOS_OF_CLOSED_ITEMS = Prepared(
     update(notification).where(
         notification.c.work_item_id.in_(
             select(work_item.c.id).where(
-                work_item.c.instance_id == bindparam("b_instance"), work_item.c.kind == "approve", ~ITEM_ACTIVE
+                work_item.c.instance_id == bindparam("b_instance"),
+                or_(work_item.c.kind == "approve", work_item.c.kind == "read"),
+                ~ITEM_ACTIVE,
             )
         ),
         *_UNREAD_TODO,

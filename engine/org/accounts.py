@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.errors import Conflict, FieldError, InvalidData, Unauthorized
-from engine.org import deciders, sessions, throttle, users
+from engine.org import deciders, office, sessions, throttle, users
 from engine.org.users import User
 from engine.store.tables import utcnow
 
@@ -142,3 +142,15 @@ def top_approver(core) -> User | None:
     """The organisation's top approver, when one is set."""
     with core.db.read() as conn:
         return deciders.top_approver(conn)
+
+
+def set_office_name(core, name: str) -> str:
+    """`oaflow org office-name`: the office's name, as the 红头 of its 发文 prints it."""
+    with core.db.write() as conn:
+        return office.set_office_name(conn, name)
+
+
+def office_name(core) -> str:
+    """The office's name (an example name until one is set)."""
+    with core.db.read() as conn:
+        return office.office_name(conn)

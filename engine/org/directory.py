@@ -1,5 +1,5 @@
-"""The directory (通讯录): the active people by department, as the pickers of 转办, 委派, 加签, 知会 and 代理
-offer them, and display names for usernames."""
+"""The directory (通讯录): the active people by department, as the pickers of 转办, 委派, 加签, 知会, 传阅 and
+代理 offer them, the departments, and display names for usernames."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ def picker_groups(conn: Connection, exclude=()) -> list[tuple[str, list[dict]]]:
             person = {"username": row.username, "display_name": row.display_name}
             groups.setdefault(row.department or "其他", []).append(person)
     return list(groups.items())
+
+
+def department_names(conn: Connection) -> list[str]:
+    """Every department's name, in the order they were set up: the 传阅 form offers them."""
+    return [row.name for row in conn.execute(select(department.c.name).order_by(department.c.id))]
+
+
+def department_name(conn: Connection, department_id: int | None) -> str | None:
+    """The name of a department (None for none)."""
+    if department_id is None:
+        return None
+    return conn.execute(select(department.c.name).where(department.c.id == department_id)).scalar()
 
 
 def names_of(conn: Connection, usernames) -> dict[str, str]:

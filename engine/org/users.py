@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from engine import fields
 from engine.errors import ADMIN_ONLY, FieldError, Forbidden, InvalidData, NotFound
 from engine.org import cache as org_cache
 from engine.store.fastsql import Prepared
@@ -62,6 +63,12 @@ _USER_BY_ID = Prepared(select(*_USER_COLUMNS).where(user_account.c.id == bindpar
 _USER_BY_NAME = Prepared(select(*_USER_COLUMNS).where(user_account.c.username == bindparam("username")))
 _USERS_BY_IDS = select(*_USER_COLUMNS).where(user_account.c.id.in_(bindparam("ids", expanding=True)))
 _DEPARTMENT_LEADER = Prepared(select(department.c.leader_id).where(department.c.name == bindparam("name")))
+_DEPARTMENT_BY_NAME = Prepared(select(department.c.id).where(department.c.name == bindparam("name")))
+_MEMBERS = Prepared(
+    select(*_USER_COLUMNS)
+    .where(user_account.c.department_id == bindparam("dept_id"), user_account.c.active.is_(True))
+    .order_by(user_account.c.id)
+)
 _DEPARTMENT = Prepared(
     select(department.c.id, department.c.parent_id, department.c.leader_id, department.c.supervisor_id).where(
         department.c.id == bindparam("dept_id")
@@ -99,6 +106,11 @@ def require_admin(conn: Connection, username: str, message: str = ADMIN_ONLY) ->
     if not user.is_admin:
         raise Forbidden(message)
     return user
+
+
+def may_manage_doc_numbers(user: User) -> bool:
+    """Who keeps the 发文字号 register (counters, 作废, 预留): the administrators."""
+    return user.is_admin
 
 
 def users_by_ids(conn: Connection, ids) -> dict[int, User]:
@@ -341,6 +353,28 @@ def pick(conn: Connection, usernames, field: str, *, exclude: int | None = None)
             raise InvalidData([FieldError(field, "不能选择自己")])
         if user.id not in {u.id for u in found}:
             found.append(user)
+    return found
+
+
+def department_members(conn: Connection, names, field: str) -> list[User]:
+    """The active members of the departments a picker named (by name), in the departments' order; a name
+    that is no department is an error naming `field`. An empty or missing value names nobody."""
+    if isinstance(names, str):
+        names = [names]
+    if names is None or names == []:
+        return []
+    if not isinstance(names, list):
+        raise InvalidData([FieldError(field, "部门必须是部门名称的列表")])
+    found: list[User] = []
+    for name in [fields.text(n, field, "部门", max_length=100) for n in names]:
+        if not name:
+            continue
+        dept_id = conn.execute(_DEPARTMENT_BY_NAME, {"name": name}).scalar()
+        if dept_id is None:
+            raise InvalidData([FieldError(field, f"部门 '{name}' 不存在")])
+        for row in conn.execute(_MEMBERS, {"dept_id": dept_id}):
+            if row.id not in {u.id for u in found}:
+                found.append(User.from_row(row))
     return found
 
 

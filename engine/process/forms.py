@@ -4,6 +4,12 @@ A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea,
 `x-not-before` (a date field that must not precede another). Property order in the file is field order.
 `x-computed` declares a field the server computes from other fields (see engine.process.computed);
 `x-secrecy` and `x-urgency` mark an official document's 密级 and 紧急程度 (engine.process.document_marks).
+
+A field of type `file` is an uploaded attachment (engine.work.attachments): `{"type": "file", "title": "正文",
+"accept": ["docx", "pdf"]}` holds one, `{"type": "array", "items": {"type": "file"}}` several. Its value is
+`{"id", "name", "size", "sha256"}`; for JSON Schema validation the type is translated into that object.
+`x-money: true` marks a number field as an amount of money, shown as ¥120,000.00 and, on printed pages,
+with its capital amount (see engine.process.money).
 """
 
 from __future__ import annotations
@@ -17,9 +23,22 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
-from engine.process import computed, document_marks
+from engine.process import computed, document_marks, file_types, money
 
-SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array"}
+SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array", "file"}
+# What a `file` field holds, for JSON Schema: the client names the attachment by id; the server fills in the
+# rest from the stored row when it binds the file (engine.work.kernel.attachments).
+FILE_VALUE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        "name": {"type": "string", "maxLength": 255},
+        "size": {"type": "integer", "minimum": 0},
+        "sha256": {"type": "string", "maxLength": 64},
+    },
+    "required": ["id"],
+    "additionalProperties": False,
+}
 MAX_STRING = 20000
 # Numbers beyond ±2**53 (and NaN/Infinity, which Python's JSON reader accepts) cannot be checked by
 # jsonschema's multipleOf nor stored as JSON: refuse them as a field error instead of failing later.
@@ -32,12 +51,65 @@ class FormProblem(Exception):
         self.field = field  # the field the problem is about, when it is about one
 
 
+def file_fields(schema: dict) -> dict[str, dict]:
+    """The form's file fields: {name: {"multiple": bool, "accept": extensions, "title": label}}."""
+    found = {}
+    properties = schema.get("properties", {})
+    for name, prop in properties.items() if isinstance(properties, dict) else ():
+        if not isinstance(prop, dict):
+            continue
+        items = prop.get("items") if prop.get("type") == "array" else None
+        own = items if isinstance(items, dict) and items.get("type") == "file" else prop
+        if own.get("type") == "file":
+            accept = own.get("accept") or prop.get("accept")
+            found[name] = {
+                "multiple": own is not prop,
+                "accept": file_types.accept_list(accept),
+                "title": prop.get("title") or name,
+            }
+    return found
+
+
+def json_schema(schema: dict) -> dict:
+    """The form as plain JSON Schema: each `file` type becomes the object its value is."""
+    files = file_fields(schema)
+    if not files:
+        return schema
+    properties = dict(schema.get("properties", {}))
+    for name, info in files.items():
+        prop = {k: v for k, v in properties[name].items() if k not in ("accept", "items")}
+        if info["multiple"]:
+            properties[name] = {**prop, "type": "array", "items": FILE_VALUE}
+        else:
+            properties[name] = {**{k: v for k, v in prop.items() if k != "type"}, **FILE_VALUE}
+    return {**schema, "properties": properties}
+
+
+def _check_files(schema: dict) -> None:
+    properties = schema.get("properties", {})
+    for name, prop in properties.items() if isinstance(properties, dict) else ():
+        own = prop.get("items") if isinstance(prop, dict) and prop.get("type") == "array" else prop
+        accept = own.get("accept") if isinstance(own, dict) else None
+        if accept is None:
+            continue
+        if not isinstance(accept, list) or not accept or not all(isinstance(a, str) for a in accept):
+            raise FormProblem(f'字段 \'{name}\' 的 accept 必须是文件类型列表，例如 ["docx", "pdf"]', field=name)
+        unknown = file_types.unknown_types(accept)
+        if unknown:
+            raise FormProblem(
+                f"字段 '{name}' 的 accept 含有不接受的类型 {'、'.join(unknown)}"
+                f"（可用：{'、'.join(file_types.ALLOWED)}）",
+                field=name,
+            )
+
+
 def check_schema(schema: dict) -> None:
     """Raise FormProblem when the form is not a usable JSON Schema object form."""
     if not isinstance(schema, dict):
         raise FormProblem("表单必须是 JSON 对象")
     try:
-        Draft202012Validator.check_schema(schema)
+        _check_files(schema)
+        Draft202012Validator.check_schema(json_schema(schema))
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(根)"
         raise FormProblem(f"不是有效的 JSON Schema：{path}: {exc.message}") from None
@@ -53,6 +125,8 @@ def check_schema(schema: dict) -> None:
         other = prop.get("x-not-before")
         if other and other not in props:
             raise FormProblem(f"字段 '{name}' 的 x-not-before 引用了不存在的字段 '{other}'")
+        if "x-money" in prop and not money.is_money(prop):
+            raise FormProblem(f"字段 '{name}' 的 x-money 只能是 true，且只能用于 number 或 integer 字段", field=name)
     for name in schema.get("required", []):
         if name not in props:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
@@ -67,6 +141,8 @@ def field_title(schema: dict, name: str) -> str:
 
 def _message(error, schema: dict) -> tuple[str, str]:
     path = list(error.absolute_path)
+    if path and error.validator in ("required", "additionalProperties"):  # inside a file value
+        return str(path[0]), f"{field_title(schema, str(path[0]))}的格式不正确"
     if error.validator == "required":
         missing = re.match(r"'(.+?)' is a required property", error.message)
         name = missing.group(1) if missing else ""
@@ -136,7 +212,7 @@ def _validator(schema: dict) -> Draft202012Validator:
     hit = _VALIDATORS.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft202012Validator(json_schema(schema), format_checker=FormatChecker())
     with _VALIDATORS_LOCK:
         if len(_VALIDATORS) >= 1024:
             _VALIDATORS.clear()

@@ -11,6 +11,14 @@ due_days         the node's own time limit in working days (instead of the prior
 due_hours        the node's own time limit in working hours
 remind_hours     the early reminder (即将超时), working hours before the due time (default 2; 0: none)
 on_expiry        remind (default: remind, then escalate to the leaders) | approve | transfer
+freeze_files     file fields (comma-separated, e.g. "body") that take no new version once this node has
+                 completed, until the flow comes back to it (退回): 正文 is final once 签发 signed it
+doc_no           allocate: completing this node gives the instance its 发文字号 (示例办发〔2026〕12号) from the
+                 counter of its `doc_prefix` and the office-time year, once (engine.work.kernel.doc_numbers)
+require_read     true | false: the node's work items cannot be approved while a 传阅 reader has not read
+batch            true | false (default): 批量审批 — the signers may approve several items of this node at
+                 once with one opinion. Only on a 单人审批 node whose form asks for nothing but the
+                 decision and the opinion (no required field): `batch_problems` checks both at deploy.
 
 On an end event:
 outcome          approved (default: the instance ends 已通过) | rejected (不通过, the end event's name the reason:
@@ -20,6 +28,7 @@ outcome          approved (default: the instance ends 已通过) | rejected (不
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -41,12 +50,17 @@ OPERATIONS = {
     "remove_signers": "减签",
     "cc": "知会",
     "recall": "撤回",
+    "circulate": "传阅",
 }
 ON_EXPIRY = {"remind": "提醒并督办", "approve": "自动通过", "transfer": "转交上级"}
 DEFAULT_REMIND_HOURS = 2.0
 EMPTY_ASSIGNEE = {"admin", "skip", "refuse"}
 END_OUTCOMES = {"approved": "已通过", "rejected": "不通过"}
+BATCH_FIELDS = {"decision", "opinion"}  # what a batch approval gives each item
 RESUBMIT = {"rewalk", "direct"}
+DOC_NO = {"allocate"}
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no", ""}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,10 @@ class NodePolicy:
     time_limit: tuple[str, float] | None = None
     remind_minutes: float = DEFAULT_REMIND_HOURS * 60
     on_expiry: str = "remind"
+    freeze_files: frozenset[str] = frozenset()
+    allocates_doc_no: bool = False  # doc_no="allocate"
+    require_read: bool = False  # 阅毕方可办结: approving waits until every 传阅 reader has read
+    batch: bool = False
 
     @property
     def vetoes(self) -> bool:
@@ -103,9 +121,17 @@ def _remind_minutes(props: dict) -> float:
     return max(0.0, value) * 60
 
 
+def _names(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+
+
 def _on_expiry(props: dict) -> str:
     value = (props.get("on_expiry") or "remind").strip().lower()
     return value if value in ON_EXPIRY else "remind"
+
+
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in TRUE_WORDS
 
 
 _DEFAULT = NodePolicy()
@@ -122,6 +148,10 @@ def policy_of(node: Node | None) -> NodePolicy:
     return found
 
 
+def _flag(props: dict, key: str) -> bool:
+    return str(props.get(key, "false")).strip().lower() in {"true", "1", "yes"}
+
+
 def _read(props: dict) -> NodePolicy:
     ops = props.get("operations")
     return NodePolicy(
@@ -129,7 +159,7 @@ def _read(props: dict) -> NodePolicy:
         ratio=_ratio(props["ratio"]) if props.get("ratio") else Fraction(1),
         reject_rule=props.get("reject_rule", "end").strip(),
         resubmit=props.get("resubmit", "rewalk"),
-        opinion_required=props.get("opinion_required", "false").lower() in {"true", "1", "yes"},
+        opinion_required=_flag(props, "opinion_required"),
         empty_assignee=props.get("empty_assignee", "admin"),
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
@@ -137,6 +167,10 @@ def _read(props: dict) -> NodePolicy:
         time_limit=_time_limit(props),
         remind_minutes=_remind_minutes(props),
         on_expiry=_on_expiry(props),
+        freeze_files=frozenset(_names(props.get("freeze_files"))),
+        allocates_doc_no=(props.get("doc_no") or "").strip() == "allocate",
+        require_read=_flag(props, "require_read"),
+        batch=_flag(props, "batch"),
     )
 
 
@@ -165,9 +199,21 @@ def problems(node: Node, node_ids: set[str]) -> list[str]:
         found.append(f"resubmit '{props['resubmit']}' 无效（可用：rewalk、direct）")
     if props.get("empty_assignee", "admin") not in EMPTY_ASSIGNEE:
         found.append(f"empty_assignee '{props['empty_assignee']}' 无效（可用：admin、skip、refuse）")
+    if str(props.get("require_read", "false")).strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
+        found.append(f"require_read '{props['require_read']}' 无效（可用：true、false）")
     for op in (props.get("operations") or "").replace("，", ",").split(","):
         if op.strip() and op.strip() not in OPERATIONS:
             found.append(f"operations 中的 '{op.strip()}' 无效（可用：{', '.join(OPERATIONS)}）")
+    for name in _names(props.get("freeze_files")):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            found.append(f"freeze_files 中的 '{name}' 不是有效的字段名")
+    if "doc_no" in props and props["doc_no"].strip() not in DOC_NO:
+        found.append(f"doc_no '{props['doc_no']}' 无效（可用：allocate，即本节点办结时编发文字号）")
+    batch = str(props.get("batch", "false")).strip().lower()
+    if batch not in TRUE_WORDS | FALSE_WORDS:
+        found.append(f"batch '{props['batch']}' 无效（可用：true、false）")
+    elif batch in TRUE_WORDS and mode != "single":
+        found.append(f"batch=true（批量审批）只能用于单人审批节点，本节点是 {SIGN_MODES.get(mode, mode)}")
     return found
 
 
@@ -183,3 +229,15 @@ def end_problems(node: Node) -> list[str]:
     if value not in END_OUTCOMES:
         return [f"outcome '{value}' 无效（可用：approved、rejected）"]
     return []
+
+
+def batch_problems(node: Node, form: dict | None) -> list[str]:
+    """What keeps a node with batch=true from 批量审批 with its form: a required field other than the
+    decision and the opinion (a batch carries nothing but one opinion)."""
+    if not policy_of(node).batch or not form:
+        return []
+    required = [name for name in form.get("required", []) if name not in BATCH_FIELDS]
+    if not required:
+        return []
+    titles = [str(form.get("properties", {}).get(name, {}).get("title") or name) for name in required]
+    return [f"batch=true（批量审批）的节点表单不能有必填字段：{'、'.join(titles)}"]

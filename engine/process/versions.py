@@ -81,7 +81,7 @@ def list_versions(conn: Connection, key: str) -> list[dict]:
             "current": r.version == newest_active,
             "content_hash": r.content_hash,
             "file": r.bpmn_file,
-            "deployed_at": r.deployed_at.isoformat(timespec="seconds") + "Z",
+            "deployed_at": r.deployed_at,  # naive UTC: engine.work.deployment shows it in office time
             "deployed_by": r.display_name,
             "instances": {**{s: 0 for s in ("running",)}, **counts.get(r.id, {})},
             "total": sum(counts.get(r.id, {}).values()),

@@ -19,6 +19,10 @@ EVENT_LABELS = {
     "auto_approved": "自动通过",
     "no_assignee": "无审批人",
     "cc": "知会",
+    "circulated": "传阅",
+    "circulation_recalled": "撤回传阅",
+    "read": "已阅",
+    "read_commented": "批示",
     "deployed": "部署",
     "overdue": "超时提醒",
     "commented": "提交意见",
@@ -47,6 +51,11 @@ EVENT_LABELS = {
     "signal": "收到信号",
     "error": "流程异常",
     "retried": "异常后重试",
+    "doc_no_allocated": "编号",
+    "doc_no_changed": "文号调整",
+    "doc_no_voided": "文号作废",
+    "doc_no_reserved": "文号预留",
+    "doc_no_assigned": "分配预留文号",
 }
 
 

@@ -269,6 +269,10 @@ Index("ix_work_item_step", work_item.c.status, work_item.c.next_step_at)
 Index("ix_work_item_step_new", work_item.c.status, work_item.c.kind, work_item.c.next_step)
 
 
+# 待办 filtered by 已超时 / 即将超时 or sorted by 期限 (engine.work.views.filters).
+Index("ix_work_item_inbox_due", work_item.c.assignee_id, work_item.c.kind, work_item.c.status, work_item.c.due_at)
+
+
 # `notification` is the outbox: written in the same transaction as the change (engine.notify.outbox), shown in
 # the browser at once, and delivered by e-mail / SMS after commit by the scheduler's delivery job.
 notification.append_column(Column("work_item_id", Integer))

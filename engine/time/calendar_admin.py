@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Actor, FieldError, InvalidData, require_admin
 from engine.store.tables import calendar_day, event_log, user_account
 from engine.time.office_hours import bump_calendar_version, load_office_hours, work_calendar
+from engine.time.working_days import office_today
 
 WEEKDAYS = "一二三四五六日"
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:~|～|至|到|--|—)\s*(\d{4}-\d{1,2}-\d{1,2}))?$")
@@ -272,12 +273,14 @@ def makeup_days_in(days: dict) -> int:
 # --- what administrators read (the changes are engine.work.working_time's commands) ----------------------
 
 
-def year_calendar(core, actor: Actor, year: int, today: date | None = None) -> dict:
-    """A year of the calendar with the range it covers, the warning about next year and the office hours."""
+def year_calendar(core, actor: Actor, year: int | None, today: date | None = None) -> dict:
+    """A year of the calendar (default: the office's current year) with the range it covers, the warning
+    about next year and the office hours."""
     require_admin(actor)
+    today = today or office_today()
     with core.db.read() as conn:
-        view = year_view(conn, year)
-        view["warning"] = warning(conn, today or date.today())
+        view = year_view(conn, year or today.year)
+        view["warning"] = warning(conn, today)
         view["office_hours"] = load_office_hours(conn).as_dict()
     return view
 

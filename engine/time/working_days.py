@@ -10,7 +10,7 @@ from chinese_calendar import constants, get_holiday_detail, is_workday
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from engine.store.tables import calendar_day
+from engine.store.tables import calendar_day, utcnow
 from engine.time.office_hours import WorkCalendar, bump_calendar_version, work_calendar
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
@@ -133,6 +133,11 @@ def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(OFFICE_TZ)
+
+
+def office_today() -> date:
+    """Today's date in the office (after 16:00 UTC it is already tomorrow in Shanghai)."""
+    return to_local(utcnow()).date()
 
 
 def local_iso(value: datetime | None) -> str | None:

@@ -23,7 +23,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import event_log, work_item
 from engine.time.working_days import to_local
 from engine.work.kernel import case as kernel
-from engine.work.kernel import items
+from engine.work.kernel import items, reading
 from engine.work.kernel.case import STATUS_LABELS, Case
 from engine.work.kernel.items import ACTIVE, ADDED_ORIGINS
 
@@ -65,6 +65,12 @@ _LAST_URGED = Prepared(
     .group_by(event_log.c.work_item_id)
 )
 _MINE = Prepared(select(work_item).where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve"))
+_HOLDS_OPEN = Prepared(
+    select(work_item.c.id)
+    .where(_OF_INSTANCE, _OF_USER, work_item.c.kind == "approve", work_item.c.status == "open")
+    .limit(1)
+)
+_READ_ITEMS = Prepared(select(work_item).where(_OF_INSTANCE, work_item.c.kind == "read").order_by(work_item.c.id))
 
 
 @dataclass(frozen=True)
@@ -171,11 +177,17 @@ def check_cancel(case: Case, inst, user: users.User) -> None:
         raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，不能撤销")
 
 
-def check_cc(case: Case, inst, user: users.User) -> None:
-    """知会: the initiator, an approver of the instance (where their open node allows it), an administrator."""
+def _mine(case: Case, inst, user: users.User) -> list:
+    """The user's approval items on the instance."""
     mine = _snapshot_items(case, lambda i: i.assignee_id == user.id and i.kind == "approve")
     if mine is None:
         mine = list(case.conn.execute(_MINE, {"b_instance": inst.id, "b_user": user.id}))
+    return mine
+
+
+def check_cc(case: Case, inst, user: users.User) -> None:
+    """知会: the initiator, an approver of the instance (where their open node allows it), an administrator."""
+    mine = _mine(case, inst, user)
     if inst.initiator_id != user.id and not mine and not user.is_admin:
         raise Forbidden("只有发起人和审批人可以知会")
     for item in mine:
@@ -185,6 +197,25 @@ def check_cc(case: Case, inst, user: users.User) -> None:
 
 def check_urge(case: Case, inst, user: users.User, now) -> list:
     """催办: the open items of others the user may nudge now (at most once per item per hour)."""
+    ready, again_at = _urge_targets(case, inst, user, now)
+    if not ready:
+        when = to_local(again_at).strftime("%H:%M")
+        raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
+    return ready
+
+
+def urge_again_at(case: Case, inst, user: users.User, now):
+    """When the user may 催办 again (naive UTC), while every open item of others was nudged within the hour;
+    None when they may now, or may not at all."""
+    try:
+        ready, again_at = _urge_targets(case, inst, user, now)
+    except (Conflict, Forbidden):
+        return None
+    return None if ready else again_at
+
+
+def _urge_targets(case: Case, inst, user: users.User, now) -> tuple[list, object]:
+    """(the open items of others the user may nudge now, when the first of the others may be nudged again)."""
     if case.status != "running":
         raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，无需催办")
     params = {"b_instance": inst.id, "b_user": user.id}
@@ -215,10 +246,82 @@ def check_urge(case: Case, inst, user: users.User, now) -> list:
             next_allowed = allowed if next_allowed is None else min(next_allowed, allowed)
         else:
             ready.append(item)
-    if not ready:
-        when = to_local(next_allowed).strftime("%H:%M")
-        raise Conflict(f"每个待办每小时只能催办一次，请在 {when} 之后再试")
-    return ready
+    return ready, next_allowed
+
+
+def check_new_version(case: Case, user: users.User) -> None:
+    """A new version of an application's file: by whoever holds an open work item on it, while it runs."""
+    if case.status != "running":
+        raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，不能再上传新版本")
+    if case.conn.execute(_HOLDS_OPEN, {"b_instance": case.instance_id, "b_user": user.id}).first() is None:
+        raise Forbidden("只有正在办理本申请的人可以上传新版本")
+
+
+# --- 传阅 ----------------------------------------------------------------------------------------------
+
+
+def _read_items(case: Case) -> list:
+    rows = _snapshot_items(case, lambda i: i.kind == "read")
+    if rows is not None:
+        return sorted(rows, key=lambda i: i.id)
+    return list(case.conn.execute(_READ_ITEMS, {"b_instance": case.instance_id}))
+
+
+def check_circulate(case: Case, inst, user: users.User) -> tuple[str, str]:
+    """传阅: whoever holds an open item of the instance at a node that allows it (the handler, the 批办
+    leader), or an administrator, while the instance runs. Returns the node (id, name) it goes out from."""
+    if case.status != "running":
+        raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，不能传阅")
+    holding = [i for i in _mine(case, inst, user) if i.status == "open" and i.origin != "resubmit"]
+    for item in holding:
+        if "circulate" in policy_of(case.model.nodes.get(item.node_id)).operations:
+            return item.node_id, item.node_name
+    if user.is_admin:
+        return "circulation", OPERATIONS["circulate"]
+    if holding:
+        raise Forbidden(f"本节点不允许{OPERATIONS['circulate']}")
+    raise Forbidden("只有当前办理人或管理员可以传阅")
+
+
+def check_recall_readers(case: Case, inst, user: users.User) -> list:
+    """撤回传阅: the unread readers' items the user may recall now: those they circulated (an
+    administrator: any), while the instance runs."""
+    if case.status != "running":
+        raise Conflict(f"该申请{STATUS_LABELS.get(case.status, case.status)}，不能撤回传阅")
+    circulated = [i for i in _read_items(case) if user.is_admin or i.added_by_id == user.id]
+    if not circulated:
+        raise Forbidden("只有传阅人或管理员可以撤回传阅")
+    return [i for i in circulated if i.status == "open"]
+
+
+def recallable_readers(case: Case, inst, user: users.User) -> list:
+    """The unread readers' items the user may recall now (none when they may not recall at all)."""
+    try:
+        return check_recall_readers(case, inst, user)
+    except (Conflict, Forbidden):
+        return []
+
+
+def check_reading(status: str, item) -> None:
+    """阅办 (已阅 / 批示) on one's own 待阅 item: not recalled, and the instance still running (a reader who
+    has read may add a 批示 later)."""
+    if item.kind != "read":
+        raise Conflict("这不是待阅事项")
+    if item.status == reading.RECALLED:
+        raise Conflict("该传阅已被撤回，无需阅办")
+    if status != "running" or item.status == "cancelled":
+        raise Conflict(f"该申请{STATUS_LABELS.get(status, status)}，不能再阅办")
+
+
+def check_read_before_completing(case: Case, item) -> None:
+    """require_read (阅毕方可办结): the node's item is not approved while any 传阅 reader has not read."""
+    if not policy_of(case.model.nodes.get(item.node_id)).require_read:
+        return
+    unread = [i.assignee_id for i in _read_items(case) if i.status == "open"]
+    if unread:
+        people = users.users_by_ids(case.conn, unread)
+        names = "、".join(people[u].display_name for u in dict.fromkeys(unread))
+        raise Conflict(f"还有 {len(people)} 人未阅：{names}；请等待阅毕或撤回未读的传阅")
 
 
 # --- what may be done now --------------------------------------------------------------------------------
@@ -226,9 +329,11 @@ def check_urge(case: Case, inst, user: users.User, now) -> list:
 
 def available_actions(core, conn: Connection, user: users.User, item) -> list[str]:
     """Exactly the operations the user may perform on this work item now (the commands' own checks)."""
-    if item is None or item.assignee_id != user.id or item.kind != "approve":
+    if item is None or item.assignee_id != user.id or item.kind not in ("approve", "read"):
         return []
     case, _inst = kernel.read(core, conn, item.instance_id)
+    if item.kind == "read":
+        return ["read"] if passes(lambda: check_reading(case.status, item)) else []
     if case.status != "running":
         return []
     policy = policy_of(case.model.nodes.get(item.node_id))
@@ -257,7 +362,7 @@ def available_actions(core, conn: Connection, user: users.User, item) -> list[st
 
 
 def instance_actions(case: Case, inst, user: users.User, now) -> list[str]:
-    """Instance-level operations for this user now: withdraw, cancel, urge, cc."""
+    """Instance-level operations for this user now: withdraw, cancel, urge, cc, circulate, recall_readers."""
     actions = []
     if passes(lambda: check_withdraw(case, inst, user)):
         actions.append("withdraw")
@@ -267,6 +372,10 @@ def instance_actions(case: Case, inst, user: users.User, now) -> list[str]:
         actions.append("urge")
     if case.status == "running" and passes(lambda: check_cc(case, inst, user)):
         actions.append("cc")
+    if passes(lambda: check_circulate(case, inst, user)):
+        actions.append("circulate")
+    if recallable_readers(case, inst, user):
+        actions.append("recall_readers")
     return actions
 
 

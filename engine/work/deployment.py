@@ -17,6 +17,7 @@ from engine.errors import NotFound
 from engine.org import users
 from engine.process import definitions, diagram, versions
 from engine.store.tables import definition
+from engine.time.working_days import local_iso
 from engine.work import frame
 
 log = logging.getLogger("oaflow.work")
@@ -53,7 +54,12 @@ def list_versions(core, user: users.User | None, key: str) -> list[dict]:
     """Every version of a process, newest first, with its instances counted by status."""
     _administrator(user)
     with core.db.read() as conn:
-        return versions.list_versions(conn, key)
+        return _in_office_time(versions.list_versions(conn, key))
+
+
+def _in_office_time(items: list[dict]) -> list[dict]:
+    """The versions with their deployment time in office time (ISO), as every time the engine shows."""
+    return [{**item, "deployed_at": local_iso(item["deployed_at"])} for item in items]
 
 
 def set_active(core, username: str, key: str, version: int, active: bool) -> dict:
@@ -128,7 +134,7 @@ def versions_page(
     for, else (`newest_by_default`) the two newest."""
     errors.require_admin(user, PAGES_ONLY)
     with core.db.read() as conn:
-        items = versions.list_versions(conn, key)
+        items = _in_office_time(versions.list_versions(conn, key))
         if from_version is None and to_version is None and newest_by_default and len(items) >= 2:
             from_version, to_version = items[1]["version"], items[0]["version"]
         compare = (from_version, to_version)

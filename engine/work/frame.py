@@ -1,5 +1,5 @@
-"""What the frame of every page shows the signed-in user: the navigation's badge counts (待办, unread 抄送我的),
-the bell's unread count, the administrators' warning about next year's calendar, and the last day the
+"""What the frame of every page shows the signed-in user: the navigation's badge counts (待办, unread 抄送我的
+and 待阅), the bell's unread count, the administrators' warning about next year's calendar, and the last day the
 calendar knows (due times past it are shown as 未确认).
 
 A page's own query reads them in its transaction (`figures`); a page without one asks `page_figures`.
@@ -9,7 +9,6 @@ Shared by every family that has pages, below them all.
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -19,6 +18,7 @@ from engine.org import users
 from engine.store.tables import instance, work_item
 from engine.time import calendar_admin
 from engine.time.office_hours import work_calendar
+from engine.time.working_days import office_today
 
 log = logging.getLogger("oaflow.work")
 
@@ -32,7 +32,7 @@ def figures(conn: Connection, user: users.User) -> dict:
         return {
             "counts": counts(conn, user),
             "unread": messages.unread_count(conn, user.id),
-            "calendar_warning": calendar_admin.warning(conn, date.today()) if user.is_admin else None,
+            "calendar_warning": calendar_admin.warning(conn, office_today()) if user.is_admin else None,
             "calendar_last": last.isoformat() if last else "",
         }
     except Exception:
@@ -47,7 +47,7 @@ def page_figures(core, user: users.User) -> dict:
 
 
 def counts(conn: Connection, user: users.User) -> dict:
-    """How many items each box holds (抄送我的: the unread ones), for the navigation's badges."""
+    """How many items each box holds (抄送我的, 待阅: the unread ones), for the navigation's badges."""
     by_kind = {
         f"{kind}:{status}": count
         for kind, status, count in conn.execute(
@@ -69,4 +69,5 @@ def counts(conn: Connection, user: users.User) -> dict:
         "done": by_kind.get("approve:done", 0),
         "started": started,
         "cc": unread_cc,
+        "read": by_kind.get("read:open", 0),
     }

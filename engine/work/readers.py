@@ -10,6 +10,7 @@ from engine.errors import NotFound
 from engine.notify import outbox
 from engine.org import users
 from engine.store.tables import utcnow, work_item
+from engine.time.working_days import local_iso
 from engine.work import checks
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items
@@ -35,17 +36,20 @@ def cc(core, username: str, instance_id: int, usernames, message: str | None) ->
 
 
 def urge(core, username: str, instance_id: int, message: str | None) -> dict:
-    """催办: nudge the current handlers; at most once per item per hour."""
+    """催办: nudge the current handlers; at most once per item per hour. The answer says when the user may
+    催办 again (`again_at`, office time)."""
     message = _text(message, "message", MAX_URGE_MESSAGE) or "请尽快办理"
+    now = utcnow()
     with instance_command(core, username, instance_id) as (case, inst, user):
         urged = []
-        for item in checks.check_urge(case, inst, user, utcnow()):  # the open items not nudged within the hour
+        for item in checks.check_urge(case, inst, user, now):  # the open items not nudged within the hour
             title = f"{user.display_name}催办：{case.title}（{item.node_name}）— {message}"
             outbox.send(case.conn, item.assignee_id, "urge", title, instance_id=instance_id, work_item_id=item.id)
             items.record(case, "urged", user, item, message=f"催办：{message}")
             urged.append(item.assignee_id)
         people = users.users_by_ids(case.conn, urged)
-        return {"id": instance_id, "urged": [people[u].username for u in urged]}
+        again_at = local_iso(checks.urge_again_at(case, inst, user, now))
+        return {"id": instance_id, "urged": [people[u].username for u in urged], "again_at": again_at}
 
 
 def mark_read(core, username: str, instance_id: int) -> dict:

@@ -56,11 +56,12 @@ def recall(core, username: str, item_id: int) -> dict:
                 params = {"b_instance": case.instance_id, "b_task": item.task_id, "b_seq": item.seq}
                 case.conn.execute(_WAIT_AGAIN, params)
             ready = case.workflow.get_task_from_id(checks.task_uuid(item.task_id))
-            items.create_item(case, ready, node, user.id, seq=item.seq, origin="recall")
+            items.create_item(case, ready, node, user.id, seq=item.seq, origin="recall", added_by_id=user.id)
         else:
             items.close_open_items(case, "已被上一节点撤回")
             signers = items.handlers(case, item.task_id) or [user.id]
             case.reassign[item.node_id] = signers + ([user.id] if user.id not in signers else [])
+            case.reassign_origin[item.node_id] = ("recall", user.id)
             case.workflow.reset_from_task_id(task.id)
             routing.advance(case)
         kernel.save(case)

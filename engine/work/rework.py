@@ -39,5 +39,5 @@ def send_back(core, username: str, item_id: int, to_node: str | None, opinion: s
         if target["node"] == "initiator":
             routing.return_to_initiator(case, node, actor_id=user.id, reason=opinion)
         else:
-            routing.return_to_node(case, task, target["node"], node)
+            routing.return_to_node(case, task, target["node"], node, actor_id=user.id)
         return {"id": case.instance_id, "status": case.status, "to": target}

@@ -15,7 +15,6 @@ from engine.store import audit
 from engine.store.tables import utcnow
 from engine.work.kernel import items, routing
 from engine.work.kernel.case import Case
-from engine.work.kernel.failure import run_engine, run_task
 from engine.work.kernel.items import ACTIVE, ADDED_ORIGINS, MAIN_ORIGINS
 
 
@@ -77,9 +76,7 @@ def settle(case: Case, task, policy: NodePolicy, *, rejected_by=None, opinion: s
     if outcome == "pass":
         if any(i.status in ACTIVE for i in everything):  # most nodes pass with their last item: nothing to close
             items.cancel_active(case, str(task.id), "已由他人处理")
-        task.data.update(approved=True, decision="approve")
-        run_task(task, case.budget)  # a multi-instance child: its completion condition is evaluated here
-        run_engine(case.workflow, case.budget)
+        routing.pass_task(case, task)  # a multi-instance child: its completion condition is evaluated here
         routing.advance(case)
     elif outcome == "reject":
         items.cancel_active(case, str(task.id), "未达到通过比例")
@@ -173,7 +170,7 @@ def apply_reject_rule(case: Case, task, item, opinion: str) -> None:
     if rule == "initiator":
         routing.return_to_initiator(case, node, actor_id=item.assignee_id if item else None, reason=opinion)
     else:
-        routing.return_to_node(case, task, rule.partition(":")[2], node)
+        routing.return_to_node(case, task, rule.partition(":")[2], node, actor_id=item.assignee_id if item else None)
 
 
 def hand_over(

@@ -9,15 +9,21 @@ from engine.org import users
 from engine.store import audit
 from engine.time import calendar_admin
 from engine.time.office_hours import load_office_hours, parse_office_hours, save_office_hours
+from engine.time.working_days import office_today
 from engine.work import frame
 from engine.work.kernel import items
 
 
-def calendar_page(core, user: users.User, year: int) -> dict:
-    """工作日历: every day of a year, the office hours and the latest changes."""
+def calendar_page(core, user: users.User, year: int | None) -> dict:
+    """工作日历: every day of a year (default: this year in the office), the office hours, the latest
+    changes, and `today` in the office (which the page marks)."""
     require_admin(user)
+    today = office_today()
+    year = year or today.year
     with core.db.read() as conn:
         return {
+            "year": year,
+            "today": today,
             "view": calendar_admin.year_view(conn, year),
             "hours": load_office_hours(conn).as_dict(),
             "history": calendar_admin.history(conn, 20),

@@ -50,6 +50,8 @@ SCHEMA = {
             {"properties": {"end": {"type": "string", "x-not-before": "start"}}},
             "x-not-before 引用了不存在的字段 'start'",
         ),
+        ({"properties": {"fee": {"type": "string", "x-money": True}}}, "字段 'fee' 的 x-money 只能是 true"),
+        ({"properties": {"fee": {"type": "number", "x-money": "yes"}}}, "字段 'fee' 的 x-money 只能是 true"),
         (
             {"properties": {"a": {"type": "string"}}, "required": ["a", "b"]},
             "required 中的字段 'b' 未在 properties 中定义",
@@ -62,7 +64,7 @@ def test_check_schema_refuses_unusable_forms(schema, words):
     assert words in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["leave_apply.json", "leave_approve.json"])
+@pytest.mark.parametrize("name", ["leave_apply.json", "leave_approve.json", "contract_draft.json"])
 def test_shipped_forms_pass_check_schema(name):
     forms.check_schema(json.loads((FORMS / name).read_text(encoding="utf-8")))
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from engine.process.model import Node
-from engine.process.policy import NodePolicy, policy_of, problems
+from engine.process.policy import NodePolicy, batch_problems, policy_of, problems
 
 
 def node(**props) -> Node:
@@ -74,5 +74,35 @@ def test_validation_names_each_bad_value():
         "ratio '3/2' 无效：应为 0 到 1 之间的比例，例如 2/3",
         "reject_rule 指向的节点 'Task_x' 不存在",
         "resubmit 'jump' 无效（可用：rewalk、direct）",
-        "operations 中的 'approve' 无效（可用：send_back, transfer, delegate, add_signers, remove_signers, cc, recall）",  # noqa: E501
+        "operations 中的 'approve' 无效（可用：send_back, transfer, delegate, add_signers, remove_signers, cc, recall, circulate）",  # noqa: E501
     ]
+
+
+# --- batch (批量审批) ---------------------------------------------------------------------------------------
+
+
+def test_batch_is_off_unless_a_node_says_true():
+    assert not policy_of(node()).batch
+    assert policy_of(node(batch="true")).batch and policy_of(node(batch="YES")).batch
+    assert not policy_of(node(batch="false")).batch
+
+
+def test_batch_is_refused_at_deploy_when_misspelled_or_on_a_countersign():
+    assert problems(node(batch="true"), {"Task_a"}) == []
+    assert problems(node(batch="maybe"), {"Task_a"}) == ["batch 'maybe' 无效（可用：true、false）"]
+    assert problems(node(batch="true", sign_mode="all"), {"Task_a"}) == [
+        "batch=true（批量审批）只能用于单人审批节点，本节点是 会签"
+    ]
+
+
+def test_batch_needs_a_form_without_required_fields_beyond_the_opinion():
+    plain = {"type": "object", "properties": {"opinion": {"type": "string"}}, "required": ["opinion"]}
+    asking = {
+        "type": "object",
+        "properties": {"amount": {"type": "number", "title": "核定金额"}},
+        "required": ["amount"],
+    }
+    assert batch_problems(node(batch="true"), plain) == []
+    assert batch_problems(node(batch="true"), None) == []
+    assert batch_problems(node(), asking) == []  # not a batch node: nothing to say
+    assert batch_problems(node(batch="true"), asking) == ["batch=true（批量审批）的节点表单不能有必填字段：核定金额"]

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from click.testing import CliRunner
+from support import DATA
 
 from engine.process import bpmn, definitions, dialect, library
 from engine.process.expressions import ExpressionError, compile_expression, evaluate
@@ -365,3 +366,22 @@ def test_camunda_collection_multi_instance_gives_each_signer_a_work_item(api, co
         done = api(user).post(f"/api/v1/work-items/{mine['id']}/complete", json={"decision": "approve"})
         assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "approved"
+
+
+def test_batch_approval_is_refused_on_a_step_whose_form_asks_for_more():
+    source = (DATA / "simple.bpmn").read_text()
+    source = source.replace(
+        '<spiffworkflow:property name="assignee" value="leader:1" />',
+        '<spiffworkflow:property name="assignee" value="leader:1" />'
+        '<spiffworkflow:property name="batch" value="true" />'
+        '<spiffworkflow:property name="form" value="simple_form" />',
+    ).replace(
+        '<spiffworkflow:property name="assignee" value="role:总经理" />',
+        '<spiffworkflow:property name="assignee" value="role:总经理" />'
+        '<spiffworkflow:property name="batch" value="true" />'
+        '<spiffworkflow:property name="sign_mode" value="any" />',
+    )
+    files = {"simple.bpmn": source.encode(), "simple_form.json": (DATA / "simple_form.json").read_bytes()}
+    messages = [p.message for p in definitions.validate_files(files)]
+    assert "batch=true（批量审批）的节点表单不能有必填字段：事项、金额" in messages
+    assert "batch=true（批量审批）只能用于单人审批节点，本节点是 或签" in messages

@@ -55,6 +55,8 @@ def fill(rule, target: Target, **overrides) -> str:
         "notification_id": 1,
         "delegation_id": 1,
         "phrase_id": 1,
+        "prefix": "示例办发",
+        "year": 2026,
         **overrides,
     }
     return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]

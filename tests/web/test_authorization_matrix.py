@@ -52,7 +52,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from support import LEAVE, PASSWORD, ApiClient, sign_in
+from attachment_files import PDF
+from support import CONTRACT, LEAVE, PASSWORD, ApiClient, sign_in
 
 from engine.core import Core
 from engine.process import definitions, library
@@ -77,6 +78,7 @@ class Row:
     query: dict | None = None
     on: dict = field(default_factory=dict)
     files: bool = False  # send the scenario's process file as a multipart upload (deployments)
+    upload: bool = False  # send a small PDF as the multipart field `file` (附件)
     # The scenario has no object in the state the route needs (an application in 异常): an allowed caller
     # passes the who-check and is then refused with exactly this message about the state, and nothing else.
     state_refusal: str | None = None
@@ -99,6 +101,8 @@ ROWS: dict[str, Row | frozenset] = {
     # --- anyone signed in: their own lists, settings and personal records --------------------------------
     "inbox.index": SIGNED_IN,
     "inbox.box": SIGNED_IN,
+    # 批量同意: anyone may send a batch; each item is checked on its own (another's item is refused in the summary)
+    "inbox.batch_approve": Row(SIGNED_IN, body={"ids": "1", "opinion": "同意"}),
     "start.processes": SIGNED_IN,
     "start.form": Row(SIGNED_IN, body=LEAVE_FORM),
     "start.preview": Row(SIGNED_IN, body={"data": LEAVE}, json=True),
@@ -127,8 +131,11 @@ ROWS: dict[str, Row | frozenset] = {
     "api.processes": SIGNED_IN,
     "api.process": SIGNED_IN,
     "api.start": Row(SIGNED_IN, body={"process": "leave", "data": LEAVE}),
+    "api_attachments.upload": Row(SIGNED_IN, upload=True),
     "api.computed": Row(SIGNED_IN, body={"data": LEAVE}),
     "api.work_items": Row(SIGNED_IN, query={"box": "todo"}),
+    "api_documents.search": Row(SIGNED_IN, query={"q": "通知", "year": "2026"}),
+    "api.batch_complete": Row(SIGNED_IN, body={"ids": [1], "opinion": "同意"}),
     "api_notifications.inbox": SIGNED_IN,
     "api_notifications.mark_read": Row(SIGNED_IN, body={"all": True}),
     "api_notifications.settings": SIGNED_IN,
@@ -145,11 +152,24 @@ ROWS: dict[str, Row | frozenset] = {
     "instance.page": PARTICIPANT,
     "api.instance": PARTICIPANT,
     "api_designer.waiting": PARTICIPANT,
+    "api_attachments.instance_attachments": Row(PARTICIPANT, on={"instance_id": "contract_instance"}),
+    "api_attachments.download": PARTICIPANT,
+    "attachments.download": PARTICIPANT,
+    "printing.approval_form": PARTICIPANT,
+    "printing.processing_sheet": PARTICIPANT,
+    "printing.redhead": PARTICIPANT,
+    "api_print.approval_form": PARTICIPANT,
+    "api_print.processing_sheet": PARTICIPANT,
     "instance_ops.signature": Row(PARTICIPANT, on={"instance_id": "signed_instance", "item_id": "signed_item"}),
     "api_operations.signature": Row(PARTICIPANT, on={"instance_id": "signed_instance", "item_id": "signed_item"}),
     "api_operations.mark_read": PARTICIPANT,
     "instance_ops.cc": Row(INITIATOR | ASSIGNEE | ADMIN, body={"users": OTHER, "message": "请知悉"}),
     "api_operations.cc": Row(INITIATOR | ASSIGNEE | ADMIN, body={"users": [OTHER], "message": "请知悉"}),
+    # 传阅: the holder of an open item (sunli) or an administrator; 撤回传阅: who circulated, or an administrator
+    "instance_ops.circulate": Row(ASSIGNEE | ADMIN, body={"users": OTHER, "message": "请阅示"}),
+    "api_operations.circulate": Row(ASSIGNEE | ADMIN, body={"users": [OTHER], "message": "请阅示"}),
+    "instance_ops.recall_readers": Row(ASSIGNEE | ADMIN, body={"users": OTHER}, on={"instance_id": "circulated"}),
+    "api_operations.recall_readers": Row(ASSIGNEE | ADMIN, body={"users": [OTHER]}, on={"instance_id": "circulated"}),
     "instance_ops.withdraw": INITIATOR,
     "api_operations.withdraw": INITIATOR,
     "instance_ops.urge": Row(INITIATOR, body={"message": "请尽快审批"}),
@@ -185,6 +205,8 @@ ROWS: dict[str, Row | frozenset] = {
     "api_operations.remove_signers": Row(ASSIGNEE, body={"users": [OTHER]}, on={"item_id": "adding_item"}),
     "item_ops.cc": Row(ASSIGNEE, body={"users": OTHER, "message": "请知悉"}),
     "item_ops.recall": Row(ASSIGNEE, on={"item_id": "approved_item"}),
+    "item_ops.read": Row(ASSIGNEE, body={"comment": "已阅，同意"}, on={"item_id": "read_item"}),
+    "api_operations.read": Row(ASSIGNEE, body={"comment": "已阅，同意"}, on={"item_id": "read_item"}),
     "api_operations.recall": Row(ASSIGNEE, on={"item_id": "approved_item"}),
     # 撤销申请 from the drafter's 重新提交 page: the item of a sent-back application, held by its initiator
     "item_ops.cancel": Row(INITIATOR, body={"reason": "计划有变"}, on={"item_id": "resubmit_item"}),
@@ -228,6 +250,16 @@ ROWS: dict[str, Row | frozenset] = {
     "api_reports.monthly": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.monthly_xlsx": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.snapshot": Row(ADMIN, body={"snapshot": "day28"}),
+    "doc_numbers.page": ADMIN,
+    "doc_numbers.set_next": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "next": "5"}),
+    "doc_numbers.void": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}),
+    "doc_numbers.reserve": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "7"}),
+    "api_documents.counters": ADMIN,
+    "api_documents.set_next": Row(ADMIN, body={"next": 5, "reason": "矩阵"}),
+    "api_documents.void": Row(ADMIN, body={"number": 3, "reason": "矩阵", "reuse": True}),
+    "api_documents.reserve": Row(ADMIN, body={"count": 2}),
+    # the number is not reserved: an administrator passes the who-check and is refused for the state (409)
+    "api_documents.assign": Row(ADMIN, body={"number": 9, "instance_id": 1}),
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -369,10 +401,27 @@ def _build_scenario(path) -> dict:
     adding_item = held("sunli", adding)
     act("sunli", f"/work-items/{adding_item}/add-signers", {"users": [OTHER], "position": "after", "opinion": "请会签"})
 
+    circulated = start()  # sunli circulated it to wangfang, who has not read it; the administrator, to sunli
+    act("sunli", f"/instances/{circulated}/circulate", {"users": [OTHER]})
+    act("admin", f"/instances/{circulated}/circulate", {"users": ["sunli"]})
+    (read_item,) = [
+        i["id"]
+        for i in _ok(api["sunli"].get("/api/v1/work-items?box=read"), "read")["items"]
+        if i["instance_id"] == circulated
+    ]
+
     suspended = start()
     act("admin", f"/instances/{suspended}/suspend", {"reason": "等待材料"})
 
     events_instance = start(process="matrix_events")
+
+    # a 合同会签 with its contract text (sunli approves it first; zhaolei reads it)
+    upload = api["zhangsan"].post(
+        "/api/v1/attachments", data={"file": (io.BytesIO(PDF), "合同.pdf")}, content_type="multipart/form-data"
+    )
+    attachment_id = _ok(upload, "upload")["id"]
+    contract = {"process": "contract_countersign", "data": {**CONTRACT, "contract_file": {"id": attachment_id}}}
+    contract_instance = read_by_reader(_ok(api["zhangsan"].post("/api/v1/instances", json=contract), "contract")["id"])
 
     phrase_id = _ok(api["sunli"].post("/api/v1/phrases", json={"text": "同意"}), "phrase")["id"]
     delegation_id = _ok(
@@ -401,7 +450,11 @@ def _build_scenario(path) -> dict:
         "delegated_item": delegated_item,
         "adding_item": adding_item,
         "suspended_instance": suspended,
+        "circulated": circulated,
+        "read_item": read_item,
         "events_instance": events_instance,
+        "contract_instance": contract_instance,
+        "attachment_id": attachment_id,
         "element": "call",
         "phrase_id": phrase_id,
         "delegation_id": delegation_id,
@@ -411,6 +464,8 @@ def _build_scenario(path) -> dict:
         "day": "2026-12-31",
         "box": "todo",
         "filename": "style.css",
+        "prefix": "示例办发",
+        "year": 2026,
     }
 
 
@@ -496,6 +551,9 @@ class Matrix:
         elif row.files:
             kwargs["data"] = {**(row.body or {}), "files": (io.BytesIO(UPLOAD), "matrix_upload.bpmn")}
             kwargs["content_type"] = "multipart/form-data"
+        elif row.upload:
+            kwargs["data"] = {"file": (io.BytesIO(PDF), "矩阵.pdf")}
+            kwargs["content_type"] = "multipart/form-data"
         elif (api or row.json) and row.body is not None:
             kwargs["json"] = row.body
         elif not api:
@@ -538,7 +596,7 @@ def _login_redirect(response) -> bool:
 
 
 # The parameters that name an application, and those that name one person's record.
-APPLICATION_PARAMETERS = {"instance_id", "item_id"}
+APPLICATION_PARAMETERS = {"instance_id", "item_id", "attachment_id"}
 RECORD_PARAMETERS = {"phrase_id", "delegation_id", "notification_id"}
 MISSING_ID = 987654321
 

@@ -71,3 +71,14 @@ def test_org_top_approver(run):
     unknown = run("org", "top-approver", "ghost")
     assert unknown.exit_code != 0 and "用户 'ghost' 不存在或已停用" in unknown.output
     assert "最高审批人：huangwei（黄伟）" in run("org", "top-approver").output
+
+
+def test_org_office_name(run):
+    assert run("demo", "--prepare-only").exit_code == 0
+    assert "机关名称：示例市教育局" in run("org", "office-name").output  # the example until one is set
+    changed = run("org", "office-name", "  某某市人民政府办公室 ")
+    assert changed.exit_code == 0 and "机关名称已设为 某某市人民政府办公室" in changed.output
+    assert "机关名称：某某市人民政府办公室" in run("org", "office-name").output
+    too_long = run("org", "office-name", "长" * 41)
+    assert too_long.exit_code != 0 and "机关名称最多 40 个字" in too_long.output
+    assert "机关名称：某某市人民政府办公室" in run("org", "office-name").output

@@ -71,8 +71,8 @@ def test_actions_listed_for_an_open_item_and_for_the_instance(ops):
     assert ops.item("sunli", item_id)["actions"] == everything
     assert ops.item("zhangsan", item_id)["actions"] == []  # not the holder
     assert ops.detail(instance_id, "zhangsan")["actions"] == ["withdraw", "cancel", "urge", "cc"]
-    assert ops.detail(instance_id, "sunli")["actions"] == ["cc"]
-    assert ops.detail(instance_id, "admin")["actions"] == ["cancel", "cc"]
+    assert ops.detail(instance_id, "sunli")["actions"] == ["cc", "circulate"]  # every operation by default
+    assert ops.detail(instance_id, "admin")["actions"] == ["cancel", "cc", "circulate"]
 
     ops.do("sunli", f"/work-items/{item_id}/add-signers", {"users": ["lisi"], "position": "parallel"})
     assert ops.item("sunli", item_id)["actions"] == [*everything[:-1], "remove_signers", "cc"]
@@ -883,7 +883,7 @@ def test_urge_by_the_initiator_once_per_hour(ops, core, monkeypatch):
 
     result = ops.do("zhangsan", f"/instances/{instance_id}/urge", {"message": "明天就要出发"})
 
-    assert result == {"id": instance_id, "urged": ["sunli"]}
+    assert result == {"id": instance_id, "urged": ["sunli"], "again_at": result["again_at"]} and result["again_at"]
     assert ops.notifications("sunli", "urge") == [
         "张三催办：张三的请假申请（年假 5 天）（部门负责人审批）— 明天就要出发"
     ]
@@ -1222,7 +1222,6 @@ def test_the_same_approver_twice_in_a_row_is_approved_automatically(ops):
 # =================================================================================================
 # 合同会签 helpers (the contract flow itself is in test_contract.py)
 # =================================================================================================
-
 
 
 def at_contract_countersign(ops: Ops) -> int:

@@ -53,5 +53,3 @@ def test_a_node_passed_by_another_signer_reads_everyones_todo_message(ops):
     ops.decide("zhaolei", instance_id, decision="reject", opinion="条款有风险")
 
     assert unread_todos(ops, "chenjing") == unread_todos(ops, "zhaolei") == []
-
-

@@ -17,11 +17,28 @@
     picker.value = "";
   });
 
+  /* The printable pages (审批单, 处理单, 红头): the 打印 button opens the browser's print dialog. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (!button) return;
+    event.preventDefault();
+    window.print();
+  });
+
   /* Forms that need a second thought (撤销, 撤回) ask before they are sent. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  /* 批量同意: one box checks or clears every row's box of its class. */
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("input[data-select-all]")) return;
+    document.querySelectorAll("input." + all.getAttribute("data-select-all")).forEach(function (box) {
+      box.checked = all.checked;
+    });
   });
 
   /* Person pickers: filter the checkbox list by name. */

@@ -24,7 +24,9 @@ from engine.process.validation.report import Report
 BUILTIN_VARIABLES = {"approved", "decision", "initiator", "priority"}
 
 
-def _provided(model: ProcessModel, tree, form_schemas: dict[str, dict]) -> set[str]:
+def provided_variables(model: ProcessModel, tree, form_schemas: dict[str, dict]) -> set[str]:
+    """The variables some step provides: form fields, script results, data items, outputs ('*message*': a
+    message's payload may provide any)."""
     names = set(BUILTIN_VARIABLES)
     for form_name in {n.form for n in model.nodes.values() if n.form} | {model.start_form} - {None}:
         names |= set(form_schemas.get(form_name, {}).get("properties", {}))
@@ -53,7 +55,7 @@ def _provided(model: ProcessModel, tree, form_schemas: dict[str, dict]) -> set[s
 def check_variables(model, tree, form_schemas, compiled, report: Report) -> None:
     """One warning per variable that the compiled expressions, or a `field:` assignee rule, read but nothing
     provides; the field is added to a generated form where one can take it (`model` and `form_schemas` change)."""
-    provided = _provided(model, tree, form_schemas)
+    provided = provided_variables(model, tree, form_schemas)
     messages_may_provide = "*message*" in provided
     process = process_element(tree, model.key)
     flows = {f.get("id"): f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow")} if process is not None else {}
@@ -106,7 +108,7 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
                 f"审批人变量 '{var}' 没有表单字段提供：{_where(model, start, placed, user=True)}",
             )
             provided.add(var)
-    _check_rule_conditions(model, _provided(model, tree, form_schemas), report)
+    _check_rule_conditions(model, provided_variables(model, tree, form_schemas), report)
 
 
 def _check_rule_conditions(model, provided: set[str], report: Report) -> None:

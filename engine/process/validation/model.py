@@ -21,7 +21,7 @@ from engine.process.model import ProcessModel
 from engine.process.timer_values import period_problem
 from engine.process.validation.assignees import check_against_org, check_rule
 from engine.process.validation.elements import process_element
-from engine.process.validation.missing_variables import check_variables
+from engine.process.validation.missing_variables import check_variables, provided_variables
 from engine.process.validation.report import Report
 
 
@@ -62,12 +62,31 @@ def check_model(
             elif org is not None:
                 check_against_org(model, node, rule, org, report)
         if node.type == "userTask":
-            for reason in policy.problems(node, set(model.nodes)):
+            form = form_schemas.get(node.form) if node.form else None
+            for reason in policy.problems(node, set(model.nodes)) + policy.batch_problems(node, form):
                 report.error(model.file, node.line, node.id, reason)
         if node.type == "endEvent":
             for reason in policy.end_problems(node):
                 report.error(model.file, node.line, node.id, reason)
+    _check_doc_prefix(model, tree, form_schemas, report)
     check_variables(model, tree, form_schemas, compiled, report)
+
+
+def _check_doc_prefix(model: ProcessModel, tree, form_schemas: dict[str, dict], report: Report) -> None:
+    """A node that allocates the 发文字号 needs the 机关代字: some step must provide `doc_prefix`."""
+    allocating = [n for n in model.nodes.values() if n.type == "userTask" and policy.policy_of(n).allocates_doc_no]
+    if not allocating:
+        return
+    provided = provided_variables(model, tree, form_schemas)
+    if "doc_prefix" in provided or "*message*" in provided:
+        return
+    for node in allocating:
+        report.error(
+            model.file,
+            node.line,
+            node.id,
+            "doc_no=allocate 需要机关代字：请在表单中加入字段 doc_prefix（例如 示例办发），或由数据提供 doc_prefix",
+        )
 
 
 def _check_cardinality(tree: ast.Expression) -> None:

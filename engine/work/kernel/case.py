@@ -33,7 +33,7 @@ from engine.store import audit
 from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
 from engine.store.tables import ITEM_ACTIVE, instance, instance_timer, utcnow, work_item
-from engine.work.kernel import waits
+from engine.work.kernel import reading, waits
 from engine.work.kernel.failure import ERROR_SUFFIX, WorkflowFailed, enter_error
 
 log = logging.getLogger("oaflow.work")
@@ -67,7 +67,11 @@ _INSTANCE_OF_ITEM_FOR_UPDATE = Prepared(
 _INITIATOR = Prepared(select(instance.c.initiator_id).where(instance.c.id == bindparam("b_id")))
 _TAKES_PART = Prepared(
     select(work_item.c.id)
-    .where(work_item.c.instance_id == bindparam("b_instance"), work_item.c.assignee_id == bindparam("b_user"))
+    .where(
+        work_item.c.instance_id == bindparam("b_instance"),
+        work_item.c.assignee_id == bindparam("b_user"),
+        work_item.c.status != reading.RECALLED,  # a reader whose 传阅 was recalled no longer sees it
+    )
     .limit(1)
 )
 _SAVE_STATEMENT = update(instance).where(
@@ -111,6 +115,9 @@ class Case:
     # node id -> users who get that node's items instead of its rule (退回 and 撤回 give the step back
     # to the people who handled it before).
     reassign: dict[str, list[int]] = field(default_factory=dict)
+    # node id -> (origin, who caused it) of the items `reassign` gives back: ("send_back", the returner)
+    # or ("recall", the approver who took their decision back), so the list can say why an item came back.
+    reassign_origin: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     # A page's read-only snapshot of the instance's work items and 催办 times (checks.Snapshot): the
     # checks behind the page's buttons answer from it instead of asking the database again.
     snapshot: object | None = None
@@ -246,7 +253,8 @@ def work_item_row(conn: Connection, item_id: int):
 
 
 def is_participant(conn: Connection, instance_id: int, user: users.User, initiator_id: int | None = None) -> bool:
-    """Whether the user may see the instance: its initiator, anyone with a work item on it, administrators.
+    """Whether the user may see the instance: its initiator, anyone with a work item on it (知会 and 传阅
+    readers too, unless their 传阅 was recalled), administrators.
     `initiator_id`: the caller read the instance row already."""
     if user.is_admin:
         return True
@@ -348,6 +356,7 @@ def save(case: Case) -> None:
         label = STATUS_LABELS[case.status]
         reason = f"（{case.end_reason}）" if case.end_reason else ""
         audit.record(conn, "ended", instance_id=case.instance_id, message=f"流程结束：{label}{reason}")
+        reading.close_unread(conn, case.instance_id)
         outbox.send(conn, case.initiator.id, "result", f"您的申请“{case.title}”{label}", instance_id=case.instance_id)
 
 

@@ -48,6 +48,11 @@ _CANCEL_ITEMS = (
 _CLOSE_LIVE = Prepared(update(work_item).where(*_LIVE))
 _SET_ITEM = Prepared(update(work_item).where(work_item.c.id == bindparam("b_id")))
 _SET_ACTIVE_OF_TASK = Prepared(update(work_item).where(_OF_INSTANCE, _OF_TASK, ITEM_ACTIVE))
+# 传阅 items stand for no task of the workflow: they are the instance's, whichever node circulated.
+READ_TASK = "read"
+_UNREAD_READERS = Prepared(
+    select(work_item.c.assignee_id).where(_OF_INSTANCE, work_item.c.kind == "read", work_item.c.status == "open")
+)
 _CC_HOLDERS = Prepared(select(work_item.c.assignee_id).where(_OF_INSTANCE, work_item.c.kind == "cc", _OF_TASK))
 _APPROVED_BEFORE = Prepared(
     select(work_item.c.id)
@@ -153,30 +158,14 @@ def create_cc(case: Case, node_id: str, node_name: str, rules: list[str], actor_
     already = {
         row.assignee_id for row in conn.execute(_CC_HOLDERS, {"b_instance": case.instance_id, "b_task": task_id})
     }
-    now = utcnow()
-    names = []
-    for user_id in found.user_ids:
-        if user_id in already:
-            continue
-        item_id = conn.execute(
-            _INSERT_ITEM,
-            {
-                "instance_id": case.instance_id,
-                "task_id": task_id,
-                "node_id": node_id,
-                "node_name": node_name,
-                "kind": "cc",
-                "assignee_id": user_id,
-                "status": "open",
-                "opinion": message,
-                "created_at": now,
-                "added_by_id": actor_id,
-            },
-        ).inserted_primary_key[0]
-        outbox.send(
-            conn, user_id, "cc", f"知会：{case.title or node_name}", instance_id=case.instance_id, work_item_id=item_id
-        )
-        names.append(users.get_user(conn, user_id).display_name)
+    added = _add_readers(
+        case,
+        [u for u in found.user_ids if u not in already],
+        {"kind": "cc", "task_id": task_id, "node_id": node_id, "node_name": node_name, "opinion": message},
+        actor_id,
+        f"知会：{case.title or node_name}",
+    )
+    names = [users.get_user(conn, user_id).display_name for user_id in added]
     text = f"已知会{'、'.join(names)}" if names else "知会对象不存在或已知会，未发送"
     if message:
         text += f"：{message}"
@@ -184,6 +173,33 @@ def create_cc(case: Case, node_id: str, node_name: str, rules: list[str], actor_
         conn, "cc", instance_id=case.instance_id, actor_id=actor_id, node_id=node_id, node_name=node_name, message=text
     )
     return names
+
+
+def create_read_items(case: Case, node_id: str, node_name: str, user_ids: list[int], actor_id: int, message=None):
+    """传阅: a 待阅 item for each reader (the circulator's 附言 as its note); a reader who has one unread
+    already is not sent another. Returns the ids of the readers added."""
+    unread = {row.assignee_id for row in case.conn.execute(_UNREAD_READERS, {"b_instance": case.instance_id})}
+    values = {"kind": "read", "task_id": READ_TASK, "node_id": node_id, "node_name": node_name, "note": message}
+    return _add_readers(case, [u for u in user_ids if u not in unread], values, actor_id, f"请阅：{case.title}")
+
+
+def _add_readers(case: Case, user_ids: list[int], values: dict, actor_id, title: str) -> list[int]:
+    """Open one reader's item (知会 or 传阅: `values` say which) for each of `user_ids`, and tell them."""
+    now = utcnow()
+    for user_id in user_ids:
+        item_id = case.conn.execute(
+            _INSERT_ITEM,
+            {
+                "instance_id": case.instance_id,
+                "assignee_id": user_id,
+                "status": "open",
+                "created_at": now,
+                "added_by_id": actor_id,
+                **values,
+            },
+        ).inserted_primary_key[0]
+        outbox.send(case.conn, user_id, values["kind"], title, instance_id=case.instance_id, work_item_id=item_id)
+    return user_ids
 
 
 # --- keeping the items in step with the workflow ------------------------------------------------------------

@@ -30,7 +30,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import form_data, items, receivers
+from engine.work.kernel import attachments, doc_numbers, form_data, items, receivers
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -75,6 +75,7 @@ def start_instance(
     schema = compiled.form(compiled.model.start_form) or EMPTY_FORM
     cleaned = form_data.check(conn, schema, data)
     priority = form_data.priority(schema, cleaned, priority)
+    cleaned, files = attachments.resolve(conn, user, schema, cleaned, {})
 
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)
@@ -106,6 +107,7 @@ def start_instance(
             "updated_at": now,
         },
     ).inserted_primary_key[0]
+    attachments.attach(conn, instance_id, files, cleaned)
     audit.record(
         conn,
         "started",
@@ -202,8 +204,10 @@ def finish(case: Case) -> None:
 
 
 def pass_task(case: Case, task) -> None:
-    """The node passes without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
+    """The node passes and the route moves on: its signers' decisions made it pass (engine.work.signing), or
+    it passed without anyone deciding (自动通过, skipped, a direct resubmission on its way back)."""
     task.data.update(approved=True, decision="approve")
+    doc_numbers.number_on_completion(case, task)
     run_task(task, case.budget)
     run_engine(case.workflow, case.budget)
 
@@ -212,6 +216,7 @@ def open_node(case: Case, task, node) -> bool:
     """Create the node's work items; return True when the node passed on its own instead."""
     conn = case.conn
     policy = policy_of(node)
+    origin, caused_by = case.reassign_origin.pop(node.id, ("rule", None))
     if node.id in case.reassign:
         signers = case.reassign.pop(node.id)
     else:
@@ -277,7 +282,10 @@ def open_node(case: Case, task, node) -> bool:
     first = None
     for index, user_id in enumerate(signers):
         waiting = policy.sign_mode == "sequential" and index > 0
-        item_id = items.create_item(case, task, node, user_id, status="waiting" if waiting else "open", seq=index)
+        status = "waiting" if waiting else "open"
+        item_id = items.create_item(
+            case, task, node, user_id, status=status, seq=index, origin=origin, added_by_id=caused_by
+        )
         first = first or item_id
     items.start_round(case, task, first)
     return False
@@ -355,13 +363,15 @@ def send_back_targets(case: Case, task) -> list[dict]:
     return targets
 
 
-def return_to_node(case: Case, task, target_id: str, returner) -> None:
-    """The earlier node `target_id` opens again for the people who handled it; with the returning node's
-    "direct" option, the nodes in between pass once they have acted and the returning node is next."""
+def return_to_node(case: Case, task, target_id: str, returner, *, actor_id: int | None) -> None:
+    """The earlier node `target_id` opens again for the people who handled it (their items say who sent it
+    back: `actor_id`); with the returning node's "direct" option, the nodes in between pass once they have
+    acted and the returning node is next."""
     for earlier, handlers in earlier_nodes(case, task):
         if earlier.task_spec.name == target_id:
             items.close_open_items(case, "已退回")
             case.reassign[target_id] = handlers
+            case.reassign_origin[target_id] = ("send_back", actor_id)
             case.workflow.reset_from_task_id(earlier.id)
             case.jump_to = None
             advance(case)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from engine.org import directory, users
-from engine.process import definitions, diagram
+from engine.process import definitions, diagram, sheets
 from engine.process.spec_cache import Compiled
 from engine.work import frame, opinions
 from engine.work.views import detail as details
@@ -24,14 +24,14 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
     with core.db.read() as conn:
         item = details.work_item_detail(core, conn, user, item_id)
         detail = details.instance_detail(core, conn, user, item["instance_id"])
-        view = _view_schema(core.specs.get(conn, detail["definition_id"]), item["start_form"], item["data"])
+        view = view_schema(core.specs.get(conn, detail["definition_id"]), item["start_form"], item["data"])
         actions = set(item["actions"])
         busy = {s["assignee"] for s in item["signers"] if s["status"] in ("open", "waiting")}
         return {
             "item": item,
             "detail": detail,
             "view_schema": view,
-            "user_names": _user_names(conn, view, item["data"]),
+            "user_names": user_names(conn, view, item["data"]),
             "users": directory.active_users(conn) if actions and _has_user_widget(item["form"]) else [],
             "people": directory.picker_groups(conn, busy | {user.username}) if actions & PICKER_ACTIONS else [],
             "readers": directory.picker_groups(conn, {user.username}) if "cc" in actions else [],
@@ -42,12 +42,16 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
 
 def instance_page(core, user: users.User, instance_id: int) -> dict:
     """The instance page: the application with its history and diagram, the approvals the user may still
-    take back (撤回审批), the people to 知会. `unread_cc`: the user has unread 知会 copies here, which the
-    visit marks read (readers.mark_read, a command of its own); the badge counts already leave them out."""
+    take back (撤回审批), the people to 知会 and the people and departments to 传阅, which printed pages it
+    has besides the 审批单 (`sheet`, the 处理单's title; `redhead`). `unread_cc`: the user has unread 知会
+    copies here, which the visit marks read (readers.mark_read, a command of its own); the badge counts
+    already leave them out."""
     me = user.username
     with core.db.read() as conn:
         detail = details.instance_detail(core, conn, user, instance_id)
-        view = _view_schema(core.specs.get(conn, detail["definition_id"]), detail["form"], detail["data"])
+        compiled = core.specs.get(conn, detail["definition_id"])
+        view = view_schema(compiled, detail["form"], detail["data"])
+        sheet = sheets.sheet_for(detail["process"], compiled.model.properties)
         recall_items = [
             w
             for w in detail["work_items"]
@@ -58,8 +62,10 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
             and w["decision"] == "approve"
             and details.may_recall(core, conn, user, w["id"])
         ]
-        user_names = _user_names(conn, view, detail["data"])
-        readers = directory.picker_groups(conn, {me}) if "cc" in detail["actions"] else []
+        names = user_names(conn, view, detail["data"])
+        picking = {"cc", "circulate"} & set(detail["actions"])
+        readers = directory.picker_groups(conn, {me}) if picking else []
+        departments = directory.department_names(conn) if "circulate" in detail["actions"] else []
         bpmn_xml = definitions.bpmn_xml(conn, detail["definition_id"])
         layout = frame.figures(conn, user)
     unread = [w for w in detail["work_items"] if w["kind"] == "cc" and w["assignee"] == me and not w["read"]]
@@ -68,16 +74,19 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
     return {
         "detail": detail,
         "view_schema": view,
-        "user_names": user_names,
+        "user_names": names,
         "svg": _diagram(bpmn_xml, detail),
         "recall_items": recall_items,
         "readers": readers,
+        "departments": departments,
         "unread_cc": bool(unread),
+        "sheet": sheet.title if sheet else None,  # a 公文: it prints a 处理单
+        "redhead": bool(sheet and sheet.redhead),  # a 发文: it prints a 红头 first page
         "layout": layout,
     }
 
 
-def _view_schema(compiled: Compiled, start_form: dict, data: dict) -> dict:
+def view_schema(compiled: Compiled, start_form: dict, data: dict) -> dict:
     """The start form, plus titles from the process's other forms for fields approvers filled in."""
     props = dict(start_form.get("properties", {}))
     for form in compiled.forms.values():
@@ -91,7 +100,7 @@ def _has_user_widget(schema: dict) -> bool:
     return any(prop.get("x-widget") == "user" for prop in schema.get("properties", {}).values())
 
 
-def _user_names(conn, schema: dict, data: dict) -> dict[str, str]:
+def user_names(conn, schema: dict, data: dict) -> dict[str, str]:
     """Display names for the values of user-picker fields, for the read-only view."""
     return directory.names_of(
         conn,

@@ -19,14 +19,16 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import local_iso
 from engine.work import checks
+from engine.work.kernel import attachments, form_data, reading, routing, waits
 from engine.work.kernel import case as kernel
-from engine.work.kernel import form_data, routing, waits
 from engine.work.kernel.case import STATUS_LABELS, is_participant
+from engine.work.views import marks
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
     row = conn.execute(select(work_item).where(work_item.c.id == item_id)).first()
-    if row is None or (row.assignee_id != user.id and not is_participant(conn, row.instance_id, user)):
+    yours = row is not None and row.assignee_id == user.id and row.status != reading.RECALLED
+    if row is None or (not yours and not is_participant(conn, row.instance_id, user)):
         raise NotFound("待办不存在")
     inst = conn.execute(select(instance).where(instance.c.id == row.instance_id)).first()
     compiled = core.specs.get(conn, inst.definition_id)
@@ -89,9 +91,15 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "signers": signers,
         "send_back_targets": targets,
         "delegator": delegator,
+        "read_state": reading.state_of(row) if row.kind == "read" else None,
+        "comments": reading.comments_of(conn, row) if row.kind == "read" else [],
         "due_at": local_iso(row.due_at),
         "overdue": bool(row.status == "open" and row.due_at and row.due_at < utcnow()),
         "created_at": local_iso(row.created_at),
+        # Why it is here again (退回 / 撤回 / 委派返回: who, when, why) and its 催办 marks.
+        "came_back": marks.came_back(conn, [row]).get(row.id),
+        "urged": marks.urged(conn, [row]).get(row.id),
+        "batch": node_policy.batch and row.origin not in ("resubmit", "delegate"),
     }
 
 
@@ -128,9 +136,14 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     case.snapshot = checks.Snapshot(tuple(items), _last_urged(history))
     now = utcnow()
     actions = checks.instance_actions(case, inst, user, now)
+    recallable = [i.assignee_id for i in checks.recallable_readers(case, inst, user)]
+    # 催办 refused only by its hourly throttle: when the user may again.
+    urge_again_at = None if "urge" in actions else checks.urge_again_at(case, inst, user, now)
     if kernel.self_check():
         case.snapshot = None
         assert actions == checks.instance_actions(case, inst, user, now), "snapshot differs"
+        assert recallable == [i.assignee_id for i in checks.recallable_readers(case, inst, user)], "snapshot differs"
+        assert urge_again_at == (None if "urge" in actions else checks.urge_again_at(case, inst, user, now))
     work_items = [
         {
             "id": row.id,
@@ -145,7 +158,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
             "opinion": row.opinion,
             "note": row.note,
             "origin": row.origin,
-            "read": row.read_at is not None if row.kind == "cc" else None,
+            "read": row.read_at is not None if row.kind in ("cc", "read") else None,
             "created_at": local_iso(row.created_at),
             "completed_at": local_iso(row.completed_at),
             "due_at": local_iso(row.due_at),
@@ -157,7 +170,9 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     )
     for event in history:
         event["at"] = local_iso(event["at"])
+    by_id = {row.assignee_id: row.username for row in items}
     initiator = case.initiator
+    data = orjson.loads(inst.data)
     return {
         "id": inst.id,
         "definition_id": inst.definition_id,
@@ -171,10 +186,15 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "initiator": initiator.username,
         "initiator_name": initiator.display_name,
         "current_nodes": [w["node_name"] for w in work_items if w["status"] == "open" and w["kind"] == "approve"],
-        "data": orjson.loads(inst.data),
+        "data": data,
+        "doc_no": data.get("doc_no"),  # 发文字号: given when the node with doc_no="allocate" completes
         "form": compiled.form(compiled.model.start_form) or {"type": "object", "properties": {}},
+        "attachments": attachments.listing(conn, instance_id, compiled.form(compiled.model.start_form) or {}),
         "work_items": work_items,
+        "circulation": reading.readers(conn, instance_id),
+        "recallable_readers": [by_id[u] for u in recallable],
         "actions": actions,
+        "urge_again_at": local_iso(urge_again_at),
         "completed_nodes": completed,
         "history": history,
         "created_at": local_iso(inst.created_at),

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Forbidden
 from engine.org import directory, users
 from engine.process import definitions
-from engine.time.working_days import PRIORITIES
+from engine.time.working_days import PRIORITIES, local_iso
 from engine.work import frame
 from engine.work.kernel import form_data, routing
 
@@ -29,7 +29,7 @@ def _summary(row, model) -> dict:
         "name": row.name,
         "version": row.version,
         "category": model.properties.get("category"),
-        "deployed_at": row.deployed_at.isoformat(timespec="seconds") + "Z",
+        "deployed_at": local_iso(row.deployed_at),
     }
 
 
