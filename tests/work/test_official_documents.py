@@ -5,11 +5,15 @@ and 紧急程度 rules. Who is who in the demo organisation: 张三 drafts (业�
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from attachment_files import PDF, docx
 from sqlalchemy import func, select
 
 from engine.process.document_marks import SECRECY_REFUSED
 from engine.store.tables import instance, work_item
+from engine.store.tables_files import attachment
 from engine.time import working_days
 from engine.time.office_hours import work_calendar
 
@@ -40,9 +44,6 @@ REQUEST = {
     "urgency": "平件",
     "secrecy": "非密",
 }
-# 分发 sends the allocated 文号 as the 收文's 来文字号, which the 收文 requires: until doc_no="allocate" (the 文号
-# register) is on this branch, a 发文 cannot be distributed.
-NEEDS_DOC_NO = pytest.mark.skip(reason="needs doc_no=allocate from the 文号 register (helper docno), not merged yet")
 
 
 class Office:
@@ -51,6 +52,17 @@ class Office:
     def __init__(self, api, core):
         self.api = api
         self.core = core
+
+    def upload(self, user: str, content: bytes, name: str) -> dict:
+        data = {"file": (io.BytesIO(content), name)}
+        response = self.api(user).post("/api/v1/attachments", data=data, content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def draft(self, user: str = "zhangsan", status: int = 201, **overrides) -> dict:
+        """A 发文 drafted by `user` with a 正文 uploaded first; the answer of 发起."""
+        body = self.upload(user, docx("国庆值班安排"), "国庆值班通知.docx")
+        return self.start("outgoing_document", user, {**DRAFT, "body": body, **overrides}, status)
 
     def start(self, process: str, user: str, data: dict, status: int = 201) -> dict:
         response = self.api(user).post("/api/v1/instances", json={"process": process, "data": data})
@@ -113,16 +125,16 @@ def sign_off(office: Office, doc: int) -> None:
     office.submit("wangfang", doc, {"recheck_result": "无实质性修改"}, opinion="已复核")
 
 
-@NEEDS_DOC_NO
 def test_outgoing_document_walks_every_step_to_its_archive(office):
-    draft = {
-        **DRAFT,
-        "countersign_depts": ["财务部", "法务部"],
-        "supervisor_first": True,
-        "distribute_to": ["业务部", "人事部"],
-    }
-    doc = office.start("outgoing_document", "zhangsan", draft)["id"]
+    schedule = office.upload("zhangsan", PDF, "值班表.pdf")
+    doc = office.draft(
+        countersign_depts=["财务部", "法务部"],
+        supervisor_first=True,
+        distribute_to=["业务部", "人事部"],
+        attachments=[schedule],
+    )["id"]
     assert office.detail(doc)["title"] == "发文：关于做好国庆节假期值班工作的通知"
+    assert office.detail(doc)["doc_no"] is None  # a draft never has a number
     assert office.holders(doc) == {"部门核稿": {"sunli"}}
     office.submit("sunli", doc, opinion="核稿无误")
     assert office.holders(doc) == {"办公室核稿": {"wangfang"}}
@@ -141,27 +153,43 @@ def test_outgoing_document_walks_every_step_to_its_archive(office):
     assert office.holders(doc) == {"签发": {"zhengqiang"}}
     office.submit("zhengqiang", doc, opinion="同意印发")
 
-    # 复核 finds a substantive change: back to the signer with the reason, then on.
+    # 复核 finds a substantive change: back to the signer with the reason; the 正文 is final until then.
     assert office.holders(doc) == {"复核": {"wangfang"}}
     office.submit("wangfang", doc, {"recheck_result": "有实质性修改，退回签发人"}, opinion=None, status=422)
     office.submit("wangfang", doc, {"recheck_result": "有实质性修改，退回签发人"}, opinion="第三条值班时间已改")
     assert office.holders(doc) == {"签发": {"zhengqiang"}}
-    sign_off(office, doc)
+    assert "第三条值班时间已改" in [w["opinion"] for w in office.detail(doc)["work_items"]]
+    # Back at 签发, the signer may sign a revised 正文: its second version.
+    revised = office.upload("zhengqiang", docx("国庆值班安排（修改）"), "国庆值班通知（签发稿）.docx")
+    office.submit("zhengqiang", doc, {"body": revised}, opinion="同意修改后印发")
+    assert office.detail(doc)["data"]["body"]["name"] == "国庆值班通知（签发稿）.docx"
+    office.submit("wangfang", doc, {"recheck_result": "无实质性修改"}, opinion="已复核")
+    assert office.detail(doc)["doc_no"] is None  # signed, not yet numbered
 
     assert office.holders(doc) == {"编号": {"zhouwen"}}
     office.submit("zhouwen", doc, {"doc_date": "2026-09-20"}, opinion="已编号")
+    assert office.detail(doc)["doc_no"] == "示例办发〔2026〕1号"
     assert office.holders(doc) == {"套红/用印": {"zhouwen"}}
     office.submit("zhouwen", doc, {"seal": "单位公章", "print_copies": 20}, opinion="已套红用印")
 
-    # 分发: each unit picked on the draft has a 收文, at its own leader for 签收.
+    # 分发: each unit picked on the draft has a 收文 with the 正文 and the attachments, at its leader for 签收.
+    issued = office.detail(doc)["data"]
     received = office.started_by("incoming_document")
     assert [r["data"]["receiving_dept"] for r in received] == ["业务部", "人事部"]
     for letter, leader in zip(received, ["sunli", "liuyang"], strict=True):
         assert letter["title"] == "收文：关于做好国庆节假期值班工作的通知"
         assert letter["data"]["from_org"] == "示例单位"
+        assert letter["data"]["incoming_no"] == "示例办发〔2026〕1号"
         assert letter["data"]["doc_date"] == "2026-09-20"
         assert letter["initiator"] == "zhouwen"  # 收文's process administrator: the 文书
         assert office.holders(letter["id"]) == {"签收": {leader}}
+        body = letter["data"]["body"]
+        assert (body["name"], body["sha256"]) == (issued["body"]["name"], issued["body"]["sha256"])  # the signed one
+        assert [a["sha256"] for a in letter["data"]["attachments"]] == [schedule["sha256"]]
+    # 刘洋 took no part in the 发文: he reads his unit's copy of the 正文, not the 发文's own.
+    copy = received[1]["data"]["body"]["id"]
+    assert office.api("liuyang").get(f"/api/v1/attachments/{copy}").data == docx("国庆值班安排（修改）")
+    assert office.api("liuyang").get(f"/api/v1/attachments/{issued['body']['id']}").status_code == 404
     assert "发出消息“公文分发”，已启动“收文：关于做好国庆节假期值班工作的通知”" in history_text(office.detail(doc))
 
     assert office.holders(doc) == {"归档": {"zhouwen"}}
@@ -173,22 +201,29 @@ def test_outgoing_document_walks_every_step_to_its_archive(office):
 
 
 def test_outgoing_document_skips_countersign_and_supervisor_when_not_asked(office):
-    doc = office.start("outgoing_document", "lisi", DRAFT)["id"]
+    first = office.draft("lisi")["id"]
+    doc = office.draft("lisi")["id"]
     office.submit("sunli", doc)
     office.submit("wangfang", doc)
     assert office.holders(doc) == {"签发": {"zhengqiang"}}
     assert "按规则找不到审批人，按节点设置跳过" in history_text(office.detail(doc))
     sign_off(office, doc)
     office.submit("zhouwen", doc, {"doc_date": "2026-09-21"})
+    assert office.detail(doc)["doc_no"] == "示例办发〔2026〕1号"  # numbered first, though drafted second
     office.submit("zhouwen", doc, {"seal": "办公室印章", "print_copies": 5})
     assert office.started_by("incoming_document") == []  # nowhere to distribute: no 收文
     assert "发出消息" not in history_text(office.detail(doc))
     office.submit("zhouwen", doc)
     assert office.detail(doc)["status"] == "approved"
+    for user in ("sunli", "wangfang"):
+        office.submit(user, first)
+    sign_off(office, first)
+    office.submit("zhouwen", first, {"doc_date": "2026-09-22"})
+    assert office.detail(first)["doc_no"] == "示例办发〔2026〕2号"
 
 
 def test_a_draft_sent_back_at_dept_review_returns_to_its_drafter(office):
-    doc = office.start("outgoing_document", "zhangsan", DRAFT)["id"]
+    doc = office.draft()["id"]
     office.submit("sunli", doc, decision="reject", opinion="标题不规范")
     assert office.holders(doc) == {"发起人修改后重新提交": {"zhangsan"}}
 
@@ -197,8 +232,10 @@ def test_a_draft_sent_back_at_dept_review_returns_to_its_drafter(office):
 
 
 def test_incoming_document_by_hand_is_handled_in_parallel_and_archived(office):
-    letter = office.start("incoming_document", "zhouwen", PAPER)["id"]
+    scan = office.upload("zhouwen", PDF, "安全生产大检查通知（扫描件）.pdf")
+    letter = office.start("incoming_document", "zhouwen", {**PAPER, "body": scan})["id"]
     detail = office.detail(letter)
+    assert detail["data"]["body"]["name"] == "安全生产大检查通知（扫描件）.pdf"
     assert detail["priority"] == "重要"  # 加急
     # Registered by hand: 签收 and 登记 were the 文书's own, 初审 is next.
     assert office.holders(letter) == {"初审": {"wangfang"}}
@@ -215,11 +252,24 @@ def test_incoming_document_by_hand_is_handled_in_parallel_and_archived(office):
     assert office.holders(letter) == {"协办": {"zhaolei"}}  # 传阅 waits for every 协办 too
     office.submit("zhaolei", letter, opinion="法务部配合")
 
+    # 传阅: 王芳 circulates it to two leaders and moves on; 归档 waits until both have read it.
     assert office.holders(letter) == {"传阅": {"wangfang"}}
+    readers = {"users": ["zhengqiang", "huangwei"], "message": "请阅示"}
+    response = office.api("wangfang").post(f"/api/v1/instances/{letter}/circulate", json=readers)
+    assert response.status_code == 200, response.get_json()
     office.submit("wangfang", letter, opinion="已传阅")
     assert office.holders(letter) == {"答复": {"sunli"}}
     office.submit("sunli", letter, {"reply_text": "自查报告已报市应急管理局"})
     assert office.holders(letter) == {"归档": {"zhouwen"}}
+    refused = office.submit("zhouwen", letter, opinion="已归档", status=409)
+    assert "郑强" in refused["error"] and "黄伟" in refused["error"]
+    circulation = {r["username"]: r for r in office.detail(letter)["circulation"]}
+    office.api("zhengqiang").post(
+        f"/api/v1/work-items/{circulation['zhengqiang']['item_id']}/read", json={"comment": "抓紧落实"}
+    )
+    office.api("huangwei").post(f"/api/v1/work-items/{circulation['huangwei']['item_id']}/read", json={})
+    states = {r["username"]: (r["state"], r["comment"]) for r in office.detail(letter)["circulation"]}
+    assert states == {"zhengqiang": ("commented", "抓紧落实"), "huangwei": ("read", None)}
     office.submit("zhouwen", letter, opinion="已归档")
     assert office.detail(letter)["status"] == "approved"
 
@@ -240,9 +290,8 @@ def test_returning_a_letter_to_its_sender_ends_it(office):
     assert office.open_items(letter) == []
 
 
-@NEEDS_DOC_NO
 def test_a_distributed_letter_is_signed_for_and_registered_by_its_unit(office):
-    doc = office.start("outgoing_document", "zhangsan", {**DRAFT, "distribute_to": ["财务部"], "urgency": "特急"})["id"]
+    doc = office.draft(distribute_to=["财务部"], urgency="特急")["id"]
     office.submit("sunli", doc)
     office.submit("wangfang", doc)
     sign_off(office, doc)
@@ -302,10 +351,14 @@ def test_a_report_is_read_and_commented_without_a_decision(office):
 
 @pytest.mark.parametrize("level", ["秘密", "机密", "绝密"])
 def test_a_classified_draft_is_refused_and_nothing_is_stored(office, level):
+    body = office.upload("zhangsan", docx("保密检查"), "保密检查通知.docx")
     before = office.counts()
-    response = office.start("outgoing_document", "zhangsan", {**DRAFT, "secrecy": level}, status=422)
+    data = {**DRAFT, "secrecy": level, "body": body}
+    response = office.start("outgoing_document", "zhangsan", data, status=422)
     assert response["errors"] == [{"field": "secrecy", "message": SECRECY_REFUSED}]
     assert office.counts() == before
+    with office.core.db.read() as conn:  # the 正文 stays the drafter's unbound upload
+        assert conn.execute(select(attachment.c.instance_id).where(attachment.c.id == body["id"])).scalar() is None
 
 
 def test_secrecy_is_checked_at_every_submission_and_by_message(office, api):
@@ -326,7 +379,7 @@ def test_secrecy_is_checked_at_every_submission_and_by_message(office, api):
 
 @pytest.mark.parametrize(("urgency", "priority"), [("特急", "紧急"), ("加急", "重要"), ("平件", "正常")])
 def test_urgency_sets_the_priority_and_the_due_dates(office, core, urgency, priority):
-    doc = office.start("outgoing_document", "zhangsan", {**DRAFT, "urgency": urgency})["id"]
+    doc = office.draft(urgency=urgency)["id"]
     assert office.detail(doc)["priority"] == priority
     with core.db.read() as conn:
         item = conn.execute(select(work_item).where(work_item.c.instance_id == doc)).one()
