@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import g, request
 
+from .i18n_documents import EN_DOCUMENTS
+
 EN = {
     "到达时间": "Arrived",
     "全部": "All",
@@ -346,60 +348,8 @@ EN = {
     "单个文件不超过": "up to",
     "选择新文件将作为新版本替换已上传的文件": "a new file replaces it as the next version",
     "历史版本": "Earlier versions",
-    # 传阅
-    "待阅": "To read",
-    "传阅": "Circulation",
-    "撤回传阅": "Recall circulation",
-    "传阅给": "Circulate to",
-    "传阅部门": "Departments",
-    "部门全体成员": "all their members",
-    "部门": "Department",
-    "确认传阅": "Circulate",
-    "确认撤回": "Recall",
-    "阅件人": "Reader",
-    "批示": "Instruction",
-    "已阅": "Read",
-    "已批示": "Commented",
-    "提交批示": "Submit instruction",
-    "阅办": "Read",
-    "传阅时间": "Circulated",
-    "阅读状态": "Reading",
-    "传阅环节": "Circulated at",
-    "我的批示": "My instructions",
-    "送领导或部门阅示、批示，不影响办理": "Send to leaders or departments to read or comment; the flow goes on",
-    "收回尚未阅读的传阅": "Take it back from readers who have not read it",
-    "可选，例如：请阅示": "Optional, e.g. please read",
-    "可选；填写后为“已批示”": "Optional; with text it counts as an instruction",
-    "共 {n} 人": "{n} readers",
-    "{n} 人未阅": "{n} unread",
-    "申请已结束，传阅已关闭": "The request has ended; the circulation is closed",
-    "这不是您的待阅": "This is not your item to read",
-    # the printable pages (审批单, 处理单, 红头)
-    "打印": "Print",
-    "返回申请": "Back to the request",
-    "打印时请选择 A4 纸、纵向；可在打印对话框中选择“另存为 PDF”": (
-        "Print on A4, portrait; the print dialog can also save a PDF"
-    ),
-    "审批单": " approval form",
-    "申请人": "Applicant",
-    "编号": "No.",
-    "大写": "In words",
-    "待办理": "To be handled",
-    "已处理": "Handled",
-    "暂无审批记录": "No approval steps yet",
-    "审批记录": "Approval steps",
-    "打印审批单": "Print approval form",
-    "打印处理单": "Print processing sheet",
-    "打印红头": "Print letterhead page",
-    "红头": "Letterhead page",
-    "正文见附件": "Text: see the attachment",
-    "（正文）": "(text)",
-    "（印章）": "(seal)",
-    "（文号待编）": "(number not yet assigned)",
-    "只有发文才有红头：该申请不是发文，可打印审批单。": (
-        "Only outgoing documents have a letterhead page; print the approval form instead."
-    ),
 }
+EN.update(EN_DOCUMENTS)
 
 LANGS = ("zh", "en")
 
