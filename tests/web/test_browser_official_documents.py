@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import browser_office
 import pytest
 from attachment_files import docx
 
@@ -16,44 +17,8 @@ TITLE = "关于做好国庆节假期值班工作的通知"
 DOC_NO = "示例办发〔2026〕1号"
 
 
-class Office:
-    """One browser tab in which the demo users take turns."""
-
-    def __init__(self, page, base: str):
-        self.page = page
-        self.base = base
-        self.user = None
-
-    def login(self, username: str) -> None:
-        if self.user is not None:
-            self.page.click("text=退出")
-            self.page.wait_for_url("**/login")
-        self.page.goto(f"{self.base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", "oaflow-demo")
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{self.base}/inbox/todo")
-        self.user = username
-
-    def open_task(self, title: str, node: str) -> None:
-        """From 待办, open the task whose title contains `title`; it must be at `node`."""
-        self.page.goto(f"{self.base}/inbox/todo")
-        self.page.click(f"table.inbox a:has-text('{title}')")
-        self.page.wait_for_url("**/work-items/*")
-        assert node in self.page.inner_text("main")
-
-    def approve(self, opinion: str | None = None, **fields) -> None:
-        for name, value in fields.items():
-            widget = self.page.locator(f"[name={name}]").first
-            tag = widget.evaluate("e => e.tagName")
-            if tag == "SELECT":
-                widget.select_option(value)
-            else:
-                widget.fill(value)
-        if opinion is not None:
-            self.page.fill("#d-opinion", opinion)
-        self.page.click("button[value=approve]")
-        self.page.wait_for_url("**/inbox/todo*")
+class Office(browser_office.Office):
+    """The 公文 walk adds screenshots."""
 
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(exist_ok=True)

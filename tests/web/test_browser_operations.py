@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import browser_office
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -20,30 +21,8 @@ def page(browser):
     context.close()
 
 
-class Office:
-    """One browser tab in which the demo users take turns."""
-
-    def __init__(self, page, base: str):
-        self.page = page
-        self.base = base
-        self.user = None
-
-    def login(self, username: str) -> None:
-        if self.user is not None:
-            self.page.click("text=退出")
-            self.page.wait_for_url("**/login")
-        self.page.goto(f"{self.base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", "oaflow-demo")
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{self.base}/inbox/todo")
-        self.user = username
-
-    def open_task(self, title: str) -> None:
-        """From 待办, open the task whose title contains `title`."""
-        self.page.goto(f"{self.base}/inbox/todo")
-        self.page.click(f"table.inbox a:has-text('{title}')")
-        self.page.wait_for_url("**/work-items/*")
+class Office(browser_office.Office):
+    """The 请假 steps besides the shared ones."""
 
     def open_started(self, title: str) -> None:
         self.page.goto(f"{self.base}/inbox/started")
@@ -67,12 +46,6 @@ class Office:
         self.page.fill("[name=reason]", reason)
         self.page.click("button:has-text('提交')")
         self.page.wait_for_url("**/instances/*")
-
-    def approve(self, opinion: str | None = None) -> None:
-        if opinion is not None:
-            self.page.fill("#d-opinion", opinion)
-        self.page.click("button[value=approve]")
-        self.page.wait_for_url("**/inbox/todo*")
 
     def draw_signature(self) -> None:
         self.page.click("summary:has-text('手写签名')")
