@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def sign_in(page, base: str, username: str) -> None:
+    """Sign in as a demo user on the login page; 待办 opens."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "oaflow-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/inbox/todo")
+
+
 class Office:
     """Sign in as a demo user, open a task from 待办, approve it (filling any fields the step asks for)."""
 
@@ -15,11 +24,7 @@ class Office:
         if self.user is not None:
             self.page.click("text=退出")
             self.page.wait_for_url("**/login")
-        self.page.goto(f"{self.base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", "oaflow-demo")
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{self.base}/inbox/todo")
+        sign_in(self.page, self.base, username)
         self.user = username
 
     def open_task(self, title: str, node: str | None = None) -> None:

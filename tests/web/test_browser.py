@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from browser_office import sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "oaflow-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inbox/todo")
 
 
 def _logout(page) -> None:
@@ -26,7 +19,7 @@ def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
     page = context.new_page()
     try:
         # 张三 applies for a day and a half of 年假; a mistake first: the end date before the start date.
-        _login(page, live_url, "zhangsan")
+        sign_in(page, live_url, "zhangsan")
         page.click("a[href='/start']")
         page.click("text=请假申请")
         page.select_option("[name=leave_type]", "年假")
@@ -49,7 +42,7 @@ def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
         _logout(page)
 
         # 孙丽, his department leader, finds it in 待办 and approves with an opinion.
-        _login(page, live_url, "sunli")
+        sign_in(page, live_url, "sunli")
         page.click("a:has-text('张三的请假申请')")
         page.fill("[name=opinion]", "同意，注意工作交接")
         page.click("button[value=approve]")
@@ -58,7 +51,7 @@ def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
         _logout(page)
 
         # 张三 sees 已通过 with the full 流转记录.
-        _login(page, live_url, "zhangsan")
+        sign_in(page, live_url, "zhangsan")
         page.click("text=我发起的")
         page.click("a:has-text('张三的请假申请')")
         body = page.inner_text("body")
@@ -70,7 +63,7 @@ def test_leave_flow_in_the_browser(browser, live_url, tmp_path):
         _logout(page)
 
         # 刘洋 (人事部) has the 知会 copy, unread until he opens it.
-        _login(page, live_url, "liuyang")
+        sign_in(page, live_url, "liuyang")
         page.click("text=抄送我的")
         assert "未读" in page.inner_text("main")
         page.click("a:has-text('张三的请假申请')")

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 from attachment_files import EXE, docx
+from browser_office import sign_in
 from support import CONTRACT
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/files-shots")
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "oaflow-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inbox/todo")
 
 
 def _fill_contract(page) -> None:
@@ -36,7 +29,7 @@ def test_a_contract_text_uploaded_at_start_is_downloaded_by_the_approver(browser
     context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     try:
-        _login(page, live_url, "zhangsan")
+        sign_in(page, live_url, "zhangsan")
         page.goto(f"{live_url}/start/contract_countersign")
         _fill_contract(page)
         page.set_input_files("[name=contract_file]", str(wrong))  # an .exe renamed .pdf
@@ -53,7 +46,7 @@ def test_a_contract_text_uploaded_at_start_is_downloaded_by_the_approver(browser
         page.click("text=退出")
         page.wait_for_url("**/login")
 
-        _login(page, live_url, "sunli")
+        sign_in(page, live_url, "sunli")
         page.click("a:has-text('办公设备采购合同')")
         page.wait_for_url("**/work-items/*")
         link = page.locator("section.attachments a:has-text('办公设备采购合同.docx')")

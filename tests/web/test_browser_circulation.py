@@ -6,19 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_office import sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/circulation-shots")
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "oaflow-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inbox/todo")
 
 
 def _logout(page) -> None:
@@ -34,7 +27,7 @@ def test_circulate_read_with_a_comment_and_see_the_states(browser, live_url, ops
     page = context.new_page()
     try:
         # 郑强 (批办) circulates the document to 王芳 and 刘洋 from the application's page.
-        _login(page, live_url, "zhengqiang")
+        sign_in(page, live_url, "zhengqiang")
         page.goto(f"{live_url}/instances/{doc}")
         page.click("#op-circulate summary")
         page.check("#ci-users input[value=wangfang]")
@@ -47,7 +40,7 @@ def test_circulate_read_with_a_comment_and_see_the_states(browser, live_url, ops
         _logout(page)
 
         # 刘洋 finds it in 待阅 (with a badge), opens it and writes a 批示.
-        _login(page, live_url, "liuyang")
+        sign_in(page, live_url, "liuyang")
         expect(page.locator("nav.mainnav a:has-text('待阅') .count")).to_have_text("1")
         page.click("nav.mainnav a:has-text('待阅')")
         assert "未读" in page.inner_text("main")
@@ -61,7 +54,7 @@ def test_circulate_read_with_a_comment_and_see_the_states(browser, live_url, ops
         _logout(page)
 
         # 郑强 sees who has read it and what they wrote; 王芳 is still 未读 and may be recalled.
-        _login(page, live_url, "zhengqiang")
+        sign_in(page, live_url, "zhengqiang")
         page.goto(f"{live_url}/instances/{doc}")
         rows = page.locator("#circulation tr.reader")
         expect(rows).to_have_count(2)

@@ -8,20 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_office import sign_in
 from support import CONTRACT
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/print-shots")
 A4 = {"width": 794, "height": 1123}  # 210 × 297 mm at 96 dpi
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "oaflow-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inbox/todo")
 
 
 def _finished_contract(ops) -> int:
@@ -58,7 +51,7 @@ def test_print_view_and_sheet_as_paper(browser, live_url, ops):
     context = browser.new_context(viewport=A4, locale="zh-CN")
     page = context.new_page()
     try:
-        _login(page, live_url, "zhangsan")
+        sign_in(page, live_url, "zhangsan")
         page.goto(f"{live_url}/instances/{contract}")
         link = page.locator("a:has-text('打印审批单')")
         assert link.get_attribute("target") == "_blank"
