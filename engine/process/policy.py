@@ -6,6 +6,8 @@ reject_rule      end (default: the instance ends as 不通过) | initiator (back
 resubmit         rewalk (default: walk the route again) | direct (straight back to the node that 退回'd)
 opinion_required true | false (不同意 and 退回 always need one)
 empty_assignee   admin (default: the process administrator) | skip | refuse
+skip_note        with empty_assignee=skip: what the 流转记录 says when the step is skipped, in the office's words
+                 (收文 签收 registered by hand: "手工登记的来文，无需签收"); default: that nobody was found
 operations       the operations allowed here (default: all), e.g. "send_back, transfer, cc"
 due_days         the node's own time limit in working days (instead of the priority's 1/2/3)
 due_hours        the node's own time limit in working hours
@@ -71,6 +73,7 @@ class NodePolicy:
     resubmit: str = "rewalk"
     opinion_required: bool = False
     empty_assignee: str = "admin"
+    skip_note: str = ""
     operations: frozenset[str] = frozenset(OPERATIONS)
     # The node's own time limit: ("days", n) or ("hours", n); None: the instance's priority decides.
     time_limit: tuple[str, float] | None = None
@@ -161,6 +164,7 @@ def _read(props: dict) -> NodePolicy:
         resubmit=props.get("resubmit", "rewalk"),
         opinion_required=_flag(props, "opinion_required"),
         empty_assignee=props.get("empty_assignee", "admin"),
+        skip_note=(props.get("skip_note") or "").strip(),
         operations=frozenset(p.strip() for p in ops.replace("，", ",").split(",") if p.strip())
         if ops is not None
         else frozenset(OPERATIONS),

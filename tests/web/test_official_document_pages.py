@@ -4,8 +4,10 @@ kept and nothing stored, and each process's diagram drawn from its file."""
 
 from __future__ import annotations
 
+import io
 import re
 
+from attachment_files import docx
 from sqlalchemy import func, select
 from support import sign_in
 
@@ -67,3 +69,18 @@ def test_each_process_has_its_diagram(api):
         assert response.status_code == 200, key
         svg = response.get_data(as_text=True)
         assert svg.startswith("<svg") and all(name in svg for name in names), key
+
+
+def test_the_redhead_links_the_uploaded_text_for_the_signed_in_reader(client, core, api):
+    content = docx("防汛通知正文")
+    upload = {"file": (io.BytesIO(content), "防汛通知.docx")}
+    body = api("zhangsan").post("/api/v1/attachments", data=upload, content_type="multipart/form-data").get_json()
+    data = {**DRAFT_FORM, "secrecy": "非密", "body": body, "supervisor_first": False}
+    response = api("zhangsan").post("/api/v1/instances", json={"process": "outgoing_document", "data": data})
+    assert response.status_code == 201, response.get_json()
+    sign_in(client, core, "zhangsan")
+    html = client.get(f"/instances/{response.get_json()['id']}/redhead").get_data(as_text=True)
+    link = re.search(r'正文见附件：<a href="([^"]+)">防汛通知.docx</a>', html)
+    assert link and link.group(1) == f"/attachments/{body['id']}"  # the page route: the browser's session is enough
+    download = client.get(link.group(1))
+    assert download.status_code == 200 and download.data == content

@@ -237,8 +237,12 @@ def test_incoming_document_by_hand_is_handled_in_parallel_and_archived(office):
     detail = office.detail(letter)
     assert detail["data"]["body"]["name"] == "安全生产大检查通知（扫描件）.pdf"
     assert detail["priority"] == "重要"  # 加急
-    # Registered by hand: 签收 and 登记 were the 文书's own, 初审 is next.
+    # Registered by hand: 签收 and 登记 were the 文书's own, 初审 is next; the 流转记录 says so in its words.
     assert office.holders(letter) == {"初审": {"wangfang"}}
+    history = history_text(office.detail(letter))
+    assert "手工登记的来文已由文书收取，无需接收单位签收" in history
+    assert "来文已在发起时登记，无需再登记" in history
+    assert "按规则找不到审批人" not in history
     office.submit("wangfang", letter, {"check_result": "符合要求"}, opinion="请郑总批示")
     assert office.holders(letter) == {"拟办": {"wangfang"}}
     office.submit("wangfang", letter, opinion="拟请业务部主办，财务部、法务部协办")

@@ -244,7 +244,7 @@ def open_node(case: Case, task, node) -> bool:
                     instance_id=case.instance_id,
                     node_id=node.id,
                     node_name=node.name,
-                    message="按规则找不到审批人，按节点设置跳过",
+                    message=policy.skip_note or "按规则找不到审批人，按节点设置跳过",
                 )
                 pass_task(case, task)
                 return True
