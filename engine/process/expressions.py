@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.process import limits
+from engine.process import feel, limits
 from engine.process.juel import is_juel, juel_refusal, normalize
 
 
@@ -191,7 +191,7 @@ def compile_expression(expression: str) -> ast.Expression:
     """Parse and whitelist-check an expression; raise ExpressionError with a readable reason."""
     if expression is None or not str(expression).strip():
         raise ExpressionError("表达式为空")
-    source = normalize(str(expression))
+    source = source_text(str(expression))
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"表达式过长（超过 {MAX_EXPRESSION_LENGTH} 个字符）")
     try:
@@ -207,6 +207,11 @@ def compile_expression(expression: str) -> ast.Expression:
     _check_depth(tree)
     _check_tree(tree, source, str(expression))
     return tree
+
+
+def source_text(expression: str) -> str:
+    """The expression as the evaluator reads it: JUEL (`${…}`) and FEEL (`= …`) translated, others unchanged."""
+    return feel.normalize(expression) if feel.is_feel(expression) else normalize(expression)
 
 
 def _check_depth(tree: ast.AST) -> None:
@@ -285,7 +290,7 @@ def evaluate(expression: str, names: dict):
     except ExpressionError:
         raise
     except Exception as exc:  # simpleeval's NameNotDefined, TypeError, ZeroDivisionError ...
-        raise ExpressionError(f"表达式求值失败：{normalize(expression)}（{exc}）") from None
+        raise ExpressionError(f"表达式求值失败：{source_text(expression)}（{exc}）") from None
     finally:
         evaluator.names = {}
         _IDLE.evaluators.append(evaluator)

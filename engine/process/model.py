@@ -210,10 +210,10 @@ def _read_process(process, filename: str, problems: list[DeployProblem], message
                 found = loop.find(f"{{{BPMN_NS}}}{part}")
                 if found is not None and (found.text or "").strip():
                     expressions.append((ident, found.sourceline, part, found.text.strip()))
-            collection = dialect.vendor_attr(loop, "collection")
+            vendor = dialect.loop_collection(loop)
             ref = loop.find(f"{{{BPMN_NS}}}loopDataInputRef")
-            if collection or (ref is not None and (ref.text or "").strip()):
-                text = collection.strip() if collection else ref.text.strip()
+            if vendor or (ref is not None and (ref.text or "").strip()):
+                text = vendor[0] if vendor else ref.text.strip()
                 expressions.append((ident, loop.sourceline, "collection", text))
     return ProcessModel(
         key=key,

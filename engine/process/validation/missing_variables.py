@@ -45,7 +45,7 @@ def provided_variables(model: ProcessModel, tree, form_schemas: dict[str, dict])
             if local(element.tag) == "loopDataOutputRef" and element.text:
                 names.add(element.text.strip())
             if local(element.tag) == "multiInstanceLoopCharacteristics":
-                names |= {dialect.vendor_attr(element, "elementVariable") or ""} - {""}
+                names |= {(dialect.loop_collection(element) or ("", ""))[1] or ""} - {""}
             if local(element.tag) in {"intermediateCatchEvent", "receiveTask", "boundaryEvent"}:
                 if element.find(f".//{{{BPMN_NS}}}messageEventDefinition") is not None or element.get("messageRef"):
                     names.add("*message*")
