@@ -79,8 +79,11 @@ def read_bundle(
     for model in models:
         form_schemas.update(model.forms)
     for model in models:
-        check_model(model, trees[model.file], form_schemas, report, org)
-        _check_lengths(model, report)
+        # A descriptive pool (isExecutable="false") never runs: what would refuse a process is a warning there.
+        checked = report if model.executable else Report()
+        check_model(model, trees[model.file], form_schemas, checked, org)
+        _check_lengths(model, checked)
+        report.warnings += [_descriptive(p) for p in checked.problems] if checked is not report else []
     healthy = {name: tree for name, tree in trees.items() if name not in broken}
     for model in models:
         if not model.executable or model.file in broken:
@@ -94,10 +97,23 @@ def read_bundle(
         except Exception as exc:  # the library raises plain errors on some malformed models
             message = spiff_message(str(exc))
             report.error(model.file, model.line, model.key, f"BPMN 解析失败：{message}")
-    if trees and not report.problems and not any(m.executable for m in models):
-        first = next(iter(trees))
-        report.error(first, None, None, '没有可执行的流程：请在 bpmn:process 上设置 isExecutable="true"')
+    if models and not any(m.executable for m in models):  # the real blocker: said first
+        first = models[0]
+        report.problems.insert(
+            0,
+            DeployProblem(
+                first.file,
+                first.line,
+                first.key,
+                '没有可执行的流程：请在要运行的 bpmn:process 上设置 isExecutable="true"',
+            ),
+        )
     return Bundle(models, trees, texts, form_schemas, report.problems, report.warnings)
+
+
+def _descriptive(problem: DeployProblem) -> DeployProblem:
+    message = f'{problem.message}（描述性流程 isExecutable="false"，不会运行，仅作提示）'
+    return DeployProblem(problem.file, problem.line, problem.element, message, severity="warning")
 
 
 # What the columns that store them hold (definition, work_item, event_log): longer is refused at deploy.

@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from engine.process import timer_values
+from engine.process import links, timer_values
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -155,6 +155,11 @@ _FIELD_TYPES = {
 }
 
 
+_EMPTY_ENUM = (
+    "formField '{name}' 的类型是 enum，但没有任何选项（value）：没有可选的值，表单无法填写；请加入选项或改用其他类型"
+)
+
+
 class FormDataProblem(Exception):
     def __init__(self, line: int | None, message: str):
         super().__init__(message)
@@ -189,6 +194,8 @@ def _form_field(field, properties: dict, required: list) -> None:
     prop: dict = {"title": (field.get("label") or name).strip()}
     if kind == "enum":
         values = [v for v in field if local(v.tag) == "value"]
+        if not [v for v in values if v.get("id")]:
+            raise FormDataProblem(field.sourceline, _EMPTY_ENUM.format(name=name))
         prop.update(type="string", enum=[v.get("id") for v in values if v.get("id")])
         names = [v.get("name") or v.get("id") for v in values if v.get("id")]
         if names != prop["enum"]:
@@ -215,6 +222,8 @@ def _form_property(field, properties: dict, required: list) -> None:
     prop: dict = {"title": (field.get("name") or name).strip()}
     if kind == "enum":
         prop.update(type="string", enum=[v.get("id") for v in field if local(v.tag) == "value" and v.get("id")])
+        if not prop["enum"]:
+            raise FormDataProblem(field.sourceline, _EMPTY_ENUM.format(name=name))
     else:
         prop.update(_FIELD_TYPES.get(kind, {"type": "string"}))
     if (field.get("required") or "").lower() == "true":
@@ -338,6 +347,7 @@ def spiff_view(tree: etree._ElementTree) -> etree._ElementTree:
                 element.text = timer_literal(element.text)
     for loop in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
         _vendor_collection(loop)
+    links.rewrite(root)
     return view
 
 

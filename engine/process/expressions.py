@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.process import feel, limits
 from engine.process.juel import is_juel, juel_refusal, normalize
+from engine.process.multi_instance import multi_instance_variables
 
 
 class ExpressionError(Exception):
@@ -199,6 +200,8 @@ def compile_expression(expression: str) -> ast.Expression:
     except (RecursionError, MemoryError, ValueError):  # deep nesting, NUL bytes
         raise ExpressionError(f"表达式嵌套过深或含有非法字符（嵌套不超过 {limits.EXPRESSION_DEPTH} 层）") from None
     except SyntaxError as exc:
+        if feel.is_feel(str(expression)):
+            raise ExpressionError(f"不支持的 FEEL 表达式（{str(expression).strip()}）：{feel.SUPPORTED}") from None
         if is_juel(str(expression)) and "?" in source:
             raise ExpressionError(
                 f"不支持 JUEL 三元表达式 a ? b : c（表达式：{str(expression).strip()}），请改用排他网关的多个分支"
@@ -359,6 +362,9 @@ class SafeScriptEngine(PythonScriptEngine):
     limit before the library creates that many children."""
 
     def evaluate(self, task, expression, external_context=None):
+        provided = multi_instance_variables(task)
+        if provided:
+            external_context = {**provided, **(external_context or {})}
         value = super().evaluate(task, expression, external_context)
         try:
             if expression is not None and expression == getattr(task.task_spec, "cardinality", None):

@@ -23,6 +23,9 @@ _TOKENS = [
 ]
 
 
+SUPPORTED = "oaflow 只翻译简单的 FEEL 条件：变量、数字与字符串、比较（= != < <= > >=）、and / or / not(…)"
+
+
 def is_feel(expression: str) -> bool:
     return bool(_FEEL.match(expression or ""))
 

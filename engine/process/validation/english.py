@@ -15,6 +15,10 @@ _ENGLISH = [
         r"XML is not well formed: the start tag <\2> on line \1 does not match the end tag </\3>: "
         r"every element must be closed by its own end tag",
     ),
+    (
+        r"^XML 格式错误：文件在第 (\d+) 行的标签 <([^>]+)> 结束之前就结束了(.*)$",
+        r"XML is not well formed: the file ends before the tag <\2> of line \1 is closed: it may be incomplete",
+    ),
     (r"^XML 格式错误：(.*)$", r"XML is not well formed: \1"),
     (
         r"^计时器事件没有设置时间：(.*)$",
