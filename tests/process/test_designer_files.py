@@ -194,3 +194,13 @@ def test_camunda_multi_instance_variables_are_provided_not_missing():
     checked = read("dz_undefined_loop.bpmn")
     named = " ".join(w.message for w in checked.warnings)
     assert "nrOfCompletedInstances" not in named and "nrOfInstances" not in named
+
+
+def test_a_decision_read_before_anyone_decided_is_asked_for_on_the_start_form():
+    name = "dz_decision_before_any_step.bpmn"
+    checked = read(name)
+    assert checked.problems == []
+    (warning,) = [w for w in checked.warnings if "'approved'" in w.message]
+    assert (warning.line, warning.element) == (line_of(name, "${approved}"), "f_yes")  # not f_again: 审批 decided
+    (model,) = checked.models
+    assert checked.forms[model.start_form]["properties"]["approved"]["type"] == "boolean"

@@ -25,6 +25,8 @@ from engine.process.validation.report import Report
 # Camunda's multi-instance variables: the engine provides them to expressions on a multi-instance task and
 # its instances (engine/process/multi_instance.py).
 BUILTIN_VARIABLES = {"approved", "decision", "initiator", "priority", *MULTI_INSTANCE_VARIABLES}
+# What a decision sets (同意/不同意): there only after a step someone decides.
+DECISIONS = {"approved", "decision"}
 # Expressions whose value is a yes or no: a bare name there is a boolean.
 CONDITIONS = {"condition", "completionCondition", "loopCondition", "loopConditionBefore"}
 # Expressions evaluated before their element's own step runs: the value must come from a step before it.
@@ -76,9 +78,9 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
         if kind in {"loopCardinality", "timer"} and isinstance(tree_.body, ast.Name):  # the whole value
             hints = {tree_.body.id: ("count", 2) if kind == "loopCardinality" else ("duration", "PT1H")}
         for name in variable_names(tree_):
-            if name in provided:
-                continue
             source = flows[element].get("sourceRef") if kind == "condition" and element in flows else element
+            if name in provided and not (name in DECISIONS and _undecided(model, process, source)):
+                continue
             before = kind in BEFORE_THE_STEP
             if kind == "timer" and process is not None:  # a boundary timer starts with the task it is attached to
                 source = _attached_to(process, element) or source
@@ -230,6 +232,13 @@ def _provider(model: ProcessModel, process, source: str | None, *, before: bool 
         if current in attached:
             queue.append(attached[current])
     return None
+
+
+def _undecided(model: ProcessModel, process, source: str | None) -> bool:
+    """True when no step before `source` can have decided: only a start event (or nothing) lies upstream."""
+    provider = _provider(model, process, source)
+    node = model.nodes.get(provider) if provider else None
+    return node is None or node.type == "startEvent"
 
 
 def _attached_to(process, element_id: str) -> str | None:
