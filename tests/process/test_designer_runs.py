@@ -3,6 +3,8 @@ through engine commands (the corpus driver), taking the branch their FEEL condit
 
 from __future__ import annotations
 
+import io
+
 from corpus import drive, start_and_drive
 from sqlalchemy import select
 from support import DATA
@@ -65,3 +67,16 @@ def test_a_descriptive_pool_beside_the_process_deploys_and_runs(core):
     deploy(core, "dz_descriptive_pool.bpmn")
     _instance_id, status, steps = start_and_drive(core, "dz_pool_office")
     assert status == "approved", steps
+
+
+def test_deploy_problems_in_english_under_lang_en(api):
+    name = "dz_timer_no_time.bpmn"
+    for lang, start in (("zh", "计时器事件没有设置时间"), ("en", "the timer event has no time")):
+        response = api("admin").post(
+            f"/api/v1/deployments/validate?lang={lang}",
+            data={"files": [(io.BytesIO((DATA / name).read_bytes()), name)]},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 422
+        (error,) = response.get_json()["errors"]
+        assert error["element"] == "wait" and error["line"] and error["message"].startswith(start)
