@@ -72,6 +72,7 @@ def test_zeebe_multi_instance_reads_as_a_collection_with_its_element():
     assert (ref.text, item.get("name")) == ("reviewers", "reviewer")
     checked = read(name)
     assert checked.problems == []
+    assert [w.element for w in checked.warnings if "outputCollection" in w.message] == ["review"]  # said, not lost
     (model,) = read_models(tree, name)[0]
     assert (
         "review",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support import DATA
 
 from engine.process import definitions, diagram
-from engine.store.tables import work_item
+from engine.store.tables import user_account, work_item
 from engine.work import initiate
 
 
@@ -80,3 +80,20 @@ def test_deploy_problems_in_english_under_lang_en(api):
         assert response.status_code == 422
         (error,) = response.get_json()["errors"]
         assert error["element"] == "wait" and error["line"] and error["message"].startswith(start)
+
+
+def test_zeebe_multi_instance_gives_each_reviewer_an_item(core):
+    deploy(core, "dz_zeebe_multi_instance.bpmn")
+    with core.db.read() as conn:
+        compiled = core.specs.from_row(definitions.latest(conn, "dz_zeebe_mi"))
+    started = initiate.start(core, "zhangsan", "dz_zeebe_mi", {"reviewers": ["lisi", "wangfang"]})
+    status, steps = drive(core, started["id"], compiled)
+    assert status == "approved" and steps == ["work:review", "work:review"], steps
+    with core.db.read() as conn:
+        rows = conn.execute(
+            select(user_account.c.username)
+            .join(work_item, work_item.c.assignee_id == user_account.c.id)
+            .where(work_item.c.instance_id == started["id"])
+            .order_by(work_item.c.id)
+        )
+        assert [row.username for row in rows] == ["lisi", "wangfang"]
