@@ -26,6 +26,7 @@ from . import (
     api_reports,
     auth,
     i18n,
+    i18n_designer,
     inputs,
     layout,
     pages_account,
@@ -107,6 +108,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.before_request(inputs.refuse_nul)
     i18n.init_app(app)
+    app.jinja_env.globals["deploy_message"] = i18n_designer.deploy_message
     layout.init_app(app)
     app.jinja_env.globals["upload_limit_mb"] = max_upload_mb
     app.register_error_handler(400, lambda _exc: _answer(BAD_REQUEST if not _is_api() else "请求无效", 400))
@@ -117,7 +119,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         if isinstance(exc, InvalidData):
             details["errors"] = [e.as_dict() for e in exc.errors]
         if isinstance(exc, DeployFailed):
-            details["errors"] = [p.as_dict() for p in exc.problems]
+            details["errors"] = [i18n_designer.problem_dict(p) for p in exc.problems]
         if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
             details["element"] = exc.element
         response = app.make_response(_answer(exc.message, exc.status, details))

@@ -13,6 +13,7 @@ from engine.work import migration as instance_migration
 from engine.work.views import detail as details
 
 from . import auth
+from .i18n_designer import problem_dict
 from .inputs import int_arg, optional_json_body, uploaded_files
 
 bp = Blueprint("api_designer", __name__, url_prefix="/api/v1")
@@ -40,8 +41,8 @@ def validate():
     """Check files as a deployment would (earlier forms, the organisation) without storing anything."""
     bundle = deployment.validate(_core(), g.user, uploaded_files())
     body = {
-        "errors": [p.as_dict() for p in bundle.problems],
-        "warnings": [p.as_dict() for p in bundle.warnings],
+        "errors": [problem_dict(p) for p in bundle.problems],
+        "warnings": [problem_dict(p) for p in bundle.warnings],
         "processes": [{"key": m.key, "name": m.name, "executable": m.executable} for m in bundle.models],
     }
     if bundle.problems:

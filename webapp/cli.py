@@ -18,10 +18,11 @@ from waitress import serve
 from engine.core import Core
 from engine.errors import DeployFailed, InvalidData, OaflowError
 from engine.org import accounts, demo
-from engine.process import definitions, library
+from engine.process import library
 from engine.store import schema
 from engine.time import working_days
 from engine.work import deployment, migration
+from oaflow_cli import validate
 from schedulers import run_blocking, start_background
 from webapp import create_app
 
@@ -160,23 +161,18 @@ def _print_problems(problems) -> None:
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--data-dir", help="同时按该数据目录中的组织机构（角色、用户）与已部署表单校验")
-def validate_command(paths, data_dir: str | None) -> None:
-    """校验 BPMN 与表单文件，不写入数据库。
+@click.option(
+    "--lang", type=click.Choice(validate.LANGS), default="zh", show_default=True, help="说明的语言（en：英文）"
+)
+def validate_command(paths, data_dir: str | None, lang: str) -> None:
+    """校验 BPMN 与表单文件，不写入数据库（文件夹：逐个校验其中的 BPMN 文件）。
 
-    每个问题按 文件:行: 元素: 说明 输出（警告以“警告：”开头）；有错误时返回 1，只有警告时返回 0。"""
-    files = library.read_paths(paths)
-    click.echo(f"校验 {len(files)} 个文件…", err=True)
+    每个问题按 文件:行: 元素: 说明 输出（警告以“警告：”开头）；有错误时返回 1，只有警告时返回 0。
+    不带 --data-dir（也未设置 OAFLOW_DATABASE_URL）时由 oaflow_cli.validate 处理，不载入 Web 与数据库。"""
     if data_dir or os.environ.get("OAFLOW_DATABASE_URL"):
-        bundle = deployment.validate(open_core(data_dir), None, files)
-    else:
-        bundle = definitions.read_bundle(files)
-    _print_problems(bundle.problems)
-    for warning in bundle.warnings:
-        click.echo(f"警告：{warning}", err=True)
-    if bundle.problems:
-        click.echo(f"发现 {len(bundle.problems)} 个问题、{len(bundle.warnings)} 个警告，请修改后重试。", err=True)
-        sys.exit(1)
-    click.echo(f"全部通过{f'（{len(bundle.warnings)} 个警告）' if bundle.warnings else ''}。", err=True)
+        core = open_core(data_dir)
+        sys.exit(validate.run(paths, lang, lambda files: deployment.validate(core, None, files)))
+    sys.exit(validate.run(paths, lang))
 
 
 @main.command("deploy")

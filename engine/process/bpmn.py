@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.specs.defaults import ReceiveTask, SendTask
 from engine.errors import DeployProblem
 from engine.process import dialect
 from engine.process.service_tasks import ExternalTask, ExternalTaskParser
+from engine.process.validation.spiff_messages import xml_message
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -91,7 +92,7 @@ def parse_xml(content: bytes, filename: str) -> etree._ElementTree:
         tree = etree.ElementTree(etree.fromstring(content, parser=_safe_parser()))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or None
-        raise _problem(filename, line, None, f"XML 格式错误：{exc.msg}") from None
+        raise _problem(filename, line, None, f"XML 格式错误：{xml_message(exc.msg)}") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _problem(filename, 1, None, "文件含有 DOCTYPE/实体声明（可能是 XXE 攻击），出于安全原因拒绝")
     return tree

@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from engine.process import timer_values
+from engine.process import links, timer_values
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -89,11 +89,33 @@ def assignee_rules(element, initiator_var: str | None = None) -> list[str]:
             rules.append(f"field:{match.group(1)}" if match else f"role:{group.strip()}")
     for zeebe in vendor_children(element, "assignmentDefinition"):
         if (zeebe.get("assignee") or "").strip():
-            rules.append(_person_rule(zeebe.get("assignee").strip().lstrip("="), initiator_var))
-        for group in (zeebe.get("candidateGroups") or "").split(","):
-            if group.strip():
-                rules.append(f"role:{group.strip()}")
+            rules.append(_person_rule(_zeebe_value(zeebe.get("assignee")), initiator_var))
+        for user in _zeebe_list(zeebe.get("candidateUsers")):
+            rules.append(_person_rule(user, initiator_var))
+        for group in _zeebe_list(zeebe.get("candidateGroups")):
+            match = JUEL_VAR.match(group)
+            rules.append(f"field:{match.group(1)}" if match else f"role:{group}")
     return rules
+
+
+def _zeebe_value(value: str) -> str:
+    """A Zeebe attribute as Camunda 7 would write it: `= name` (a FEEL variable) → `${name}`, a literal as is."""
+    value = value.strip()
+    if value.startswith("="):
+        name = value[1:].strip()
+        return f"${{{name}}}" if re.match(r"^[A-Za-z_]\w*$", name) else name.strip('"')
+    return value
+
+
+def _zeebe_list(value: str | None) -> list[str]:
+    """`a, b`, `= "a, b"` or `= ["a", "b"]` → ["a", "b"]; `= name` → ["${name}"]."""
+    text = (value or "").strip()
+    if text.startswith("=") and not re.match(r"^=\s*[A-Za-z_]\w*\s*$", text):
+        text = text[1:].strip().strip("[]")
+        return [part.strip().strip('"') for part in text.split(",") if part.strip().strip('"')]
+    if text.startswith("="):
+        return [_zeebe_value(text)]
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _person_rule(value: str, initiator_var: str | None) -> str:
@@ -114,8 +136,9 @@ def form_key(element) -> str | None:
     if key:
         return key
     for zeebe in vendor_children(element, "formDefinition"):
-        if zeebe.get("formKey"):
-            return zeebe.get("formKey")
+        for attr in ("formKey", "formId"):
+            if (zeebe.get(attr) or "").strip():
+                return zeebe.get(attr).strip().removeprefix("camunda-forms:bpmn:")
     return None
 
 
@@ -130,6 +153,11 @@ _FIELD_TYPES = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
 }
+
+
+_EMPTY_ENUM = (
+    "formField '{name}' 的类型是 enum，但没有任何选项（value）：没有可选的值，表单无法填写；请加入选项或改用其他类型"
+)
 
 
 class FormDataProblem(Exception):
@@ -166,6 +194,8 @@ def _form_field(field, properties: dict, required: list) -> None:
     prop: dict = {"title": (field.get("label") or name).strip()}
     if kind == "enum":
         values = [v for v in field if local(v.tag) == "value"]
+        if not [v for v in values if v.get("id")]:
+            raise FormDataProblem(field.sourceline, _EMPTY_ENUM.format(name=name))
         prop.update(type="string", enum=[v.get("id") for v in values if v.get("id")])
         names = [v.get("name") or v.get("id") for v in values if v.get("id")]
         if names != prop["enum"]:
@@ -192,6 +222,8 @@ def _form_property(field, properties: dict, required: list) -> None:
     prop: dict = {"title": (field.get("name") or name).strip()}
     if kind == "enum":
         prop.update(type="string", enum=[v.get("id") for v in field if local(v.tag) == "value" and v.get("id")])
+        if not prop["enum"]:
+            raise FormDataProblem(field.sourceline, _EMPTY_ENUM.format(name=name))
     else:
         prop.update(_FIELD_TYPES.get(kind, {"type": "string"}))
     if (field.get("required") or "").lower() == "true":
@@ -315,23 +347,39 @@ def spiff_view(tree: etree._ElementTree) -> etree._ElementTree:
                 element.text = timer_literal(element.text)
     for loop in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
         _vendor_collection(loop)
+    links.rewrite(root)
     return view
 
 
-def _vendor_collection(loop) -> None:
-    """`camunda:collection="${list}" camunda:elementVariable="x"` → loopDataInputRef / inputDataItem."""
+def loop_collection(loop) -> tuple[str, str | None] | None:
+    """(collection, element variable) a vendor multi-instance names: `camunda:collection="${list}"
+    camunda:elementVariable="x"` or Zeebe's `<zeebe:loopCharacteristics inputCollection="= list"
+    inputElement="x">`; None when it names none. The collection is returned as written (minus `${}`/`=`)."""
     collection = vendor_attr(loop, "collection")
-    if not collection or loop.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None:
+    if collection:
+        match = JUEL_VAR.match(collection)
+        item = vendor_attr(loop, "elementVariable")
+        return (match.group(1) if match else collection.strip()), (item.strip() if item else None)
+    for zeebe in vendor_children(loop, "loopCharacteristics"):
+        text = (zeebe.get("inputCollection") or "").strip()
+        if text:
+            item = (zeebe.get("inputElement") or "").strip()
+            return text.lstrip("=").strip(), item or None
+    return None
+
+
+def _vendor_collection(loop) -> None:
+    """A vendor collection (loop_collection) → loopDataInputRef / inputDataItem, as BPMN says it."""
+    found = loop_collection(loop)
+    if not found or loop.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None:
         return
-    match = JUEL_VAR.match(collection)
-    name = match.group(1) if match else collection.strip()
+    name, item = found
     cardinality = loop.find(f"{{{BPMN_NS}}}loopCardinality")
     if cardinality is not None:
         loop.remove(cardinality)
     ref = etree.Element(f"{{{BPMN_NS}}}loopDataInputRef")
     ref.text = name
     loop.insert(0, ref)
-    item = vendor_attr(loop, "elementVariable")
     if item:
-        data_item = etree.Element(f"{{{BPMN_NS}}}inputDataItem", id=item.strip(), name=item.strip())
+        data_item = etree.Element(f"{{{BPMN_NS}}}inputDataItem", id=item, name=item)
         loop.insert(1, data_item)

@@ -21,8 +21,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.process import limits
+from engine.process import feel, limits
 from engine.process.juel import is_juel, juel_refusal, normalize
+from engine.process.multi_instance import multi_instance_variables
 
 
 class ExpressionError(Exception):
@@ -191,7 +192,7 @@ def compile_expression(expression: str) -> ast.Expression:
     """Parse and whitelist-check an expression; raise ExpressionError with a readable reason."""
     if expression is None or not str(expression).strip():
         raise ExpressionError("表达式为空")
-    source = normalize(str(expression))
+    source = source_text(str(expression))
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"表达式过长（超过 {MAX_EXPRESSION_LENGTH} 个字符）")
     try:
@@ -199,6 +200,8 @@ def compile_expression(expression: str) -> ast.Expression:
     except (RecursionError, MemoryError, ValueError):  # deep nesting, NUL bytes
         raise ExpressionError(f"表达式嵌套过深或含有非法字符（嵌套不超过 {limits.EXPRESSION_DEPTH} 层）") from None
     except SyntaxError as exc:
+        if feel.is_feel(str(expression)):
+            raise ExpressionError(f"不支持的 FEEL 表达式（{str(expression).strip()}）：{feel.SUPPORTED}") from None
         if is_juel(str(expression)) and "?" in source:
             raise ExpressionError(
                 f"不支持 JUEL 三元表达式 a ? b : c（表达式：{str(expression).strip()}），请改用排他网关的多个分支"
@@ -207,6 +210,11 @@ def compile_expression(expression: str) -> ast.Expression:
     _check_depth(tree)
     _check_tree(tree, source, str(expression))
     return tree
+
+
+def source_text(expression: str) -> str:
+    """The expression as the evaluator reads it: JUEL (`${…}`) and FEEL (`= …`) translated, others unchanged."""
+    return feel.normalize(expression) if feel.is_feel(expression) else normalize(expression)
 
 
 def _check_depth(tree: ast.AST) -> None:
@@ -285,7 +293,7 @@ def evaluate(expression: str, names: dict):
     except ExpressionError:
         raise
     except Exception as exc:  # simpleeval's NameNotDefined, TypeError, ZeroDivisionError ...
-        raise ExpressionError(f"表达式求值失败：{normalize(expression)}（{exc}）") from None
+        raise ExpressionError(f"表达式求值失败：{source_text(expression)}（{exc}）") from None
     finally:
         evaluator.names = {}
         _IDLE.evaluators.append(evaluator)
@@ -354,6 +362,9 @@ class SafeScriptEngine(PythonScriptEngine):
     limit before the library creates that many children."""
 
     def evaluate(self, task, expression, external_context=None):
+        provided = multi_instance_variables(task)
+        if provided:
+            external_context = {**provided, **(external_context or {})}
         value = super().evaluate(task, expression, external_context)
         try:
             if expression is not None and expression == getattr(task.task_spec, "cardinality", None):

@@ -126,15 +126,40 @@ def read_models(tree: etree._ElementTree, filename: str) -> tuple[list[ProcessMo
         return [], problems
     messages = {m.get("id"): (m.get("name") or m.get("id")) for m in root.iter(f"{{{BPMN_NS}}}message")}
     signals = {s.get("id"): (s.get("name") or s.get("id")) for s in root.iter(f"{{{BPMN_NS}}}signal")}
+    retrievals = _retrieval_expressions(root)
     models = []
     for process in root.iter(f"{{{BPMN_NS}}}process"):
-        models.append(_read_process(process, filename, problems, messages, signals))
+        models.append(_read_process(process, filename, problems, messages, signals, retrievals))
     if not models:
         problems.append(DeployProblem(filename, root.sourceline, None, "文件中没有 bpmn:process 流程定义"))
     return models, problems
 
 
-def _read_process(process, filename: str, problems: list[DeployProblem], messages=None, signals=None) -> ProcessModel:
+def _retrieval_expressions(root) -> dict[str, list[tuple[int | None, str]]]:
+    """Message id → the correlation properties' retrieval expressions for it (line, text): evaluated on the
+    sending step's data when the message is thrown."""
+    found: dict[str, list[tuple[int | None, str]]] = {}
+    for retrieval in root.iter(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression"):
+        for formal in retrieval.iter(f"{{{BPMN_NS}}}messagePath", f"{{{BPMN_NS}}}formalExpression"):
+            if (formal.text or "").strip() and retrieval.get("messageRef"):
+                found.setdefault(retrieval.get("messageRef"), []).append((formal.sourceline, formal.text.strip()))
+    return found
+
+
+def _thrown_message(element) -> str | None:
+    """The message a throwing event or send task sends, if any."""
+    tag = local(element.tag)
+    if tag == "sendTask":
+        return element.get("messageRef")
+    if tag in {"intermediateThrowEvent", "endEvent"}:
+        definition = element.find(f"{{{BPMN_NS}}}messageEventDefinition")
+        return definition.get("messageRef") if definition is not None else None
+    return None
+
+
+def _read_process(
+    process, filename: str, problems: list[DeployProblem], messages=None, signals=None, retrievals=None
+) -> ProcessModel:
     key = process.get("id") or ""
     props = _properties(process)
     if "dedupe_approver" not in props and next(process.iter(f"{{{SPIFF_NS}}}*"), None) is None:
@@ -203,17 +228,25 @@ def _read_process(process, filename: str, problems: list[DeployProblem], message
             script = element.find(f"{{{BPMN_NS}}}script")
             expressions.append((ident, element.sourceline, "script", (script.text if script is not None else "") or ""))
         for name, kind in (("preScript", "script"), ("postScript", "script")):
-            for ext in element.iter(f"{{{SPIFF_NS}}}{name}"):
+            # Its own extensionElements only: a subprocess must not report the scripts of the tasks inside it.
+            for ext in element.findall(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}{name}"):
                 expressions.append((ident, ext.sourceline, kind, ext.text or ""))
+        for line, text in (retrievals or {}).get(_thrown_message(element) or "", []):
+            expressions.append((ident, line, "correlation", text))
+        for loop in element.findall(f"{{{BPMN_NS}}}standardLoopCharacteristics"):
+            found = loop.find(f"{{{BPMN_NS}}}loopCondition")
+            if found is not None and (found.text or "").strip():
+                kind = "loopConditionBefore" if loop.get("testBefore") == "true" else "loopCondition"
+                expressions.append((ident, found.sourceline, kind, found.text.strip()))
         for loop in element.findall(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
             for part in ("loopCardinality", "completionCondition"):
                 found = loop.find(f"{{{BPMN_NS}}}{part}")
                 if found is not None and (found.text or "").strip():
                     expressions.append((ident, found.sourceline, part, found.text.strip()))
-            collection = dialect.vendor_attr(loop, "collection")
+            vendor = dialect.loop_collection(loop)
             ref = loop.find(f"{{{BPMN_NS}}}loopDataInputRef")
-            if collection or (ref is not None and (ref.text or "").strip()):
-                text = collection.strip() if collection else ref.text.strip()
+            if vendor or (ref is not None and (ref.text or "").strip()):
+                text = vendor[0] if vendor else ref.text.strip()
                 expressions.append((ident, loop.sourceline, "collection", text))
     return ProcessModel(
         key=key,

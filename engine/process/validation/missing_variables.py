@@ -18,10 +18,19 @@ from engine.process import dialect
 from engine.process.bpmn import BPMN_NS, local
 from engine.process.expressions import ExpressionError, compile_expression, compile_script, variable_names
 from engine.process.model import ProcessModel, generated_form_name
+from engine.process.multi_instance import MULTI_INSTANCE_VARIABLES
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
 
-BUILTIN_VARIABLES = {"approved", "decision", "initiator", "priority"}
+# Camunda's multi-instance variables: the engine provides them to expressions on a multi-instance task and
+# its instances (engine/process/multi_instance.py).
+BUILTIN_VARIABLES = {"approved", "decision", "initiator", "priority", *MULTI_INSTANCE_VARIABLES}
+# What a decision sets (同意/不同意): there only after a step someone decides.
+DECISIONS = {"approved", "decision"}
+# Expressions whose value is a yes or no: a bare name there is a boolean.
+CONDITIONS = {"condition", "completionCondition", "loopCondition", "loopConditionBefore"}
+# Expressions evaluated before their element's own step runs: the value must come from a step before it.
+BEFORE_THE_STEP = {"collection", "loopCardinality", "loopConditionBefore", "timer"}
 
 
 def provided_variables(model: ProcessModel, tree, form_schemas: dict[str, dict]) -> set[str]:
@@ -45,7 +54,7 @@ def provided_variables(model: ProcessModel, tree, form_schemas: dict[str, dict])
             if local(element.tag) == "loopDataOutputRef" and element.text:
                 names.add(element.text.strip())
             if local(element.tag) == "multiInstanceLoopCharacteristics":
-                names |= {dialect.vendor_attr(element, "elementVariable") or ""} - {""}
+                names |= {(dialect.loop_collection(element) or ("", ""))[1] or ""} - {""}
             if local(element.tag) in {"intermediateCatchEvent", "receiveTask", "boundaryEvent"}:
                 if element.find(f".//{{{BPMN_NS}}}messageEventDefinition") is not None or element.get("messageRef"):
                     names.add("*message*")
@@ -64,12 +73,19 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
         hints = _type_hints(tree_)
         if kind == "collection":
             hints = {name: ("list", None) for name in variable_names(tree_)}
+        elif kind not in CONDITIONS and isinstance(tree_.body, ast.Name):  # a bare value, not a yes/no
+            hints.pop(tree_.body.id, None)
+        if kind in {"loopCardinality", "timer"} and isinstance(tree_.body, ast.Name):  # the whole value
+            hints = {tree_.body.id: ("count", 2) if kind == "loopCardinality" else ("duration", "PT1H")}
         for name in variable_names(tree_):
-            if name in provided:
-                continue
             source = flows[element].get("sourceRef") if kind == "condition" and element in flows else element
+            if name in provided and not (name in DECISIONS and _undecided(model, process, source)):
+                continue
+            before = kind in BEFORE_THE_STEP
+            if kind == "timer" and process is not None:  # a boundary timer starts with the task it is attached to
+                source = _attached_to(process, element) or source
             entry = wanted.setdefault(
-                name, {"sources": [], "hints": [], "line": line, "element": element, "before": kind == "collection"}
+                name, {"sources": [], "hints": [], "line": line, "element": element, "before": before}
             )
             entry["sources"].append(source)
             entry["hints"].append(hints.get(name))
@@ -218,6 +234,20 @@ def _provider(model: ProcessModel, process, source: str | None, *, before: bool 
     return None
 
 
+def _undecided(model: ProcessModel, process, source: str | None) -> bool:
+    """True when no step before `source` can have decided: only a start event (or nothing) lies upstream."""
+    provider = _provider(model, process, source)
+    node = model.nodes.get(provider) if provider else None
+    return node is None or node.type == "startEvent"
+
+
+def _attached_to(process, element_id: str) -> str | None:
+    for boundary in process.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        if boundary.get("id") == element_id:
+            return boundary.get("attachedToRef")
+    return None
+
+
 def _top_start(model: ProcessModel, process) -> str | None:
     if process is None:
         return None
@@ -260,6 +290,10 @@ def _field_for(name: str, hints: list[tuple[str, object]]) -> dict:
     kinds = [kind for kind, _ in hints]
     if "user" in kinds:
         return {"type": "string", "title": name, "x-widget": "user"}
+    if "count" in kinds:
+        return {"type": "integer", "title": name, "minimum": 0, "examples": [2]}
+    if "duration" in kinds:
+        return {"type": "string", "title": name, "default": "PT1H", "description": "ISO-8601，例如 PT1H、P2D"}
     if "list" in kinds:
         return {"type": "array", "title": name, "items": {"type": "string"}, "minItems": 1}
     if kinds and all(k == "boolean" for k in kinds):

@@ -38,7 +38,8 @@ def check_model(
     for element, line, kind, text in model.expressions:
         try:
             if kind == "script":
-                compile_script(text)
+                for _name, step in compile_script(text):  # what each line reads must be there when it runs
+                    compiled.append((element, line, kind, step, compile_expression(step)))
             else:
                 parsed = compile_expression(text)
                 if kind == "loopCardinality":
@@ -50,9 +51,12 @@ def check_model(
                 "condition": "条件表达式不安全或无法解析",
                 "collection": "多实例的集合（collection / loopDataInputRef）必须是变量名",
                 "loopCardinality": "多实例数量（loopCardinality）不可用",
+                "loopCondition": "循环条件（loopCondition）不安全或无法解析",
+                "loopConditionBefore": "循环条件（loopCondition）不安全或无法解析",
+                "correlation": "消息关联的取值表达式（correlationPropertyRetrievalExpression）无法解析",
             }.get(kind, f"多实例 {kind} 表达式无法解析")
             report.error(model.file, line, element, f"{what}：{exc}")
-    _check_timers(model, tree, report)
+    _check_timers(model, tree, report, compiled)
     _check_forms(model, form_schemas, report)
     for node in model.nodes.values():
         for rule in node.assignee + node.cc:
@@ -98,7 +102,9 @@ def _check_cardinality(tree: ast.Expression) -> None:
     check_cardinality(value)
 
 
-def _check_timers(model: ProcessModel, tree, report: Report) -> None:
+def _check_timers(model: ProcessModel, tree, report: Report, compiled: list) -> None:
+    """Timer values are ISO-8601 or expressions; an expression is added to `compiled`, so the variables it
+    reads are looked for like a condition's."""
     process = process_element(tree, model.key)
     if process is None:
         return
@@ -117,7 +123,9 @@ def _check_timers(model: ProcessModel, tree, report: Report) -> None:
                 elif _LOOKS_ISO.match(literal):
                     raise ValueError("不是有效的 ISO-8601 值")
                 else:
-                    compile_expression(literal)
+                    compiled.append(
+                        (owner.get("id"), element.sourceline, "timer", literal, compile_expression(literal))
+                    )
             except (ExpressionError, ValueError, TypeError, AttributeError) as exc:
                 report.error(
                     model.file,

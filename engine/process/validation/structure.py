@@ -13,6 +13,7 @@ from lxml import etree
 
 from engine.process.bpmn import BPMN_NS, FLOW_NODE_TAGS, local, namespace
 from engine.process.validation.elements import bpmn_children
+from engine.process.validation.links import check_links
 from engine.process.validation.report import Report
 from engine.process.validation.vendor_extensions import check_vendor_extensions
 
@@ -27,8 +28,8 @@ UNSUPPORTED = {
     "adHocSubProcess": "自由子流程（adHocSubProcess）暂不支持",
     "choreography": "编排图（choreography）不是可执行流程",
     "compensateEventDefinition": "补偿事件（compensateEventDefinition）暂不支持",
-    "linkEventDefinition": "链接事件（linkEventDefinition）暂不支持，请直接用顺序流连接",
 }
+TIMES = {"timeDuration", "timeDate", "timeCycle"}
 
 
 def check_document(tree: etree._ElementTree, filename: str, report: Report) -> bool:
@@ -51,14 +52,16 @@ def check_structure(tree: etree._ElementTree, filename: str, report: Report) -> 
     """Ids, references, connections, gateways and unsupported elements of one (normalized) file."""
     root = tree.getroot()
     _check_ids(root, filename, report)
+    running = _running_processes(root)
     definitions = {el.get("id"): el for el in root if isinstance(el.tag, str) and el.get("id")}
     for element in root.iter(f"{{{BPMN_NS}}}*"):
         tag = local(element.tag)
+        say = _say(report, element, running)
         if tag in UNSUPPORTED:
             owner = element if tag in FLOW_NODE_TAGS | {"adHocSubProcess", "complexGateway"} else element.getparent()
-            report.error(filename, element.sourceline, owner.get("id"), f"不支持的元素 bpmn:{tag}：{UNSUPPORTED[tag]}")
+            say(filename, element.sourceline, owner.get("id"), f"不支持的元素 bpmn:{tag}：{UNSUPPORTED[tag]}")
         if tag in CONTAINERS:
-            _check_container(element, filename, report)
+            _check_container(element, filename, say)
         for attr, kind in (
             ("messageRef", "message"),
             ("signalRef", "signal"),
@@ -68,7 +71,7 @@ def check_structure(tree: etree._ElementTree, filename: str, report: Report) -> 
             ref = element.get(attr)
             if ref and (ref not in definitions or local(definitions[ref].tag) != kind):
                 owner = element if element.get("id") and tag in FLOW_NODE_TAGS else element.getparent()
-                report.error(
+                say(
                     filename,
                     element.sourceline,
                     owner.get("id"),
@@ -77,27 +80,57 @@ def check_structure(tree: etree._ElementTree, filename: str, report: Report) -> 
         if tag == "scriptTask":
             script_format = (element.get("scriptFormat") or "").lower()
             if script_format and script_format not in {"python", "text/x-python", "oaflow"}:
-                report.error(
+                say(
                     filename,
                     element.sourceline,
                     element.get("id"),
                     f"脚本任务使用 {element.get('scriptFormat')} 脚本：oaflow 只执行“变量 = 表达式”形式的安全脚本",
                 )
         if tag == "callActivity" and (element.get("calledElement") or "").strip().startswith(("${", "#{")):
-            report.error(
+            say(
                 filename,
                 element.sourceline,
                 element.get("id"),
                 f"调用活动的 calledElement 是表达式（{element.get('calledElement')}）：请写明被调用流程的 id",
             )
+        if tag == "timerEventDefinition" and not any(local(c.tag) in TIMES for c in element):
+            owner = element.getparent()
+            say(
+                filename,
+                element.sourceline,
+                owner.get("id"),
+                "计时器事件没有设置时间：请设置 timeDuration、timeDate 或 timeCycle（例如 PT5M）",
+            )
+    check_links(root, filename, lambda element: _say(report, element, running))
     check_vendor_extensions(root, filename, report)
+
+
+def _running_processes(root) -> set[str]:
+    """The processes that run: executable ones, and any a call activity of the file calls."""
+    called = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    return {
+        p.get("id")
+        for p in root.iter(f"{{{BPMN_NS}}}process")
+        if p.get("isExecutable", "true").lower() != "false" or p.get("id") in called
+    }
+
+
+def _say(report: Report, element, running: set[str]):
+    """How a problem at `element` is reported: an error when it would run, a warning in a descriptive pool
+    (a process with isExecutable="false" that nothing calls: it is documentation, and never runs)."""
+    process = element if local(element.tag) == "process" else next(element.iterancestors(f"{{{BPMN_NS}}}process"), None)
+    if process is None or process.get("id") in running:
+        return report.error
+
+    def warn(file, line, ident, message):
+        report.warn(file, line, ident, f'{message}（描述性流程 isExecutable="false"，不会运行，仅作提示）')
+
+    return warn
 
 
 def _check_ids(root, filename: str, report: Report) -> None:
     seen: dict[str, int | None] = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in root.iter(f"{{{BPMN_NS}}}*"):  # other namespaces (ADONIS, Spiff operators) have their own rules
         ident = element.get("id")
         if ident is None:
             continue
@@ -114,7 +147,7 @@ def _check_ids(root, filename: str, report: Report) -> None:
             seen[ident] = element.sourceline
 
 
-def _check_container(container, filename: str, report: Report) -> None:
+def _check_container(container, filename: str, say) -> None:
     """One process or subprocess: its flows point at its own nodes, and every node can be reached."""
     nodes = {c.get("id"): c for c in bpmn_children(container) if local(c.tag) in FLOW_NODE_TAGS | GATEWAYS}
     flows = [c for c in bpmn_children(container) if local(c.tag) == "sequenceFlow"]
@@ -125,16 +158,14 @@ def _check_container(container, filename: str, report: Report) -> None:
         for attr, index in (("sourceRef", outgoing), ("targetRef", incoming)):
             ref = flow.get(attr)
             if not ref:
-                report.error(filename, flow.sourceline, ident, f"顺序流缺少 {attr}")
+                say(filename, flow.sourceline, ident, f"顺序流缺少 {attr}")
             elif ref not in nodes:
-                report.error(
-                    filename, flow.sourceline, ident, f"顺序流的 {attr}='{ref}' 指向本流程（子流程）中不存在的节点"
-                )
+                say(filename, flow.sourceline, ident, f"顺序流的 {attr}='{ref}' 指向本流程（子流程）中不存在的节点")
             else:
                 index[ref].append(flow)
     if nodes and not any(local(n.tag) == "startEvent" for n in nodes.values()):
         what = "流程" if local(container.tag) == "process" else "子流程"
-        report.error(filename, container.sourceline, container.get("id"), f"{what}没有开始事件（startEvent）")
+        say(filename, container.sourceline, container.get("id"), f"{what}没有开始事件（startEvent）")
         return  # without a start, every node would also be "unreachable": one message says it
     for ident, node in nodes.items():
         tag = local(node.tag)
@@ -142,18 +173,18 @@ def _check_container(container, filename: str, report: Report) -> None:
             attached = node.get("attachedToRef")
             if not attached or attached not in nodes:
                 message = f"边界事件的 attachedToRef='{attached}' 指向不存在的活动"
-                report.error(filename, node.sourceline, ident, message)
+                say(filename, node.sourceline, ident, message)
             continue
         default = node.get("default")
         if default and default not in {f.get("id") for f in outgoing[ident]}:
-            report.error(filename, node.sourceline, ident, f"default='{default}' 不是该节点流出的顺序流")
+            say(filename, node.sourceline, ident, f"default='{default}' 不是该节点流出的顺序流")
         if tag == "startEvent":
             if not outgoing[ident]:
-                report.error(filename, node.sourceline, ident, "开始事件没有流出的顺序流：流程开始后什么也不会执行")
+                say(filename, node.sourceline, ident, "开始事件没有流出的顺序流：流程开始后什么也不会执行")
         elif not incoming[ident] and node.get("isForCompensation") != "true" and not _link_catch(node):
             if tag == "subProcess" and node.get("triggeredByEvent") == "true":
                 continue
-            report.error(
+            say(
                 filename,
                 node.sourceline,
                 ident,
@@ -164,7 +195,7 @@ def _check_container(container, filename: str, report: Report) -> None:
                 cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
                 has_condition = cond is not None and (cond.text or "").strip()
                 if not has_condition and flow.get("id") != default:
-                    report.error(
+                    say(
                         filename,
                         flow.sourceline,
                         flow.get("id"),

@@ -31,6 +31,14 @@ def check_vendor_extensions(root, filename: str, report: Report) -> None:
         for child in ext:
             if not isinstance(child.tag, str) or namespace(child.tag) not in (*dialect.VENDOR_NS, dialect.ZEEBE_NS):
                 continue
+            if local(child.tag) == "loopCharacteristics" and child.get("outputCollection"):
+                report.warn(
+                    filename,
+                    child.sourceline,
+                    owner.getparent().get("id"),
+                    f"已忽略 zeebe:loopCharacteristics 的 outputCollection（{child.get('outputCollection')}）："
+                    "各实例的数据会合并到流程数据中，不会汇集成列表",
+                )
             what = IGNORED_VENDOR.get(local(child.tag))
             if what is None or (local(child.tag) == "inputOutput" and local(owner.tag) == "serviceTask"):
                 continue
