@@ -7,13 +7,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
-from engine.process import bpmn
+from engine.process import bpmn, timer_values
 from engine.process.model import ProcessModel
 from engine.store.tables import definition
 
@@ -100,7 +99,7 @@ def _connect_multi_instance(spec, subprocess_specs: dict) -> None:
 
 def _has_timers(spec, subprocess_specs: dict) -> bool:
     return any(
-        isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+        timer_values.has_timer(getattr(task_spec, "event_definition", None))
         for process in (spec, *subprocess_specs.values())
         for task_spec in process.task_specs.values()
     )
