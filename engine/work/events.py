@@ -23,7 +23,7 @@ from engine.store.tables import definition, instance
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, receivers, routing
 from engine.work.kernel.case import STATUS_LABELS, Case
-from engine.work.kernel.failure import run_engine
+from engine.work.kernel.failure import WorkflowFailed, run_engine
 
 log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
@@ -61,9 +61,11 @@ def _finish(case: Case) -> dict:
 def complete_external(core, username: str, instance_id: int, element: str, data: dict | None) -> dict:
     """外部任务完成: the external work waiting at `element` is done; its data becomes process variables."""
     data = _payload(data)
-    with core.db.write() as conn:
+    found = {}
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
+        found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
         tasks = [
             t
             for t in case.workflow.get_tasks(state=TaskState.STARTED)
@@ -93,9 +95,11 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
-    with core.db.write() as conn:
+    found = {}
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
+        found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
         if not receivers.catch(case.workflow, MessageEventDefinition, name, payload):
             raise Conflict(f"该申请当前没有等待消息“{name}”")
         audit.record(conn, "message", instance_id=instance_id, actor_id=user.id, message=f"收到消息“{name}”")
@@ -111,21 +115,27 @@ def broadcast_signal(core, username: str, name: str, payload: dict | None) -> di
     with core.db.read() as conn:
         users.require_admin(conn, username, INTEGRATIONS_ONLY)
         candidates = _instances_mentioning(conn, "signalEventDefinition")
-    caught, gathered = [], set()
+    caught, failed, gathered = [], [], set()
     for instance_id in candidates:
-        with core.db.write() as conn:
-            case, inst = kernel.lock(core, conn, instance_id)
-            at_start = receivers.waits_at_start(case.workflow, SignalEventDefinition, name)
-            if inst.status != "running" or not receivers.catch(case.workflow, SignalEventDefinition, name, payload):
-                continue
-            user = users.require_user(conn, username)
-            audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
-            _finish(case)
-            caught.append(instance_id)
-            if at_start:
-                gathered.add(inst.process_key)
+        found = {}
+        try:
+            with kernel.failing_into_error(core, found), core.db.write() as conn:
+                case, inst = kernel.lock(core, conn, instance_id)
+                at_start = receivers.waits_at_start(case.workflow, SignalEventDefinition, name)
+                if inst.status != "running" or not receivers.catch(case.workflow, SignalEventDefinition, name, payload):
+                    continue
+                user = users.require_user(conn, username)
+                found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
+                audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
+                _finish(case)
+        except WorkflowFailed:  # that instance is 异常 now; the signal still reaches the others
+            failed.append(instance_id)
+            continue
+        caught.append(instance_id)
+        if at_start:
+            gathered.add(inst.process_key)
     started, _gathered = _start_by_event(core, username, name, payload, SignalEventDefinition, gathered)
-    return {"caught": caught, "started": started}
+    return {"caught": caught, "started": started, "failed": failed}
 
 
 def start_by_message(core, username: str, name: str, payload: dict | None) -> dict:
@@ -185,12 +195,14 @@ def _gather(core, username: str, process_key: str, name: str, payload: dict, eve
             .all()
         )
     for instance_id in ids:
-        with core.db.write() as conn:
+        found = {}
+        with kernel.failing_into_error(core, found), core.db.write() as conn:
             case, inst = kernel.lock(core, conn, instance_id)
             if inst.status != "running" or not receivers.waits_at_start(case.workflow, event_class, name):
                 continue
-            receivers.catch(case.workflow, event_class, name, payload)
             user = users.require_user(conn, username)
+            found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
+            receivers.catch(case.workflow, event_class, name, payload)
             kind = "message" if event_class is MessageEventDefinition else "signal"
             what = "消息" if kind == "message" else "信号"
             audit.record(conn, kind, instance_id=instance_id, actor_id=user.id, message=f"收到{what}“{name}”")

@@ -77,7 +77,7 @@ def test_the_gateway_lists_each_catch_event_and_its_timer_fires_from_the_sweep(c
     assert open_nodes(core, started["id"]) == ["task1"]
     assert waiting(core, started["id"]) == [] and timer_row(core, started["id"]) is None
     # The signal lost: broadcasting it now reaches no one.
-    assert events.broadcast_signal(core, "admin", "alert", {}) == {"caught": [], "started": []}
+    assert events.broadcast_signal(core, "admin", "alert", {}) == {"caught": [], "started": [], "failed": []}
     assert open_nodes(core, started["id"]) == ["task1"]
 
 
@@ -135,7 +135,11 @@ def test_a_parallel_multiple_start_waits_for_every_event_in_any_order(core):
     ]
     assert open_nodes(core, instance_id) == []
     # The signal completes the start of the waiting instance; it starts no second one.
-    assert events.broadcast_signal(core, "admin", "开始受理", {}) == {"caught": [instance_id], "started": []}
+    assert events.broadcast_signal(core, "admin", "开始受理", {}) == {
+        "caught": [instance_id],
+        "started": [],
+        "failed": [],
+    }
     assert open_nodes(core, instance_id) == ["handle"] and waiting(core, instance_id) == []
     # Signal first, then the message: the message joins the instance the signal opened.
     opened = events.broadcast_signal(core, "admin", "开始受理", {})

@@ -18,14 +18,16 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidData
+from engine.errors import FieldError, InvalidData
 from engine.org import users
 from engine.process import definitions
+from engine.process.expressions import ExpressionError
 from engine.process.limits import BudgetExceeded
 from engine.process.timer_values import caught_events
 from engine.store import audit
 from engine.work import assignment
 from engine.work.kernel import waits
+from engine.work.kernel.engine_messages import in_chinese
 from engine.work.kernel.failure import failed_at
 
 
@@ -89,8 +91,19 @@ def catch(workflow, event_class, name: str, payload: dict) -> int:
     for task in targets:
         task.data.update(payload)
     if targets:
-        workflow.catch(BpmnEvent(event_class(name), payload))
+        try:
+            workflow.catch(BpmnEvent(event_class(name), payload))
+        except ExpressionError as exc:  # a correlation property read from the payload: the sender's to fix
+            message = f"无法从消息“{name}”的内容求出关联属性：{exc}"
+            raise InvalidData([FieldError("payload", message)]) from None
+        except Exception as exc:  # what catching it set off in the instance
+            raise failed_at(in_chinese(str(exc), type(exc).__name__), *_element(targets[0])) from None
     return len(targets)
+
+
+def _element(task) -> tuple[str, str]:
+    spec = task.task_spec
+    return spec.bpmn_id or spec.name, spec.bpmn_name or spec.bpmn_id or spec.name
 
 
 def thrown_messages(workflow) -> list[tuple[str, dict]]:
