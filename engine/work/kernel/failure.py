@@ -101,8 +101,8 @@ def run_task(task, budget: Budget) -> None:
     """Run one task the engine does not run by itself (a user task completed by its decisions, a manual
     task passed through): what it sets off — a multi-instance completion condition, a post-script — fails
     the same way as an engine step."""
-    budget.step(_element(task.task_spec)[0])
     with _translated(task.workflow, [task]):
+        budget.step(_element(task.task_spec)[0])  # over the budget: a located failure too, never a bare error
         task.run()
 
 

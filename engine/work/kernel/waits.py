@@ -104,7 +104,7 @@ def catches(task) -> list[tuple[str, object]]:
     definition_ = getattr(task.task_spec, "event_definition", None)
     events = caught_events(definition_)
     if isinstance(task.task_spec, EventBasedGateway) and len(task.task_spec.outputs) == len(events):
-        return [(node_id(spec), event) for spec, event in zip(task.task_spec.outputs, events)]
+        return [(node_id(spec), event) for spec, event in zip(task.task_spec.outputs, events, strict=True)]
     if isinstance(definition_, MultipleEventDefinition) and definition_.parallel:
         seen = task.internal_data.get("seen_events", [])  # a parallel-multiple event waits for the rest only
         events = [e for e in events if not any(s.event_definition == e for s in seen)]
