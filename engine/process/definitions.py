@@ -26,6 +26,7 @@ from engine.process.validation.model import check_model
 from engine.process.validation.report import Report
 from engine.process.validation.spiff_messages import spiff_message
 from engine.process.validation.structure import check_document, check_structure
+from engine.process.validation.waiting import check_waiting
 from engine.store import audit
 from engine.store.fastsql import Prepared
 from engine.store.tables import definition, role, user_account, utcnow
@@ -75,6 +76,7 @@ def read_bundle(
             before = len(report.problems)
             check_structure(tree, name, report)
             check_loops(tree, name, report)
+            check_waiting(tree, name, report)
             file_models, file_problems = read_models(tree, name)
             report.problems.extend(file_problems)
             if len(report.problems) > before:

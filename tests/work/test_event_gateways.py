@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from engine.errors import DeployFailed
 from engine.org import users
 from engine.process import definitions
 from engine.store.tables import instance, instance_timer, utcnow, work_item
@@ -121,6 +123,13 @@ def test_the_gateway_over_the_rest_api(api, core):
     assert api("admin").get(f"/api/v1/instances/{instance_id}/waiting").get_json()["items"] == []
     # The message was caught once: a second one is not awaited.
     assert api("admin").post(url, json={"name": "付款到账", "payload": {}}).status_code == 409
+
+
+def test_a_gateway_waiting_on_two_timers_is_refused_at_deploy(core):
+    with pytest.raises(DeployFailed) as failed:
+        deploy(core, "rt_gateway_two_timers.bpmn", (DATA / "rt_gateway_two_timers.bpmn").read_bytes())
+    (problem,) = failed.value.problems
+    assert (problem.element, problem.line) == ("gw", 10) and "late、later" in problem.message
 
 
 # --- parallel-multiple start event -----------------------------------------------------------------------
