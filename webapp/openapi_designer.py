@@ -42,6 +42,6 @@ def paths() -> dict:
             "post": _op("完成在该节点等待的外部任务（服务任务）", {"type": "object", "properties": {"data": {}}})
         },
         "/instances/{id}/messages": {"post": _op("向实例发送消息", named)},
-        "/messages": {"post": _op("发送消息：启动以该消息为开始事件的流程", named)},
+        "/messages": {"post": _op("发送消息：启动以该消息为开始事件的流程，或交给仍在等待它的实例", named)},
         "/signals": {"post": _op("广播信号：等待它的实例继续，以它为开始事件的流程启动", named)},
     }

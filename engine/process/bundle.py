@@ -17,10 +17,12 @@ from engine.errors import DeployProblem
 from engine.process import bpmn, forms
 from engine.process.library import is_bpmn
 from engine.process.model import ProcessModel, read_models
+from engine.process.validation.loops import check_loops
 from engine.process.validation.model import check_model
 from engine.process.validation.report import Report
 from engine.process.validation.spiff_messages import spiff_message
 from engine.process.validation.structure import check_document, check_structure
+from engine.process.validation.waiting import check_waiting
 
 
 @dataclass
@@ -66,6 +68,8 @@ def read_bundle(
             report.warnings.extend(changes)
             before = len(report.problems)
             check_structure(tree, name, report)
+            check_loops(tree, name, report)
+            check_waiting(tree, name, report)
             file_models, file_problems = read_models(tree, name)
             report.problems.extend(file_problems)
             if len(report.problems) > before:

@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime
 from decimal import Decimal
 
-from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, safe_mult
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, NameNotDefined, safe_mult
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -292,7 +292,11 @@ def evaluate(expression: str, names: dict):
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise
-    except Exception as exc:  # simpleeval's NameNotDefined, TypeError, ZeroDivisionError ...
+    except NameNotDefined as exc:
+        raise ExpressionError(f"表达式求值失败：{source_text(expression)}（变量 {exc.name} 未定义）") from None
+    except ZeroDivisionError:
+        raise ExpressionError(f"表达式求值失败：{source_text(expression)}（除数为 0）") from None
+    except Exception as exc:  # simpleeval's TypeError, KeyError ...
         raise ExpressionError(f"表达式求值失败：{source_text(expression)}（{exc}）") from None
     finally:
         evaluator.names = {}

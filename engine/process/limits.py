@@ -80,7 +80,8 @@ class Budget:
 
 def value_size(value, items: int = VALUE_ITEMS, chars: int = VALUE_CHARS) -> None:
     """Raise ValueError when `value` holds more than `items` elements or `chars` characters, counting a
-    list each time it is referenced (as the stored JSON would). Stops as soon as a limit is passed."""
+    list each time it is referenced (as the stored JSON would), or what JSON cannot store (a dict key that
+    is not text, a set). Stops as soon as a limit is passed."""
     stack = [value]
     count = length = 0
     while stack:
@@ -89,9 +90,14 @@ def value_size(value, items: int = VALUE_ITEMS, chars: int = VALUE_CHARS) -> Non
         if isinstance(current, (str, bytes)):
             length += len(current)
         elif isinstance(current, dict):
+            key = next((k for k in current if not isinstance(k, str)), None)
+            if key is not None:  # JSON has text keys only: the instance could not be saved
+                raise ValueError(f"字典的键必须是文本，得到 {key!r}（可写成 {str(key)!r}）")
             stack.extend(current.keys())
             stack.extend(current.values())
-        elif isinstance(current, (list, tuple, set, frozenset)):
+        elif isinstance(current, (set, frozenset)):
+            raise ValueError("集合（set）无法保存，请改用列表")
+        elif isinstance(current, (list, tuple)):
             stack.extend(current)
         if count + len(stack) > items:
             raise ValueError(f"值过大：超过 {items} 个元素")

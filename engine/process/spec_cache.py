@@ -7,13 +7,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
-from engine.process import bpmn
+from engine.process import bpmn, timer_values
 from engine.process.model import ProcessModel
 from engine.store.tables import definition
 
@@ -94,13 +93,31 @@ def _connect_multi_instance(spec, subprocess_specs: dict) -> None:
         for task_spec in process.task_specs.values():
             child = process.task_specs.get(getattr(task_spec, "task_spec", None) or "")
             if isinstance(task_spec, MultiInstanceTask) and child is not None:
+                item = _sequential_input_item(task_spec)
+                if item is not None and not child.completed_event.is_connected(_forget_input_item):
+                    child.completed_event.connect(_forget_input_item, item)  # before the merge, so first
                 if not child.completed_event.is_connected(task_spec.merge_child):
                     child.completed_event.connect(task_spec.merge_child)
 
 
+def _sequential_input_item(task_spec) -> str | None:
+    """The input item (elementVariable) of a sequential multi-instance node that collects no output into it.
+    The library merges each finished child's data into the node, input item included, then refuses to
+    create the next child because that item "already exists": the second signer of a sequential 会签 over a
+    collection would never be reached."""
+    if not isinstance(task_spec, SequentialMultiInstanceTask) or task_spec.input_item is None:
+        return None
+    name = task_spec.input_item.bpmn_id
+    return None if task_spec.output_item is not None and task_spec.output_item.bpmn_id == name else name
+
+
+def _forget_input_item(workflow, child, name: str) -> None:
+    child.data.pop(name, None)
+
+
 def _has_timers(spec, subprocess_specs: dict) -> bool:
     return any(
-        isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+        timer_values.has_timer(getattr(task_spec, "event_definition", None))
         for process in (spec, *subprocess_specs.values())
         for task_spec in process.task_specs.values()
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.process import limits
@@ -22,6 +23,20 @@ _DURATION_RE = re.compile(rf"^{_DURATION}$", re.IGNORECASE)
 _DATETIME_RE = re.compile(rf"^{_DATETIME}$")
 _CYCLE_RE = re.compile(rf"^R\d*/(({_DATETIME})/)?({_DURATION}|{_DATETIME})(/({_DURATION}))?$", re.IGNORECASE)
 _NAIVE_TIME = re.compile(r"T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def caught_events(event_definition) -> list:
+    """The event definitions one waiting task catches: itself, or each event of a multiple one — an
+    event-based gateway (SpiffWorkflow moves its catch events' definitions onto the gateway) or a
+    multiple / parallel-multiple event."""
+    if isinstance(event_definition, MultipleEventDefinition):
+        return list(event_definition.event_definitions)
+    return [event_definition] if event_definition is not None else []
+
+
+def has_timer(event_definition) -> bool:
+    """Whether a task waiting on `event_definition` waits (also) on a timer."""
+    return any(isinstance(event, TimerEventDefinition) for event in caught_events(event_definition))
 
 
 def quote_bare(expression: str | None) -> str | None:

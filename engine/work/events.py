@@ -23,10 +23,11 @@ from engine.store.tables import definition, instance
 from engine.work.kernel import case as kernel
 from engine.work.kernel import items, receivers, routing
 from engine.work.kernel.case import STATUS_LABELS, Case
-from engine.work.kernel.failure import run_engine
+from engine.work.kernel.failure import WorkflowFailed, run_engine
 
 log = logging.getLogger("oaflow.external")
 MAX_PAYLOAD = 256 * 1024
+GATHER_SCAN = 200  # running instances of one process looked at for one waiting at its parallel-multiple start
 INTEGRATIONS_ONLY = "只有管理员（或集成账号）可以执行此操作"
 
 
@@ -60,9 +61,11 @@ def _finish(case: Case) -> dict:
 def complete_external(core, username: str, instance_id: int, element: str, data: dict | None) -> dict:
     """外部任务完成: the external work waiting at `element` is done; its data becomes process variables."""
     data = _payload(data)
-    with core.db.write() as conn:
+    found = {}
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
+        found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
         tasks = [
             t
             for t in case.workflow.get_tasks(state=TaskState.STARTED)
@@ -92,9 +95,11 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
-    with core.db.write() as conn:
+    found = {}
+    with kernel.failing_into_error(core, found), core.db.write() as conn:
         user = users.require_admin(conn, username, INTEGRATIONS_ONLY)
         case = _running_case(core, conn, instance_id)
+        found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
         if not receivers.catch(case.workflow, MessageEventDefinition, name, payload):
             raise Conflict(f"该申请当前没有等待消息“{name}”")
         audit.record(conn, "message", instance_id=instance_id, actor_id=user.id, message=f"收到消息“{name}”")
@@ -102,46 +107,67 @@ def send_message(core, username: str, instance_id: int, name: str, payload: dict
 
 
 def broadcast_signal(core, username: str, name: str, payload: dict | None) -> dict:
-    """信号: every running instance waiting for the signal catches it; signal start events start new ones."""
+    """信号: every running instance waiting for the signal catches it; signal start events start new ones
+    (a parallel-multiple start event only when no instance of its process was waiting for it there)."""
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定信号名称（name）")])
     with core.db.read() as conn:
         users.require_admin(conn, username, INTEGRATIONS_ONLY)
         candidates = _instances_mentioning(conn, "signalEventDefinition")
-    caught = []
+    caught, failed, gathered = [], [], set()
     for instance_id in candidates:
-        with core.db.write() as conn:
-            case, inst = kernel.lock(core, conn, instance_id)
-            if inst.status != "running" or not receivers.catch(case.workflow, SignalEventDefinition, name, payload):
-                continue
-            user = users.require_user(conn, username)
-            audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
-            _finish(case)
-            caught.append(instance_id)
-    started = _start_by_event(core, username, name, payload, SignalEventDefinition)
-    return {"caught": caught, "started": started}
+        found = {}
+        try:
+            with kernel.failing_into_error(core, found), core.db.write() as conn:
+                case, inst = kernel.lock(core, conn, instance_id)
+                at_start = receivers.waits_at_start(case.workflow, SignalEventDefinition, name)
+                if inst.status != "running" or not receivers.catch(case.workflow, SignalEventDefinition, name, payload):
+                    continue
+                user = users.require_user(conn, username)
+                found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
+                audit.record(conn, "signal", instance_id=instance_id, actor_id=user.id, message=f"收到信号“{name}”")
+                _finish(case)
+        except WorkflowFailed:  # that instance is 异常 now; the signal still reaches the others
+            failed.append(instance_id)
+            continue
+        caught.append(instance_id)
+        if at_start:
+            gathered.add(inst.process_key)
+    started, _gathered = _start_by_event(core, username, name, payload, SignalEventDefinition, gathered)
+    return {"caught": caught, "started": started, "failed": failed}
 
 
 def start_by_message(core, username: str, name: str, payload: dict | None) -> dict:
     """Message start event: start an instance of each process whose start event catches `name` (administrators
-    and integration accounts only, like every command here)."""
+    and integration accounts only, like every command here). A parallel-multiple start event gathers its
+    events: the oldest instance of its process still waiting there for this message catches it instead."""
     with core.db.read() as conn:
         users.require_admin(conn, username, INTEGRATIONS_ONLY)
     payload = _payload(payload)
     if not isinstance(name, str) or not name.strip():
         raise InvalidData([FieldError("name", "请指定消息名称（name）")])
-    started = _start_by_event(core, username, name, payload, MessageEventDefinition)
-    if not started:
+    started, caught = _start_by_event(core, username, name, payload, MessageEventDefinition)
+    if not started and not caught:
         raise NotFound(f"没有由消息“{name}”启动的流程")
-    return {"started": started}
+    return {"started": started, "caught": caught}
 
 
-def _start_by_event(core, username: str, name: str, payload: dict, event_class) -> list[int]:
+def _start_by_event(
+    core, username: str, name: str, payload: dict, event_class, gathered: set[str] = frozenset()
+) -> tuple[list[int], list[int]]:
+    """(instances started, waiting instances that caught the event at their parallel-multiple start)."""
     with core.db.read() as conn:
         targets = receivers.receivers(core, conn, name, payload, event_class)
-    started = []
+    started, caught = [], []
     for target in targets:
+        if target.gathers:
+            if target.process_key in gathered:
+                continue
+            instance_id = _gather(core, username, target.process_key, name, payload, event_class)
+            if instance_id is not None:
+                caught.append(instance_id)
+                continue
 
         def catch(workflow, _name=name):
             receivers.catch(workflow, event_class, _name, payload)
@@ -151,7 +177,38 @@ def _start_by_event(core, username: str, name: str, payload: dict, event_class) 
             user = users.require_user(conn, username)
             case = routing.start_instance(core, conn, user, target.process_key, target.data, None, prepare=catch)
         started.append(case.instance_id)
-    return started
+    return started, caught
+
+
+def _gather(core, username: str, process_key: str, name: str, payload: dict, event_class) -> int | None:
+    """The oldest running instance of the process still waiting at its parallel-multiple start event for
+    this message or signal catches it; None when there is none."""
+    with core.db.read() as conn:
+        ids = (
+            conn.execute(
+                select(instance.c.id)
+                .where(instance.c.process_key == process_key, instance.c.status == "running")
+                .order_by(instance.c.id)
+                .limit(GATHER_SCAN)
+            )
+            .scalars()
+            .all()
+        )
+    for instance_id in ids:
+        found = {}
+        with kernel.failing_into_error(core, found), core.db.write() as conn:
+            case, inst = kernel.lock(core, conn, instance_id)
+            if inst.status != "running" or not receivers.waits_at_start(case.workflow, event_class, name):
+                continue
+            user = users.require_user(conn, username)
+            found.update(instance_id=instance_id, version=case.version, actor_id=user.id)
+            receivers.catch(case.workflow, event_class, name, payload)
+            kind = "message" if event_class is MessageEventDefinition else "signal"
+            what = "消息" if kind == "message" else "信号"
+            audit.record(conn, kind, instance_id=instance_id, actor_id=user.id, message=f"收到{what}“{name}”")
+            _finish(case)
+            return instance_id
+    return None
 
 
 def _instances_mentioning(conn, marker: str) -> list[int]:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from engine.org import users
 from engine.process import definitions
 from engine.process.limits import TIMER_CYCLE_SECONDS
+from engine.process.timer_values import has_timer
 from engine.store import audit
 from engine.store.tables import definition, instance, instance_timer, timer_start, utcnow
 from engine.work import assignment
@@ -107,8 +108,8 @@ def _make_due(workflow, now: datetime) -> int:
     moment = datetime.now(timezone.utc) - timedelta(microseconds=1)
     fired = 0
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-            continue
+        if not has_timer(getattr(task.task_spec, "event_definition", None)):
+            continue  # a timer alone, or one of the events of an event-based gateway or a multiple event
         at = timer_due(task)
         if at is None or naive_utc(at) > now:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -34,7 +35,7 @@ from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
 from engine.store.tables import ITEM_ACTIVE, instance, instance_timer, utcnow, work_item
 from engine.work.kernel import reading, waits
-from engine.work.kernel.failure import ERROR_SUFFIX, WorkflowFailed, enter_error
+from engine.work.kernel.failure import ERROR_SUFFIX, WorkflowFailed, enter_error, failed_at
 
 log = logging.getLogger("oaflow.work")
 
@@ -327,10 +328,14 @@ def save(case: Case) -> None:
     """Write the new state with an optimistic version check; finish the instance when it ended."""
     conn = case.conn
     now = utcnow()
+    try:
+        state, data = dump_state(case.workflow), orjson.dumps(case.data).decode()
+    except TypeError as exc:  # a value JSON cannot hold (orjson.JSONEncodeError): a handler's, a library's
+        raise failed_at(f"流程数据含有无法保存的值（{_unstorable(exc)}）", None) from None
     values = {
-        "state": dump_state(case.workflow),
+        "state": state,
         "status": case.status,
-        "data": orjson.dumps(case.data).decode(),
+        "data": data,
         "title": case.title,
         "priority": case.priority,  # a step's 紧急程度 may change it (form_data.priority)
         "updated_at": now,
@@ -358,6 +363,14 @@ def save(case: Case) -> None:
         audit.record(conn, "ended", instance_id=case.instance_id, message=f"流程结束：{label}{reason}")
         reading.close_unread(conn, case.instance_id)
         outbox.send(conn, case.initiator.id, "result", f"您的申请“{case.title}”{label}", instance_id=case.instance_id)
+
+
+def _unstorable(exc: TypeError) -> str:
+    text = str(exc)
+    if "Dict key must be str" in text:
+        return "字典的键必须是文本"
+    found = re.search(r"Type is not JSON serializable: (\w+)", text)
+    return f"类型 {found.group(1)} 不能保存" if found else "不是文本、数字、列表或字典"
 
 
 def _track_timer(case: Case) -> None:

@@ -27,6 +27,7 @@ from engine.process.limits import Budget, BudgetExceeded
 from engine.store import audit
 from engine.store.tables import instance, utcnow, work_item
 from engine.work import assignment
+from engine.work.kernel.engine_messages import in_chinese
 
 log = logging.getLogger("oaflow.work")
 
@@ -65,11 +66,14 @@ def _element(task_spec) -> tuple[str | None, str | None]:
 
 
 def _reason(exc: BaseException) -> str:
-    cause = exc.__context__ if not isinstance(exc, (ExpressionError, BudgetExceeded)) else None
+    """Why it failed, in Chinese (engine_messages): never the library's English text."""
+    if isinstance(exc, (ExpressionError, BudgetExceeded)):
+        return str(exc)
+    cause = exc.__context__
     if isinstance(cause, (ExpressionError, BudgetExceeded)):
         return str(cause)
     message = getattr(exc, "message", None) or str(exc)
-    return message.splitlines()[0] if message else repr(exc)
+    return in_chinese(message.splitlines()[0] if message else "", type(exc).__name__)
 
 
 def _is_timer(task_spec) -> bool:
@@ -97,8 +101,8 @@ def run_task(task, budget: Budget) -> None:
     """Run one task the engine does not run by itself (a user task completed by its decisions, a manual
     task passed through): what it sets off — a multi-instance completion condition, a post-script — fails
     the same way as an engine step."""
-    budget.step(_element(task.task_spec)[0])
     with _translated(task.workflow, [task]):
+        budget.step(_element(task.task_spec)[0])  # over the budget: a located failure too, never a bare error
         task.run()
 
 

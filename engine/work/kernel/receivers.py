@@ -11,17 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidData
+from engine.errors import FieldError, InvalidData
 from engine.org import users
 from engine.process import definitions
+from engine.process.expressions import ExpressionError
 from engine.process.limits import BudgetExceeded
+from engine.process.timer_values import caught_events
 from engine.store import audit
 from engine.work import assignment
+from engine.work.kernel import waits
+from engine.work.kernel.engine_messages import in_chinese
 from engine.work.kernel.failure import failed_at
 
 
@@ -30,6 +36,7 @@ class Receiver:
     process_key: str
     data: dict  # the payload's fields that the start form defines
     admin_id: int | None  # the process administrator: the initiator when an instance throws the message
+    gathers: bool = False  # a parallel-multiple start event: its events gather into one waiting instance
 
 
 def receivers(core, conn: Connection, name: str, payload: dict, event_class) -> list[Receiver]:
@@ -43,25 +50,60 @@ def receivers(core, conn: Connection, name: str, payload: dict, event_class) -> 
             admins = assignment.process_admins(conn, compiled.model.properties.get("admin"))
             found.append(
                 Receiver(
-                    row.process_key, {k: v for k, v in payload.items() if k in fields}, admins[0] if admins else None
+                    row.process_key,
+                    {k: v for k, v in payload.items() if k in fields},
+                    admins[0] if admins else None,
+                    gathers=_gathers(compiled.spec),
                 )
             )
     return found
 
 
+def _gathers(spec) -> bool:
+    return any(
+        isinstance(task_spec, StartEvent)
+        and isinstance(task_spec.event_definition, MultipleEventDefinition)
+        and task_spec.event_definition.parallel
+        for task_spec in spec.task_specs.values()
+    )
+
+
+def waits_at_start(workflow, event_class, name: str) -> bool:
+    """Whether the workflow still waits at its parallel-multiple start event for this message or signal."""
+    return any(
+        isinstance(task.task_spec, StartEvent) and isinstance(event, event_class) and event.name == name
+        for task in workflow.get_tasks(state=TaskState.WAITING)
+        for _element, event in waits.catches(task)
+    )
+
+
 def catch(workflow, event_class, name: str, payload: dict) -> int:
-    """Deliver a message/signal to one workflow; the payload lands in the catching task's data."""
+    """Deliver a message/signal to one workflow; the payload lands in the catching task's data. A task
+    waiting on several events (an event-based gateway, a multiple event) catches it when one of them is it."""
     targets = [
         t
         for t in workflow.get_tasks(state=TaskState.WAITING)
-        if isinstance(getattr(t.task_spec, "event_definition", None), event_class)
-        and t.task_spec.event_definition.name == name
+        if any(
+            isinstance(event, event_class) and event.name == name
+            for event in caught_events(getattr(t.task_spec, "event_definition", None))
+        )
     ]
     for task in targets:
         task.data.update(payload)
     if targets:
-        workflow.catch(BpmnEvent(event_class(name), payload))
+        try:
+            workflow.catch(BpmnEvent(event_class(name), payload))
+        except ExpressionError as exc:  # a correlation property read from the payload: the sender's to fix
+            message = f"无法从消息“{name}”的内容求出关联属性：{exc}"
+            raise InvalidData([FieldError("payload", message)]) from None
+        except Exception as exc:  # what catching it set off in the instance
+            raise failed_at(in_chinese(str(exc), type(exc).__name__), *_element(targets[0])) from None
     return len(targets)
+
+
+def _element(task) -> tuple[str, str]:
+    spec = task.task_spec
+    return spec.bpmn_id or spec.name, spec.bpmn_name or spec.bpmn_id or spec.name
 
 
 def thrown_messages(workflow) -> list[tuple[str, dict]]:
