@@ -22,7 +22,7 @@ from engine.work import checks
 from engine.work.kernel import attachments, form_data, reading, routing, waits
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
-from engine.work.views import marks
+from engine.work.views import marks, timeline
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
@@ -170,6 +170,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     )
     for event in history:
         event["at"] = local_iso(event["at"])
+    rounds = timeline.label_rounds(history)
     by_id = {row.assignee_id: row.username for row in items}
     initiator = case.initiator
     data = orjson.loads(inst.data)
@@ -197,6 +198,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "urge_again_at": local_iso(urge_again_at),
         "completed_nodes": completed,
         "history": history,
+        "rounds": rounds,  # 轮次: 1, or one more per 重新提交; the history's events carry theirs
         "created_at": local_iso(inst.created_at),
         "ended_at": local_iso(inst.ended_at),
     }
