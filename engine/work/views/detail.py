@@ -19,7 +19,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import local_iso
 from engine.work import checks
-from engine.work.kernel import attachments, form_data, reading, routing, waits
+from engine.work.kernel import attachments, form_data, reading, rounds, routing, waits
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
 from engine.work.views import marks, timeline
@@ -100,6 +100,8 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "came_back": marks.came_back(conn, [row]).get(row.id),
         "urged": marks.urged(conn, [row]).get(row.id),
         "batch": node_policy.batch and row.origin not in ("resubmit", "delegate"),
+        # After a 重新提交: the fields the drafter changed since the round before, with their earlier values.
+        "changed": rounds.changes_for(conn, row.instance_id, row.id) if row.origin != "resubmit" else {},
     }
 
 
