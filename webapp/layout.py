@@ -24,6 +24,7 @@ DECISION_LABELS = {
     "transfer": "转办",
     "resolve": "办理完成",
     "resubmit": "重新提交",
+    "submit": "提交申请",
 }
 
 # How a signer came to this node (签批情况), when not by the node's own rule.

@@ -95,7 +95,12 @@ def openapi_document() -> dict:
                             "description": "发文字号，如 示例办发〔2026〕12号（编号前为 null）",
                         },
                         "work_items": {"type": "array", "items": {"type": "object"}},
-                        "history": {"type": "array", "items": {"type": "object"}},
+                        "history": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "流转记录；每条带 round（第几轮，重新提交结束一轮）",
+                        },
+                        "rounds": {"type": "integer", "description": "轮次：1，每次重新提交加 1"},
                         "circulation": {"type": "array", "items": {"$ref": "#/components/schemas/Reader"}},
                     },
                 },
@@ -283,6 +288,7 @@ def openapi_document() -> dict:
             "/work-items/{item_id}": {
                 "get": {
                     "summary": "待办详情：节点、表单、当前数据、可执行操作、期限",
+                    "description": "changed：重新提交后申请人修改的字段及修改前的值（{字段: 原值}；第一轮为空）",
                     "security": bearer,
                     "parameters": [item_id],
                     "responses": {"200": response("待办"), **error_responses(401, 404)},

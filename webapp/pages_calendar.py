@@ -7,10 +7,10 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
-from engine.errors import InvalidData
+from engine.errors import FieldError, InvalidData
 from engine.work import working_time
 
-from . import auth, inputs
+from . import auth, inputs, postback
 from .layout import show
 
 bp = Blueprint("calendar", __name__)
@@ -40,9 +40,13 @@ def page():
         year = None
     data = working_time.calendar_page(_core(), g.user, year)
     view = data["view"]
+    kept = postback.kept()  # a form that failed: which one, what was typed, the errors by field
     return show(
         "admin_calendar.html",
         data["layout"],
+        kept_form=kept.get("form"),
+        kept=kept.get("values", {}),
+        errors=kept.get("errors", {}),
         view=view,
         months=_months(view["days"]),
         hours=data["hours"],
@@ -56,6 +60,18 @@ def _back(year=None):
     return redirect(url_for("calendar.page", year=year or request.form.get("year")))
 
 
+def _refused(form: str, exc: InvalidData, names: tuple[str, ...], year=None):
+    """Back to the calendar with `form` filled in as it was sent and its errors by field (Post/Redirect/Get)."""
+    values = {name: request.form.get(name, "") for name in names}
+    return postback.back(
+        url_for("calendar.page", year=year or request.form.get("year")),
+        inputs.error_text(exc),
+        form=form,
+        values=values,
+        errors=inputs.field_errors(exc, names),
+    )
+
+
 @bp.post("/admin/calendar/day")
 @auth.page_login_required
 def set_day():
@@ -66,24 +82,23 @@ def set_day():
             _core(), g.user.username, request.form.get("date", ""), is_workday, request.form.get("note")
         )
     except InvalidData as exc:
-        flash(inputs.error_text(exc), "error")
-    else:
-        flash(f"已保存 {result['date']}，重新计算了 {result['recomputed']} 项待办的期限", "success")
+        return _refused("day", exc, ("date", "is_workday", "note"))
+    flash(f"已保存 {result['date']}，重新计算了 {result['recomputed']} 项待办的期限", "success")
     return _back()
 
 
 @bp.post("/admin/calendar/import")
 @auth.page_login_required
 def import_year():
+    names = ("year", "text")
     try:
         year = int(request.form.get("year", ""))
     except ValueError:
-        flash("年份必须是整数，例如 2027", "error")
-        return redirect(url_for("calendar.page"))
+        return _refused("import", InvalidData([FieldError("year", "年份必须是整数，例如 2027")]), names, year="")
     try:
         result = working_time.import_year(_core(), g.user.username, year, text=request.form.get("text", ""))
     except InvalidData as exc:
-        flash(inputs.error_text(exc), "error")
+        return _refused("import", exc, names, year)
     else:
         flash(
             f"已导入 {year} 年安排：放假 {result['holidays']} 天，调休上班 {result['workdays']} 天；"
@@ -101,7 +116,6 @@ def office_hours():
             _core(), g.user.username, request.form.get("timezone"), request.form.get("periods", "")
         )
     except InvalidData as exc:
-        flash(inputs.error_text(exc), "error")
-    else:
-        flash("办公时间已保存", "success")
+        return _refused("hours", exc, ("timezone", "periods"))
+    flash("办公时间已保存", "success")
     return _back()

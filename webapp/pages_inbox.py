@@ -52,9 +52,12 @@ def box(box):
     pages = max(1, math.ceil(data["result"]["total"] / PER_PAGE))
     chosen = {name: request.args.get(name, "") for name in FILTER_NAMES}  # kept as typed, even when refused
     query = {k: v for k, v in {"q": q, **chosen}.items() if v}
+    kept = postback.kept()  # a 批量同意 that was refused: its opinion and ticks
     return show(
         "inbox.html",
         data["layout"],
+        batch_opinion=kept.get("opinion", ""),
+        batch_ids=kept.get("values", {}).get("ids", []),
         box=box,
         box_label=BOX_LABELS[box],
         q=q,
@@ -82,7 +85,11 @@ def batch_approve():
     try:
         result = decisions.complete_batch(_core(), g.user.username, ids, opinion)
     except InvalidData as exc:
-        return postback.back(back, "；".join(e.message for e in exc.errors))
+        message = "；".join(e.message for e in exc.errors)
+        if not back.startswith("/inbox/"):  # sent from elsewhere: that page keeps no batch form
+            return postback.back(back, message)
+        # Back to the box with the opinion and the ticks as they were (Post/Redirect/Get keeps what was typed).
+        return postback.back(back, message, opinion=opinion, values={"ids": raw})
     approved = [_name(r) for r in result["results"] if r["ok"]]
     if approved:
         flash(f"已批量同意 {len(approved)} 项：{'、'.join(approved)}", "success")

@@ -43,6 +43,7 @@ def render_instance(instance_id: int, *, op: dict | None = None, status: int = 2
         view_schema=data["view_schema"],
         user_names=data["user_names"],
         svg=data["svg"],
+        timeline=data["timeline"],
         holders=_holders(detail),
         my_items=my_items,
         recall_items=data["recall_items"],

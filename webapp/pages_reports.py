@@ -1,4 +1,5 @@
-"""月度统计 (administrators): a month's statistics by person, department and process, and its Excel file."""
+"""月度统计 (administrators): a month's statistics by person, department and process, with charts and the
+items behind each figure, and its Excel file."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def monthly():
         scopes=SCOPE_LABELS,
     )
     return html, (200 if data["error"] is None else 422)
+
+
+@bp.get("/reports/monthly/items")
+@auth.page_login_required
+def items():
+    """The items behind one figure (a number or a bar of the charts)."""
+    args = request.args
+    data = statistics.items_page(
+        _core(), g.user, args.get("month"), args.get("scope", ""), args.get("key", ""), args.get("measure", "")
+    )
+    return render_template("reports_items.html", data=data)
 
 
 @bp.get("/reports/monthly.xlsx")

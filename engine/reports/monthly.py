@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from engine.errors import FieldError, InvalidData
 from engine.store.tables import (
@@ -61,6 +63,16 @@ def month_bounds(cal: WorkCalendar, year: int, month: int) -> tuple[datetime, da
     return start, end
 
 
+def window(conn: Connection, year: int, mon: int, now: datetime | None = None):
+    """(calendar, first moment, end, the moment counted up to) of a month that has begun."""
+    cal = work_calendar(conn)
+    start, end = month_bounds(cal, year, mon)
+    now = now or utcnow()
+    if start > now:
+        raise InvalidData([FieldError("month", "不能统计尚未开始的月份")])
+    return cal, start, end, min(end, now)
+
+
 class _Row:
     __slots__ = ("handled", "open_at_end", "minutes", "counted", "overdue", "urged")
 
@@ -84,70 +96,21 @@ class _Row:
 def compute(conn: Connection, month: str, now: datetime | None = None) -> dict:
     """The month's statistics, counted now (for the current month: up to now)."""
     year, mon = parse_month(month)
-    cal = work_calendar(conn)
-    start, end = month_bounds(cal, year, mon)
-    now = now or utcnow()
-    if start > now:
-        raise InvalidData([FieldError("month", "不能统计尚未开始的月份")])
-    as_of = min(end, now)
+    cal, start, end, as_of = window(conn, year, mon, now)
 
-    people = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                user_account.c.id, user_account.c.username, user_account.c.display_name, department.c.name
-            ).outerjoin(department, department.c.id == user_account.c.department_id)
-        )
-    }
-    names = {
-        row.process_key: row.name
-        for row in conn.execute(
-            select(definition.c.process_key, definition.c.name).order_by(definition.c.process_key, definition.c.version)
-        )
-    }
+    people = people_of(conn)
+    names = process_names(conn)
     buckets: dict[str, dict[str, _Row]] = {scope: defaultdict(_Row) for scope in SCOPES}
-
-    def keys(user_id: int, process_key: str):
-        person = people.get(user_id)
-        return (
-            ("person", person.username if person else str(user_id)),
-            ("department", (person.name if person else None) or "（无部门）"),
-            ("process", process_key),
-        )
-
-    items = conn.execute(
-        select(
-            work_item.c.assignee_id,
-            work_item.c.status,
-            work_item.c.created_at,
-            work_item.c.completed_at,
-            work_item.c.due_at,
-            instance.c.process_key,
-        )
-        .join(instance, instance.c.id == work_item.c.instance_id)
-        .where(
-            work_item.c.kind == "approve",
-            work_item.c.created_at < as_of,
-            or_(work_item.c.completed_at.is_(None), work_item.c.completed_at >= start),
-        )
-    )
-    for item in items:
-        handled = item.status == "done" and item.completed_at is not None and start <= item.completed_at < as_of
-        still_open = item.completed_at is None or item.completed_at >= as_of
-        if not handled and not still_open:
-            continue  # cancelled within the month: neither handled nor waiting
-        until = item.completed_at if handled else as_of
-        minutes = cal.working_minutes_between(item.created_at, until)
-        late = item.due_at is not None and (until > item.due_at)
-        for scope, key in keys(item.assignee_id, item.process_key):
+    for item in counted_items(conn, cal, start, as_of):
+        for scope, key in keys_of(people, item.row.assignee_id, item.row.process_key):
             row = buckets[scope][key]
-            row.handled += handled
-            row.open_at_end += still_open
+            row.handled += item.handled
+            row.open_at_end += item.still_open
             row.counted += 1
-            row.minutes += minutes
-            row.overdue += late
+            row.minutes += item.minutes
+            row.overdue += item.late
     for user_id, process_key in _urged(conn, start, as_of):
-        for scope, key in keys(user_id, process_key):
+        for scope, key in keys_of(people, user_id, process_key):
             buckets[scope][key].urged += 1
 
     result = {
@@ -171,6 +134,86 @@ def compute(conn: Connection, month: str, now: datetime | None = None) -> dict:
         rows.sort(key=lambda e: (-(e["handled"] + e["open_at_end"]), e["key"]))
         result[scope] = rows
     return result
+
+
+class Counted(NamedTuple):
+    """One approval item as the month counts it: `row` (ids, title, node, times, assignee, process), whether
+    it was handled in the month, still open at its end, its office minutes and whether it was late."""
+
+    row: Row
+    handled: bool
+    still_open: bool
+    minutes: float
+    late: bool
+
+
+NO_DEPARTMENT = "（无部门）"
+
+
+def people_of(conn: Connection) -> dict:
+    """Every user by id: username, display name and department name."""
+    return {
+        row.id: row
+        for row in conn.execute(
+            select(
+                user_account.c.id, user_account.c.username, user_account.c.display_name, department.c.name
+            ).outerjoin(department, department.c.id == user_account.c.department_id)
+        )
+    }
+
+
+def process_names(conn: Connection) -> dict[str, str]:
+    """Each process's name (its newest version's)."""
+    return {
+        row.process_key: row.name
+        for row in conn.execute(
+            select(definition.c.process_key, definition.c.name).order_by(definition.c.process_key, definition.c.version)
+        )
+    }
+
+
+def keys_of(people: dict, user_id: int, process_key: str) -> tuple[tuple[str, str], ...]:
+    """The (scope, key) rows one item counts in: its assignee, the assignee's department, its process."""
+    person = people.get(user_id)
+    return (
+        ("person", person.username if person else str(user_id)),
+        ("department", (person.name if person else None) or NO_DEPARTMENT),
+        ("process", process_key),
+    )
+
+
+def counted_items(conn: Connection, cal: WorkCalendar, start: datetime, as_of: datetime) -> Iterator[Counted]:
+    """The approval items the month [start, as_of) counts, in the order they arrived (the rule the figures
+    and the list behind each figure share)."""
+    items = conn.execute(
+        select(
+            work_item.c.id,
+            work_item.c.instance_id,
+            work_item.c.node_name,
+            work_item.c.assignee_id,
+            work_item.c.status,
+            work_item.c.created_at,
+            work_item.c.completed_at,
+            work_item.c.due_at,
+            instance.c.process_key,
+            instance.c.title,
+        )
+        .join(instance, instance.c.id == work_item.c.instance_id)
+        .where(
+            work_item.c.kind == "approve",
+            work_item.c.created_at < as_of,
+            or_(work_item.c.completed_at.is_(None), work_item.c.completed_at >= start),
+        )
+        .order_by(work_item.c.created_at, work_item.c.id)
+    )
+    for item in items:
+        handled = item.status == "done" and item.completed_at is not None and start <= item.completed_at < as_of
+        still_open = item.completed_at is None or item.completed_at >= as_of
+        if not handled and not still_open:
+            continue  # cancelled within the month: neither handled nor waiting
+        until = item.completed_at if handled else as_of
+        late = item.due_at is not None and (until > item.due_at)
+        yield Counted(item, handled, still_open, cal.working_minutes_between(item.created_at, until), late)
 
 
 def _urged(conn: Connection, start: datetime, end: datetime) -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from engine.errors import Actor, InvalidData, NotFound, require_admin
-from engine.reports import export, monthly
+from engine.reports import drilldown, export, monthly
 
 
 def report(conn: Connection, month: str, source: str) -> dict:
@@ -53,3 +53,10 @@ def snapshot_now(core, actor: Actor, snapshot: str) -> int:
     """Take the current month's snapshot now; returns the rows added (none when it exists already)."""
     require_admin(actor)
     return monthly.take_snapshot(core, snapshot)
+
+
+def items_page(core, actor: Actor, month: str | None, scope: str, key: str, measure: str) -> dict:
+    """The items behind one figure of a month (drilldown.items_behind), counted now."""
+    require_admin(actor)
+    with core.db.read() as conn:
+        return drilldown.items_behind(conn, month or monthly.default_month(conn), scope, key, measure)

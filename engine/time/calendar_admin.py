@@ -205,7 +205,7 @@ def check_day(day, is_workday, note) -> tuple[date, str | None]:
     """What an administrator sent for one day: (the day, the note), or InvalidData naming the field."""
     errors = []
     if not isinstance(is_workday, bool):
-        errors.append(FieldError("is_workday", "is_workday 必须是 true（上班）或 false（休息）"))
+        errors.append(FieldError("is_workday", "请选择类型：工作日（is_workday 为 true）或休息日（false）"))
     if note is not None and (not isinstance(note, str) or len(note) > 100):
         errors.append(FieldError("note", "备注必须是文字，最多 100 个字"))
     the_day = _date(day, "date")

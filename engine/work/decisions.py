@@ -12,7 +12,7 @@ from engine.process.policy import policy_of
 from engine.store import audit
 from engine.store.tables import instance, work_item
 from engine.work import checks, opinions, signing
-from engine.work.kernel import attachments, form_data, items, routing
+from engine.work.kernel import attachments, form_data, items, rounds, routing
 from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task
 from engine.work.kernel.failure import run_engine
 
@@ -134,6 +134,7 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
         for key in set(schema.get("properties", {})) - set(cleaned):
             holder.data.pop(key, None)
         holder.data.update(values)
+    changes = rounds.changed_fields(schema, case.data, cleaned)
     number = case.data.get("doc_no")  # a 发文字号 stays with the document through its rework
     case.data = cleaned if number is None else {**cleaned, "doc_no": number}
     case.title = routing.render_title(
@@ -141,6 +142,8 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
         {**cleaned, "initiator_name": case.initiator.display_name, "priority": case.priority},
     )
     items.close_item(case, item, "resubmit", None)
+    rounds.record_changes(case.conn, case.instance_id, item.id, changes)
+    titles = [schema["properties"][name].get("title") or name for name in changes]
     audit.record(
         case.conn,
         "resubmitted",
@@ -149,7 +152,7 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
         actor_id=user.id,
         node_id=item.node_id,
         node_name=item.node_name,
-        message="发起人修改后重新提交",
+        message="发起人修改后重新提交" + (f"，修改了：{'、'.join(titles)}" if titles else "，未修改内容"),
     )
     workflow.reset_from_task_id(start.id)
     run_engine(workflow, case.budget)

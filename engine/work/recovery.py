@@ -18,6 +18,7 @@ from engine.notify import outbox
 from engine.org import users
 from engine.store import audit
 from engine.store.tables import event_log, instance, instance_timer, user_account
+from engine.time.working_days import local_iso
 from engine.work import frame
 from engine.work.kernel import case as kernel
 from engine.work.kernel import routing
@@ -78,7 +79,7 @@ def _errors(conn) -> list[dict]:
             "element": row.node_id,
             "element_name": row.node_name,
             "message": row.message or "",
-            "failed_at": (row.failed_at or row.updated_at).isoformat(timespec="seconds"),
+            "failed_at": local_iso(row.failed_at or row.updated_at),
         }
         for row in rows
     ]
@@ -121,7 +122,7 @@ def retry(core, username: str, instance_id: int) -> dict:
                 "status": case.status,
                 "status_label": kernel.STATUS_LABELS.get(case.status, case.status),
                 "notified": len(holders),
-                "timer_due": timer_due.isoformat() if timer_due else None,
+                "timer_due": local_iso(timer_due),
             }
     except WorkflowFailed as exc:
         exc.message = f"重试失败，申请仍为异常状态：{exc.message}"

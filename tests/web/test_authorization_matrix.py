@@ -219,6 +219,7 @@ ROWS: dict[str, Row | frozenset] = {
     "messages.retry": ADMIN,
     "reports.monthly": ADMIN,
     "reports.monthly_xlsx": ADMIN,
+    "reports.items": Row(ADMIN, query={"scope": "department", "key": "业务部", "measure": "handled"}),
     "admin.processes": Row(ADMIN, body={"action": "validate"}, files=True),
     "admin.process": ADMIN,
     "admin.version": ADMIN,

@@ -10,6 +10,7 @@ from engine.process import definitions, diagram, sheets
 from engine.process.spec_cache import Compiled
 from engine.work import frame, opinions
 from engine.work.views import detail as details
+from engine.work.views import timeline
 
 log = logging.getLogger("oaflow.work")
 
@@ -41,11 +42,11 @@ def work_item_page(core, user: users.User, item_id: int) -> dict:
 
 
 def instance_page(core, user: users.User, instance_id: int) -> dict:
-    """The instance page: the application with its history and diagram, the approvals the user may still
-    take back (撤回审批), the people to 知会 and the people and departments to 传阅, which printed pages it
-    has besides the 审批单 (`sheet`, the 处理单's title; `redhead`). `unread_cc`: the user has unread 知会
-    copies here, which the visit marks read (readers.mark_read, a command of its own); the badge counts
-    already leave them out."""
+    """The instance page: the application with its history and diagram (and its nodes as a timeline, for a
+    phone), the approvals the user may still take back (撤回审批), the people to 知会 and the people and
+    departments to 传阅, which printed pages it has besides the 审批单 (`sheet`, the 处理单's title;
+    `redhead`). `unread_cc`: the user has unread 知会 copies here, which the visit marks read
+    (readers.mark_read, a command of its own); the badge counts already leave them out."""
     me = user.username
     with core.db.read() as conn:
         detail = details.instance_detail(core, conn, user, instance_id)
@@ -76,6 +77,7 @@ def instance_page(core, user: users.User, instance_id: int) -> dict:
         "view_schema": view,
         "user_names": names,
         "svg": _diagram(bpmn_xml, detail),
+        "timeline": timeline.steps(detail),  # the nodes in order, for a phone's narrow screen
         "recall_items": recall_items,
         "readers": readers,
         "departments": departments,

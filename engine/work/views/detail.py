@@ -19,10 +19,10 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import definition, instance, user_account, utcnow, work_item
 from engine.time.working_days import local_iso
 from engine.work import checks
-from engine.work.kernel import attachments, form_data, reading, routing, waits
+from engine.work.kernel import attachments, form_data, reading, rounds, routing, waits
 from engine.work.kernel import case as kernel
 from engine.work.kernel.case import STATUS_LABELS, is_participant
-from engine.work.views import marks
+from engine.work.views import marks, timeline
 
 
 def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> dict:
@@ -100,6 +100,8 @@ def work_item_detail(core, conn: Connection, user: users.User, item_id: int) -> 
         "came_back": marks.came_back(conn, [row]).get(row.id),
         "urged": marks.urged(conn, [row]).get(row.id),
         "batch": node_policy.batch and row.origin not in ("resubmit", "delegate"),
+        # After a 重新提交: the fields the drafter changed since the round before, with their earlier values.
+        "changed": rounds.changes_for(conn, row.instance_id, row.id) if row.origin != "resubmit" else {},
     }
 
 
@@ -170,6 +172,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
     )
     for event in history:
         event["at"] = local_iso(event["at"])
+    rounds = timeline.label_rounds(history)
     by_id = {row.assignee_id: row.username for row in items}
     initiator = case.initiator
     data = orjson.loads(inst.data)
@@ -197,6 +200,7 @@ def instance_detail(core, conn: Connection, user: users.User, instance_id: int) 
         "urge_again_at": local_iso(urge_again_at),
         "completed_nodes": completed,
         "history": history,
+        "rounds": rounds,  # 轮次: 1, or one more per 重新提交; the history's events carry theirs
         "created_at": local_iso(inst.created_at),
         "ended_at": local_iso(inst.ended_at),
     }
