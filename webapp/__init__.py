@@ -17,6 +17,7 @@ from . import (
     api,
     api_admin_calendar,
     api_attachments,
+    api_budgets,
     api_designer,
     api_documents,
     api_notifications,
@@ -79,6 +80,7 @@ BLUEPRINTS = (
     api_recovery,
     api_attachments,
     api_documents,
+    api_budgets,
 )
 
 
