@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import LeaveFlow
 
 from engine.process import definitions, library
 from engine.work.kernel import claims
@@ -69,8 +70,6 @@ class Claims:
 
 @pytest.fixture
 def expense(api, leave_data):
-    from support import LeaveFlow
-
     return Claims(api, LeaveFlow(api, leave_data))
 
 
