@@ -32,6 +32,7 @@ from . import (
     pages_account,
     pages_admin,
     pages_attachments,
+    pages_budgets,
     pages_calendar,
     pages_doc_numbers,
     pages_inbox,
@@ -69,6 +70,7 @@ BLUEPRINTS = (
     pages_recovery,
     pages_attachments,
     pages_doc_numbers,
+    pages_budgets,
     # /api/v1
     api,
     api_operations,

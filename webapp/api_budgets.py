@@ -19,12 +19,14 @@ def _core():
 
 
 def import_source() -> tuple[str, bytes]:
-    """What an import request brings: (kind, bytes) from an uploaded file (field `file`: .xlsx or .csv), a
-    CSV body (text/csv) or a JSON body."""
+    """What an import request brings: (kind, bytes) from an uploaded file (field `file`: .xlsx or .csv), CSV
+    text pasted in a form (field `csv`), a CSV body (text/csv) or a JSON body."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         kind = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
         return kind, upload.read()
+    if request.form.get("csv", "").strip():
+        return "csv", request.form["csv"].encode()
     if request.mimetype == "text/csv":
         return "csv", request.get_data()
     if request.is_json:

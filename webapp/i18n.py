@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from .i18n_budget import EN_BUDGET
 from .i18n_documents import EN_DOCUMENTS
 
 EN = {
@@ -350,6 +351,7 @@ EN = {
     "历史版本": "Earlier versions",
 }
 EN.update(EN_DOCUMENTS)
+EN.update(EN_BUDGET)
 
 LANGS = ("zh", "en")
 

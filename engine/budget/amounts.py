@@ -54,9 +54,7 @@ class Verdict:
         return max(self.claim - self.left, Decimal(0))
 
     def message(self, what: str) -> str:
-        return (
-            f"{what}预算余额 {yuan(self.left)}，本次报销 {yuan(self.claim)}，超出预算 {yuan(self.shortfall)}"
-        )
+        return f"{what}预算余额 {yuan(self.left)}，本次报销 {yuan(self.claim)}，超出预算 {yuan(self.shortfall)}"
 
 
 def judge(left: Decimal, claim: Decimal) -> Verdict:
@@ -106,6 +104,7 @@ def to_fen(amount: Decimal) -> int:
 
 def from_fen(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(FEN)
+
 
 # 费用类型: the categories a budget is kept in (费用报销's form offers the same list)
 CATEGORIES = ("差旅费", "办公用品", "业务招待", "培训", "其他")

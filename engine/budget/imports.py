@@ -97,7 +97,9 @@ def _table(header: list, body) -> list[dict]:
     keys = [_key(h) for h in header]
     missing = [TITLES[k] for k in HEADERS if k not in keys]
     if missing:
-        raise InvalidData([FieldError("file", f"表头缺少：{'、'.join(missing)}（应为 部门、费用类型、年度、预算金额）")])
+        raise InvalidData(
+            [FieldError("file", f"表头缺少：{'、'.join(missing)}（应为 部门、费用类型、年度、预算金额）")]
+        )
     rows = []
     for values in body:
         if all(v is None or str(v).strip() == "" for v in values):

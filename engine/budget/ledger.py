@@ -59,7 +59,9 @@ def _line(row) -> Line:
     return Line(row.id, row.department, row.category, row.year, fen(row.amount), fen(row.reserved), fen(row.consumed))
 
 
-_LINES = select(budget, department.c.name.label("department")).join(department, department.c.id == budget.c.department_id)
+_LINES = select(budget, department.c.name.label("department")).join(
+    department, department.c.id == budget.c.department_id
+)
 
 
 def department_id(conn: Connection, name: str, field: str = "department") -> int:
@@ -80,9 +82,7 @@ def lines(conn: Connection, *, year: int | None = None, department_name: str | N
 
 def line(conn: Connection, department_id_: int, category: str, year: int, *, lock: bool = False) -> Line | None:
     """One budget, its row locked for the transaction when `lock`."""
-    query = _LINES.where(
-        budget.c.department_id == department_id_, budget.c.category == category, budget.c.year == year
-    )
+    query = _LINES.where(budget.c.department_id == department_id_, budget.c.category == category, budget.c.year == year)
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update(of=budget)
     row = conn.execute(query).first()
@@ -96,8 +96,14 @@ def set_amount(
     dept = department_id(conn, department_name)
     now = utcnow()
     insert = _INSERTS[conn.dialect.name](budget).values(
-        department_id=dept, category=category, year=year, amount=amounts.to_fen(amount), reserved=0, consumed=0,
-        updated_at=now, updated_by_id=actor_id,
+        department_id=dept,
+        category=category,
+        year=year,
+        amount=amounts.to_fen(amount),
+        reserved=0,
+        consumed=0,
+        updated_at=now,
+        updated_by_id=actor_id,
     )
     conn.execute(insert.on_conflict_do_nothing(index_elements=["department_id", "category", "year"]))
     current = line(conn, dept, category, year, lock=True)
@@ -115,7 +121,8 @@ def set_amount(
             conn,
             "budget_set",
             actor_id=actor_id,
-            message=f"预算 {department_name} {year} 年{category}：{amounts.yuan(current.amount)} → {amounts.yuan(amount)}",
+            message=f"预算 {department_name} {year} 年{category}："
+            f"{amounts.yuan(current.amount)} → {amounts.yuan(amount)}",
         )
     return line(conn, dept, category, year)
 
@@ -166,7 +173,12 @@ def settle(conn: Connection, instance_id: int, state: str) -> None:
     )
     conn.execute(update(budget_hold).where(budget_hold.c.id == hold.id).values(state=state, settled_at=utcnow()))
     verb = "使用" if state == "consumed" else "释放"
-    audit.record(conn, f"budget_{state}", instance_id=instance_id, message=f"{verb}预算 {amounts.yuan(amounts.from_fen(hold.amount))}")
+    audit.record(
+        conn,
+        f"budget_{state}",
+        instance_id=instance_id,
+        message=f"{verb}预算 {amounts.yuan(amounts.from_fen(hold.amount))}",
+    )
 
 
 def drop_hold(conn: Connection, instance_id: int) -> None:

@@ -93,17 +93,4 @@ def remaining_for_start(core, user: users.User, key: str) -> dict | None:
     """What is left of the user's department's budgets this year, per 费用类型, for the start form of a
     process under budget control (None for any other process)."""
     with core.db.read() as conn:
-        compiled = core.specs.from_row(definitions.latest(conn, key))
-        if claims.mode_of(compiled.model) is None:
-            return None
-        dept = directory.department_name(conn, user.department_id)
-        year = claims.budget_year(conn)
-        found = {b.category: b for b in ledger.lines(conn, year=year, department_name=dept)} if dept else {}
-        return {
-            "department": dept,
-            "year": year,
-            "mode": claims.mode_of(compiled.model),
-            "categories": [
-                {"category": c, "remaining": str(found[c].left) if c in found else None} for c in amounts.CATEGORIES
-            ],
-        }
+        return claims.remaining(conn, core.specs.from_row(definitions.latest(conn, key)).model, user)

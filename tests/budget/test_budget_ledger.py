@@ -8,6 +8,7 @@ import io
 import threading
 from datetime import datetime
 
+import orjson
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from engine.errors import Forbidden, InvalidData
 from engine.store.tables import user_account, work_item
 from engine.work import budgets, decisions, initiate
 from engine.work.kernel import claims
+
 
 def _data(amount, department="业务部") -> dict:
     return {
@@ -65,7 +67,9 @@ def _decide(core, user, instance_id, data=None):
         item = conn.execute(
             select(work_item.c.id)
             .join(user_account, user_account.c.id == work_item.c.assignee_id)
-            .where(work_item.c.instance_id == instance_id, user_account.c.username == user, work_item.c.status == "open")
+            .where(
+                work_item.c.instance_id == instance_id, user_account.c.username == user, work_item.c.status == "open"
+            )
         ).scalar_one()
     decisions.complete(core, user, item, data or {}, "approve", "同意")
 
@@ -83,13 +87,15 @@ def test_import_from_excel_csv_and_json(core):
     csv = "department,category,year,amount\n业务部,差旅费,2026,15000\n办公室,办公用品,2026,800.00\n".encode("gb18030")
     assert budgets.import_budgets(core, "admin", "csv", csv) == {"imported": 2}
     assert _line(core, 2026).amount == 15000
-    body = b'{"budgets": [{"department": "\xe6\xb3\x95\xe5\x8a\xa1\xe9\x83\xa8", "category": "\xe5\x9f\xb9\xe8\xae\xad", "year": 2026, "amount": "100"}]}'
+    body = orjson.dumps({"budgets": [{"department": "法务部", "category": "培训", "year": 2026, "amount": "100"}]})
     assert budgets.import_budgets(core, "admin", "json", body) == {"imported": 1}
     assert _line(core, 2026, "培训", "法务部").amount == 100
 
 
 def test_an_import_with_a_bad_row_stores_nothing_and_names_the_rows(core):
-    csv = "部门,费用类型,年度,预算金额\n业务部,差旅费,2026,15000\n业务部,旅游,2026,-1\n没有的部门,培训,2026,1\n".encode()
+    csv = (
+        "部门,费用类型,年度,预算金额\n业务部,差旅费,2026,15000\n业务部,旅游,2026,-1\n没有的部门,培训,2026,1\n".encode()
+    )
     with pytest.raises(InvalidData) as refused:
         budgets.import_budgets(core, "admin", "csv", csv)
     message = refused.value.errors[0].message

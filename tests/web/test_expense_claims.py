@@ -62,7 +62,11 @@ class Claims:
 
     def pay(self, instance_id):
         item = self.flow.my_item("fengyan", instance_id)
-        body = {"decision": "approve", "opinion": "已付款", "data": {"pay_method": "银行转账", "pay_date": f"{YEAR}-04-01"}}
+        body = {
+            "decision": "approve",
+            "opinion": "已付款",
+            "data": {"pay_method": "银行转账", "pay_date": f"{YEAR}-04-01"},
+        }
         response = self.api("fengyan").post(f"/api/v1/work-items/{item['id']}/complete", json=body)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
@@ -104,7 +108,11 @@ def test_from_50000_the_general_manager_approves_too(expense):
         expense.flow.decide(user, started["id"])
     assert expense.pay(started["id"])["status"] == "approved"
     assert expense.approvers(started["id"]) == [
-        "部门负责人审批", "财务审核", "分管领导审批", "总经理审批", "出纳付款登记",
+        "部门负责人审批",
+        "财务审核",
+        "分管领导审批",
+        "总经理审批",
+        "出纳付款登记",
     ]
     assert expense.line()["consumed"] == "50000.00"
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from engine.budget import amounts, ledger
 from engine.errors import FieldError, InvalidData
+from engine.org import directory, users
 from engine.process.model import ProcessModel
 from engine.store.tables import utcnow
 from engine.time.office_hours import load_office_hours
@@ -106,3 +107,41 @@ def revise(conn: Connection, model: ProcessModel, schema: dict, cleaned: dict, i
     claim = check(conn, model, schema, cleaned)
     place(conn, claim, instance_id)
     return claim
+
+
+def remaining(conn: Connection, model: ProcessModel, user: users.User) -> dict | None:
+    """What is left this year of the user's department's budgets, per 费用类型, as a claim's form shows it
+    (None for a process without budget control)."""
+    mode = mode_of(model)
+    if mode is None:
+        return None
+    dept = directory.department_name(conn, user.department_id)
+    year = budget_year(conn)
+    found = {b.category: b for b in ledger.lines(conn, year=year, department_name=dept)} if dept else {}
+    return {
+        "department": dept,
+        "year": year,
+        "mode": mode,
+        "categories": [
+            {
+                "category": c,
+                "remaining": str(found[c].left) if c in found else None,
+                "text": amounts.yuan(found[c].left) if c in found else None,
+            }
+            for c in amounts.CATEGORIES
+        ],
+    }
+
+
+def form_defaults(conn: Connection, schema: dict, user: users.User) -> dict:
+    """The start form's values filled in for the user: `default`, and `x-default` — `initiator_name` (the
+    user's name) or `initiator_department` (their department's)."""
+    found = {}
+    for name, prop in schema.get("properties", {}).items():
+        if "default" in prop:
+            found[name] = prop["default"]
+        elif prop.get("x-default") == "initiator_name":
+            found[name] = user.display_name
+        elif prop.get("x-default") == "initiator_department":
+            found[name] = directory.department_name(conn, user.department_id) or ""
+    return found
