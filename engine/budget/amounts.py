@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
 LIMIT = Decimal("100000000000000")  # 一百万亿: past the NUMERIC(16, 2) column
-MODES = ("refuse", "warn")  # over budget: refuse the claim, or let it go on with a warning
 
 
 def money(value) -> Decimal:

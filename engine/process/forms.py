@@ -8,6 +8,8 @@ A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea,
 A field of type `file` is an uploaded attachment (engine.work.attachments): `{"type": "file", "title": "正文",
 "accept": ["docx", "pdf"]}` holds one, `{"type": "array", "items": {"type": "file"}}` several. Its value is
 `{"id", "name", "size", "sha256"}`; for JSON Schema validation the type is translated into that object.
+`x-budget` marks the department, category and amount of a claim checked against a budget (the process's
+`budget` property); `x-default` fills a start form's field with the applicant's name or department.
 `x-money: true` marks a number field as an amount of money, shown as ¥120,000.00 and, on printed pages,
 with its capital amount (see engine.process.money).
 """
@@ -24,7 +26,10 @@ from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
 from engine.process import computed, document_marks, file_types, form_tables, money
+from engine.process.model import BUDGET_ROLES
 
+# x-default: a start form's value filled in for the applicant (engine.work.kernel.claims.form_defaults)
+DEFAULTS = ("initiator_name", "initiator_department")
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array", "file"}
 # What a `file` field holds, for JSON Schema: the client names the attachment by id; the server fills in the
 # rest from the stored row when it binds the file (engine.work.kernel.attachments).
@@ -125,6 +130,10 @@ def check_schema(schema: dict) -> None:
         other = prop.get("x-not-before")
         if other and other not in props:
             raise FormProblem(f"字段 '{name}' 的 x-not-before 引用了不存在的字段 '{other}'")
+        if "x-budget" in prop and prop["x-budget"] not in BUDGET_ROLES:
+            raise FormProblem(f"字段 '{name}' 的 x-budget 只能是 {'、'.join(BUDGET_ROLES)}", field=name)
+        if "x-default" in prop and prop["x-default"] not in DEFAULTS:
+            raise FormProblem(f"字段 '{name}' 的 x-default 只能是 {'、'.join(DEFAULTS)}", field=name)
         if "x-money" in prop and not money.is_money(prop):
             raise FormProblem(f"字段 '{name}' 的 x-money 只能是 true，且只能用于 number 或 integer 字段", field=name)
     for name in schema.get("required", []):

@@ -19,13 +19,13 @@ from sqlalchemy.engine import Connection
 from engine.budget import amounts, ledger
 from engine.errors import FieldError, InvalidData
 from engine.org import directory, users
-from engine.process.model import ProcessModel
+from engine.process.model import BUDGET_FLAG, BUDGET_ROLES, ProcessModel
 from engine.store.tables import utcnow
 from engine.time.office_hours import load_office_hours
 
 MARK = "x-budget"
-ROLES = ("department", "category", "amount")
-FLAG = "budget_over"  # in the instance's data: the claim went on over its budget (`warn`)
+ROLES = BUDGET_ROLES
+FLAG = BUDGET_FLAG  # in the instance's data: the claim went on over its budget (`warn`)
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ class Claim:
 
 
 def mode_of(model: ProcessModel) -> str | None:
-    mode = model.properties.get("budget")
-    return mode if mode in amounts.MODES else None
+    return model.budget_mode
 
 
 def fields_of(schema: dict) -> dict[str, str]:
