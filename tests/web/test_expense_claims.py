@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import LeaveFlow
+from support import LeaveFlow, sign_in
 
 from engine.process import definitions, library
 from engine.work.kernel import claims
@@ -207,3 +207,35 @@ def test_the_remaining_budget_for_the_form(expense):
     left = {c["category"]: c["remaining"] for c in found["categories"]}
     assert left["差旅费"] == "7500.00" and left["培训"] is None
     assert Decimal(left["差旅费"]) == Decimal("7500")
+
+
+def test_the_budget_page_sets_and_imports_budgets_and_names_a_bad_field(client, core):
+    token = sign_in(client, core, "admin")
+    body = {"department": "业务部", "category": "培训", "year": str(YEAR), "amount": "abc", "csrf_token": token}
+    refused = client.post("/admin/budgets", data=body, follow_redirects=True)
+    assert "预算金额必须是不小于 0 的金额" in refused.get_data(as_text=True)
+    saved = client.post("/admin/budgets", data={**body, "amount": "8000"})
+    assert saved.status_code == 303
+    pasted = f"部门,费用类型,年度,预算金额\n财务部,办公用品,{YEAR},1200.5\n"
+    imported = client.post("/admin/budgets/import", data={"csv": pasted, "csrf_token": token}, follow_redirects=True)
+    page = imported.get_data(as_text=True)
+    assert "已导入 1 条预算" in page and "¥8000.00" in page and "¥1200.50" in page
+
+
+def test_the_start_form_posts_its_rows_and_names_the_bad_one(client, core, expense):
+    expense.budget(5000)
+    token = sign_in(client, core, "zhangsan")
+    form = client.get("/start/expense_claim").get_data(as_text=True)
+    assert "预算余额" in form and "¥5,000.00" in form and 'value="张三"' in form
+    body = {
+        "claimant": "张三", "department": "业务部", "expense_type": "差旅费", "csrf_token": token, "priority": "正常",
+        "lines-0-date": f"{YEAR}-03-01", "lines-0-summary": "车票", "lines-0-amount": "100",
+        "lines-3-date": f"{YEAR}-03-02", "lines-3-summary": "住宿", "lines-3-amount": "0",
+    }  # fmt: skip
+    refused = client.post("/start/expense_claim", data=body, follow_redirects=True).get_data(as_text=True)
+    assert "费用明细第 2 行：金额（元）必须大于 0" in refused
+    assert expense.line()["reserved"] == "0.00"
+    over = client.post("/start/expense_claim", data={**body, "lines-3-amount": "4950.5"}, follow_redirects=True)
+    assert "超出预算 ¥50.50" in over.get_data(as_text=True)
+    done = client.post("/start/expense_claim", data={**body, "lines-3-amount": "400"})
+    assert done.status_code == 302 and expense.line()["reserved"] == "500.00"
