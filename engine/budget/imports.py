@@ -25,6 +25,7 @@ HEADERS = {
     "amount": ("预算金额", "amount"),
 }
 TITLES = {key: names[0] for key, names in HEADERS.items()}
+LINE = "__line__"  # a file row's line number, kept so that messages name the line as the file has it
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,17 @@ def entry(row: dict, where: str, categories: tuple[str, ...]) -> tuple[Entry | N
     return (None if problems else Entry(department, category, year, amount)), problems
 
 
-def entries(rows: list[dict], categories: tuple[str, ...], *, from_file: bool) -> list[Entry]:
-    """Every row checked; InvalidData listing each bad row (field `rows`) when any is bad, or when a budget
-    appears twice. A file's rows are named by their line (the header is line 1), JSON's by their place."""
+def entries(rows: list[dict], categories: tuple[str, ...], *, from_file: bool) -> list[tuple[str, Entry]]:
+    """Every row checked, as (where it is: 第 3 行, the entry); InvalidData listing each bad row (field
+    `rows`) when any is bad, or when a budget appears twice. A file's rows are named by their line (the
+    header is line 1), JSON's by their place."""
     if not rows:
         raise InvalidData([FieldError("rows", "没有预算数据")])
     if len(rows) > MAX_ROWS:
         raise InvalidData([FieldError("rows", f"一次最多导入 {MAX_ROWS} 行")])
     found, problems, seen = [], [], {}
     for index, row in enumerate(rows):
-        where = f"第 {index + 2} 行" if from_file else f"第 {index + 1} 条"
+        where = f"第 {row.get(LINE, index + 2)} 行" if from_file and isinstance(row, dict) else f"第 {index + 1} 条"
         if not isinstance(row, dict):
             problems.append(f"{where}：必须是对象（部门、费用类型、年度、预算金额）")
             continue
@@ -87,7 +89,7 @@ def entries(rows: list[dict], categories: tuple[str, ...], *, from_file: bool) -
             if key in seen:
                 problems.append(f"{where}：与{seen[key]}重复（同一部门、费用类型和年度）")
             seen[key] = where
-            found.append(item)
+            found.append((where, item))
     if problems:
         raise InvalidData([FieldError("rows", "；".join(problems[:50]))])
     return found
@@ -101,10 +103,10 @@ def _table(header: list, body) -> list[dict]:
             [FieldError("file", f"表头缺少：{'、'.join(missing)}（应为 部门、费用类型、年度、预算金额）")]
         )
     rows = []
-    for values in body:
+    for number, values in enumerate(body, start=2):  # the header is line 1
         if all(v is None or str(v).strip() == "" for v in values):
             continue
-        rows.append({k: v for k, v in zip(keys, values, strict=False) if k})
+        rows.append({LINE: number, **{k: v for k, v in zip(keys, values, strict=False) if k}})
     return rows
 
 

@@ -78,11 +78,10 @@ def import_budgets(core, username: str, kind: str, raw: bytes) -> dict:
         user = _manager(conn, username)
         rows = imports.entries(READERS[kind](raw), amounts.CATEGORIES, from_file=kind != "json")
         problems = []
-        for index, entry in enumerate(rows):
+        for where, entry in rows:
             try:
                 ledger.set_amount(conn, entry.department, entry.category, entry.year, entry.amount, user.id)
             except InvalidData as exc:
-                where = f"第 {index + 2} 行" if kind != "json" else f"第 {index + 1} 条"
                 problems += [f"{where}：{e.message}" for e in exc.errors]
         if problems:
             raise InvalidData([FieldError("rows", "；".join(problems[:50]))])  # the transaction rolls back

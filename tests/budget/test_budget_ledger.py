@@ -140,3 +140,10 @@ def test_twenty_claims_at_once_never_overspend(core, backend):
     with core.db.read() as conn:
         holds = [ledger.hold_of(conn, i) for i in accepted]
     assert sum(h.amount for h in holds) / 100 == line.reserved
+
+
+def test_an_import_names_a_file_row_by_its_line_even_after_blank_lines(core):
+    csv = "部门,费用类型,年度,预算金额\n,,,\n业务部,培训,2026,x\n".encode()
+    with pytest.raises(InvalidData) as refused:
+        budgets.import_budgets(core, "admin", "csv", csv)
+    assert refused.value.errors[0].message.startswith("第 3 行：预算金额")
