@@ -17,6 +17,7 @@ from . import (
     api,
     api_admin_calendar,
     api_attachments,
+    api_budgets,
     api_designer,
     api_documents,
     api_notifications,
@@ -32,6 +33,7 @@ from . import (
     pages_account,
     pages_admin,
     pages_attachments,
+    pages_budgets,
     pages_calendar,
     pages_doc_numbers,
     pages_inbox,
@@ -69,6 +71,7 @@ BLUEPRINTS = (
     pages_recovery,
     pages_attachments,
     pages_doc_numbers,
+    pages_budgets,
     # /api/v1
     api,
     api_operations,
@@ -80,6 +83,7 @@ BLUEPRINTS = (
     api_recovery,
     api_attachments,
     api_documents,
+    api_budgets,
 )
 
 

@@ -101,11 +101,13 @@ def start():
     data = body.get("data", {})
     priority = body.get("priority")
     result = initiate.start(_core(), g.user.username, process_key, data, priority)
-    return _instance_json(result["id"], 201)
+    return _instance_json(result["id"], 201, warning=result.get("warning"))
 
 
-def _instance_json(instance_id: int, status: int = 200):
+def _instance_json(instance_id: int, status: int = 200, warning: str | None = None):
     detail = details.get_instance(_core(), g.user, instance_id)
+    if warning:  # a claim that went on over its budget
+        detail = {**detail, "warning": warning}
     return current_app.response_class(orjson.dumps(detail, default=str), status=status, mimetype="application/json")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from .i18n_budget import EN_BUDGET
 from .i18n_documents import EN_DOCUMENTS
 from .i18n_office import EN_OFFICE
 
@@ -352,6 +353,7 @@ EN = {
 }
 EN.update(EN_DOCUMENTS)
 EN.update(EN_OFFICE)
+EN.update(EN_BUDGET)
 
 LANGS = ("zh", "en")
 

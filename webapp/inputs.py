@@ -174,6 +174,10 @@ def submitted(schema: dict) -> tuple[dict, dict]:
             continue  # uploaded files: webapp.uploads
         if kind == "boolean":
             raw[name] = data[name] = request.form.get(name) is not None
+        elif kind == "array" and prop.get("items", {}).get("type") == "object":
+            raw[name] = _table_rows(name, prop)
+            if raw[name]:
+                data[name] = raw[name]
         elif kind == "array":
             items = prop.get("items", {})
             if "enum" in items:
@@ -191,6 +195,26 @@ def submitted(schema: dict) -> tuple[dict, dict]:
             if value.strip():
                 data[name] = value
     return data, raw
+
+
+MAX_ROW_INDEX = 999  # a table's rows in a browser form: <field>-<row>-<column>, the row from 0
+
+
+def _table_rows(name: str, prop: dict) -> list[dict]:
+    """A table field's rows from the posted form, in row order; a row's unchecked boxes are false."""
+    columns = prop.get("items", {}).get("properties", {})
+    rows: dict[int, dict] = {}
+    for key in request.form:
+        index, _, column = key.removeprefix(name + "-").partition("-")
+        if not key.startswith(name + "-") or column not in columns or not index.isdigit():
+            continue
+        if int(index) <= MAX_ROW_INDEX:
+            rows.setdefault(int(index), {})[column] = request.form.get(key, "")
+    for row in rows.values():
+        for column, spec in columns.items():
+            if spec.get("type") == "boolean":
+                row[column] = column in row
+    return [rows[i] for i in sorted(rows)]
 
 
 def schema_fields(schema: dict, *own) -> set[str]:

@@ -7,6 +7,7 @@ import re
 
 from . import (
     openapi_attachments,
+    openapi_budgets,
     openapi_calendar,
     openapi_designer,
     openapi_documents,
@@ -333,6 +334,7 @@ def openapi_document() -> dict:
             **openapi_recovery.paths(),
             **openapi_attachments.paths(),
             **openapi_documents.paths(),
+            **openapi_budgets.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

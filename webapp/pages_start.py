@@ -31,7 +31,7 @@ def form(key):
     core = _core()
     page = starting.start_page(core, g.user, key)
     schema = page["schema"]
-    values, errors, priority = inputs.defaults(schema), {}, "正常"
+    values, errors, priority = page["defaults"], {}, "正常"
     if request.method == "GET":
         kept = postback.kept()
         values, errors, priority = kept.get("values", values), kept.get("errors", {}), kept.get("priority", priority)
@@ -49,6 +49,8 @@ def form(key):
                 raise
             return postback.back(request.path, values=values, errors={"_": exc.message}, priority=priority)
         flash("已提交", "success")
+        if result.get("warning"):
+            flash(result["warning"], "error")
         return redirect(url_for("instance.page", instance_id=result["id"]))
     html = show(
         "start.html",
@@ -60,6 +62,7 @@ def form(key):
         users=page["users"],
         priority=priority,
         priorities=page["priorities"],
+        budget=page["budget"],
     )
     return html
 

@@ -17,6 +17,8 @@ DEMO_USERS = [
     ("zhouwen", "周文", "办公室", "文书", ("文书",)),
     ("liuyang", "刘洋", "人事部", "人事部经理", ()),
     ("chenjing", "陈静", "财务部", "财务部经理", ()),
+    ("qianhui", "钱慧", "财务部", "会计", ("会计",)),
+    ("fengyan", "冯燕", "财务部", "出纳", ("出纳",)),
     ("zhaolei", "赵磊", "法务部", "法务部经理", ()),
     ("sunli", "孙丽", "业务部", "业务部经理", ()),
     ("zhangsan", "张三", "业务部", "业务员", ()),
@@ -27,6 +29,9 @@ DEMO_USERS = [
 # 业务部, 财务部 and 法务部, reviews first when a draft asks for it (leader:2 of their staff); 办公室 (王芳) checks
 # every draft (核稿) and the 文书 周文 numbers, prints, seals and distributes them; each department's leader
 # signs for the documents distributed to it (签收) and handles what it is assigned (主办/协办).
+
+# 费用报销 (docs/budget.md): the department's leader, then 财务审核 by the 会计 钱慧, 黄伟 or the next leader up
+# from 5,000 元, 郑强 as 总经理 from 50,000 元, and the 出纳 冯燕 records the payment.
 
 # 董事长: the organisation's top approver (engine.org.deciders), who decides when the applicant is at the top
 # of the approval chain (the 总经理's own leave).

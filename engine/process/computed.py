@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from engine.errors import FieldError
+from engine.process import form_tables
 
 KEYWORD = "x-computed"
 HALVES = ("上午", "下午")  # a half-day marker: 上午 = the morning, 下午 = the afternoon
@@ -123,7 +125,10 @@ def _days_between(env: Env, call: Call) -> float:
 
 
 def _sum(env: Env, call: Call) -> float:
-    return sum(v for v in call.values if isinstance(v, (int, float)) and not isinstance(v, bool))
+    """Added up in decimal (a column of amounts: 0.1 + 0.2 is 0.3, not 0.30000000000000004)."""
+    flat = [v for value in call.values for v in (value if isinstance(value, list) else [value])]
+    total = sum((Decimal(str(v)) for v in flat if isinstance(v, (int, float)) and not isinstance(v, bool)), Decimal(0))
+    return float(total)
 
 
 CATALOGUE: dict[str, Function] = {
@@ -144,7 +149,7 @@ CATALOGUE: dict[str, Function] = {
         (Param("number", required=False),),
         frozenset({"number", "integer"}),
         _sum,
-        "sum(数字字段, …)：各数字字段之和（未填的不计）",
+        "sum(数字字段或 表格.列, …)：各数字字段之和（未填的不计；表格.列 为表格一列之和）",
         variadic=True,
     ),
 }
@@ -169,6 +174,21 @@ def _kind_fits(kind: str, prop: dict) -> bool:
         choices = prop.get("enum")
         return prop.get("type", "string") == "string" and bool(choices) and set(choices) <= set(HALVES)
     return prop.get("type") in {"number", "integer"}
+
+
+def _arg_prop(props: dict, arg: str) -> dict | None:
+    """The schema of an argument: a field, or a table's column written 表格.列 (lines.amount)."""
+    table, dot, col = arg.partition(".")
+    if not dot:
+        return props.get(arg)
+    return form_tables.columns(props.get(table, {})).get(col)
+
+
+def _arg_value(cleaned: dict, arg: str):
+    table, dot, col = arg.partition(".")
+    if not dot:
+        return cleaned.get(arg)
+    return form_tables.column_values(cleaned.get(table), col)
 
 
 def _param(function: Function, index: int) -> Param | None:
@@ -204,11 +224,13 @@ def problems(schema: dict) -> list[tuple[str, str]]:
             found.append((name, f"{where}：函数 '{spec['function']}' 的结果是数字，字段的 type 应为 {wanted}"))
         for index, arg in enumerate(args):
             param = _param(function, index)
-            if arg not in props:
+            if _arg_prop(props, arg) is None:
                 found.append((name, f"{where} 引用了不存在的字段 '{arg}'"))
             elif arg in declared:
                 found.append((name, f"{where} 引用了另一个计算字段 '{arg}'：计算字段只能由填写的字段计算"))
-            elif not _kind_fits(param.kind, props[arg]):
+            elif "." in arg and not function.variadic:
+                found.append((name, f"{where}：表格的列 '{arg}' 只能用于 sum"))
+            elif not _kind_fits(param.kind, _arg_prop(props, arg)):
                 found.append((name, f"{where} 的第 {index + 1} 个参数 '{arg}' 应为{KIND_NAMES[param.kind]}"))
     return found
 
@@ -225,9 +247,10 @@ def fill(schema: dict, cleaned: dict, env: Env | None, bad: set[str]) -> list[Fi
         cleaned.pop(name, None)
         function = CATALOGUE[spec["function"]]
         args = spec.get("args", [])
-        values = [cleaned.get(arg) for arg in args]
+        values = [_arg_value(cleaned, arg) for arg in args]
         needed = [arg for index, arg in enumerate(args) if _param(function, index).required]
-        if any(arg in bad or cleaned.get(arg) is None for arg in needed) or any(arg in bad for arg in args):
+        fields = {arg.partition(".")[0] for arg in args}
+        if any(cleaned.get(arg) is None for arg in needed) or fields & bad:
             continue
         try:
             value = function.run(env, Call(schema, name, args, values))

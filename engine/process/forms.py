@@ -8,6 +8,8 @@ A form is JSON Schema (draft 2020-12) plus light UI hints: `x-widget` (textarea,
 A field of type `file` is an uploaded attachment (engine.work.attachments): `{"type": "file", "title": "正文",
 "accept": ["docx", "pdf"]}` holds one, `{"type": "array", "items": {"type": "file"}}` several. Its value is
 `{"id", "name", "size", "sha256"}`; for JSON Schema validation the type is translated into that object.
+`x-budget` marks the department, category and amount of a claim checked against a budget (the process's
+`budget` property); `x-default` fills a start form's field with the applicant's name or department.
 `x-money: true` marks a number field as an amount of money, shown as ¥120,000.00 and, on printed pages,
 with its capital amount (see engine.process.money).
 """
@@ -23,8 +25,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, InvalidData
-from engine.process import computed, document_marks, file_types, money
+from engine.process import computed, document_marks, file_types, form_tables, money
+from engine.process.model import BUDGET_ROLES
 
+# x-default: a start form's value filled in for the applicant (engine.work.kernel.claims.form_defaults)
+DEFAULTS = ("initiator_name", "initiator_department")
 SUPPORTED_TYPES = {"string", "number", "integer", "boolean", "array", "file"}
 # What a `file` field holds, for JSON Schema: the client names the attachment by id; the server fills in the
 # rest from the stored row when it binds the file (engine.work.kernel.attachments).
@@ -125,12 +130,16 @@ def check_schema(schema: dict) -> None:
         other = prop.get("x-not-before")
         if other and other not in props:
             raise FormProblem(f"字段 '{name}' 的 x-not-before 引用了不存在的字段 '{other}'")
+        if "x-budget" in prop and prop["x-budget"] not in BUDGET_ROLES:
+            raise FormProblem(f"字段 '{name}' 的 x-budget 只能是 {'、'.join(BUDGET_ROLES)}", field=name)
+        if "x-default" in prop and prop["x-default"] not in DEFAULTS:
+            raise FormProblem(f"字段 '{name}' 的 x-default 只能是 {'、'.join(DEFAULTS)}", field=name)
         if "x-money" in prop and not money.is_money(prop):
             raise FormProblem(f"字段 '{name}' 的 x-money 只能是 true，且只能用于 number 或 integer 字段", field=name)
     for name in schema.get("required", []):
         if name not in props:
             raise FormProblem(f"required 中的字段 '{name}' 未在 properties 中定义")
-    found = computed.problems(schema) + document_marks.problems(schema)
+    found = form_tables.problems(schema) + computed.problems(schema) + document_marks.problems(schema)
     if found:
         raise FormProblem("；".join(message for _, message in found), field=found[0][0])
 
@@ -139,8 +148,25 @@ def field_title(schema: dict, name: str) -> str:
     return schema.get("properties", {}).get(name, {}).get("title") or name
 
 
-def _message(error, schema: dict) -> tuple[str, str]:
-    path = list(error.absolute_path)
+def _cell_message(error, schema: dict, path: list) -> tuple[str, str]:
+    """A bad cell of a table, named by row and column: 费用明细第 2 行：金额必须大于 0."""
+    field, row = str(path[0]), path[1]
+    where = form_tables.row_label(schema, field, row)
+    if len(path) == 2 and error.validator == "required":
+        missing = re.match(r"'(.+?)' is a required property", error.message)
+        col = missing.group(1) if missing else ""
+        return field, f"{where}：请填写{form_tables.column_title(schema, field, col)}"
+    if len(path) == 2:
+        return field, f"{where}：{'含有未定义的列' if error.validator == 'additionalProperties' else '格式不正确'}"
+    column = {"properties": form_tables.columns(schema.get("properties", {}).get(field, {}))}
+    _, message = _message(error, column, [str(path[2])])
+    return field, f"{where}：{message}"
+
+
+def _message(error, schema: dict, path: list | None = None) -> tuple[str, str]:
+    path = list(error.absolute_path) if path is None else path
+    if len(path) >= 2 and isinstance(path[1], int) and form_tables.is_table(schema.get("properties", {}).get(path[0])):
+        return _cell_message(error, schema, path)
     if path and error.validator in ("required", "additionalProperties"):  # inside a file value
         return str(path[0]), f"{field_title(schema, str(path[0]))}的格式不正确"
     if error.validator == "required":
@@ -150,6 +176,7 @@ def _message(error, schema: dict) -> tuple[str, str]:
     name = str(path[0]) if path else ""
     title = field_title(schema, name)
     value = error.validator_value
+    unit = "行" if form_tables.is_table(schema.get("properties", {}).get(name)) else "项"
     messages = {
         "type": f"{title}的格式不正确",
         "enum": f"{title}必须是以下之一：{'、'.join(map(str, value)) if isinstance(value, list) else value}",
@@ -163,6 +190,8 @@ def _message(error, schema: dict) -> tuple[str, str]:
         "format": f"{title}不是有效的{'日期（YYYY-MM-DD）' if value == 'date' else value}",
         "pattern": f"{title}的格式不正确",
         "additionalProperties": "表单含有未定义的字段",
+        "minItems": f"{title}至少填写 {value} {unit}",
+        "maxItems": f"{title}最多 {value} {unit}",
     }
     return name, messages.get(error.validator, f"{title}：{error.message}")
 
@@ -174,6 +203,10 @@ def clean(schema: dict, data: dict | None) -> dict:
         if data is None or data.get(name) is None:
             continue  # null is "not filled in": a required field then says 请填写…
         value = data[name]
+        if form_tables.is_table(prop):
+            value = form_tables.clean_rows(prop, value)
+            if value == [] and name not in schema.get("required", []):
+                continue
         if isinstance(value, str):
             value = value.strip()
             kind = prop.get("type", "string")
@@ -197,6 +230,8 @@ def clean(schema: dict, data: dict | None) -> dict:
 def _bad_number(value) -> bool:
     if isinstance(value, list):
         return any(_bad_number(v) for v in value)
+    if isinstance(value, dict):  # a table's row
+        return any(_bad_number(v) for v in value.values())
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return not math.isfinite(value) or abs(value) > MAX_NUMBER
@@ -301,7 +336,7 @@ def computed_values(schema: dict, data, env: computed.Env) -> tuple[dict, list[F
     if not isinstance(data, dict):
         data = {}
     cleaned = clean(schema, {k: v for k, v in data.items() if k not in derived})
-    arguments = {arg for spec in derived.values() for arg in spec.get("args", [])}
+    arguments = {arg.partition(".")[0] for spec in derived.values() for arg in spec.get("args", [])}
     errors: list[FieldError] = []
     seen = {n for n, v in cleaned.items() if _bad_number(v)}
     errors += [FieldError(n, f"{field_title(schema, n)}不是有效的数字（超出范围）") for n in seen & arguments]

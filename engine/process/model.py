@@ -70,6 +70,18 @@ class ProcessModel:
     def dedupe_approver(self) -> bool:
         return self.properties.get("dedupe_approver", "true").lower() in {"true", "1", "yes"}
 
+    @property
+    def budget_mode(self) -> str | None:
+        """`budget`: claims are checked against a department's budget (engine.work.kernel.claims); over it,
+        `refuse` stops the claim, `warn` lets it go on with BUDGET_FLAG set. None: no budget control."""
+        mode = self.properties.get("budget")
+        return mode if mode in BUDGET_MODES else None
+
+
+BUDGET_MODES = ("refuse", "warn")
+BUDGET_FLAG = "budget_over"  # in the data of a claim that went on over its budget: a gateway may route on it
+BUDGET_ROLES = ("department", "category", "amount")  # the start form's fields marked x-budget
+
 
 def node_id(task_spec) -> str:
     """The BPMN element id behind a task spec (a multi-instance child is named `id [child]`)."""

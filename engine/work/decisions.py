@@ -12,7 +12,7 @@ from engine.process.policy import policy_of
 from engine.store import audit
 from engine.store.tables import instance, work_item
 from engine.work import checks, opinions, signing
-from engine.work.kernel import attachments, form_data, items, rounds, routing
+from engine.work.kernel import attachments, claims, form_data, items, rounds, routing
 from engine.work.kernel.case import DECISIONS, Case, item_command, ready_task
 from engine.work.kernel.failure import run_engine
 
@@ -42,7 +42,8 @@ def complete(
             raise Conflict("这是委派给您的待办：请填写意见后点击“办理完成”，由委派人决定")
         else:
             _decide(case, item, user, data, decision, opinion, signature)
-        return {"id": item.instance_id, "status": case.status, "work_item": item.id}
+        result = {"id": item.instance_id, "status": case.status, "work_item": item.id}
+        return {**result, "warning": case.warning} if case.warning else result
 
 
 def complete_batch(core, username: str, ids, opinion: str | None) -> dict:
@@ -129,7 +130,10 @@ def _resubmit(case: Case, item, user: users.User, data) -> None:
     if start is None:
         raise Conflict("找不到流程的开始节点，无法重新提交")
     case.priority = form_data.priority(schema, cleaned, case.priority)
+    claim = claims.revise(case.conn, case.model, schema, cleaned, case.instance_id)
+    case.warning = claim.warning if claim is not None else None
     values = {**cleaned, "initiator": case.initiator.username, "priority": case.priority}
+    values.update(claim.flags if claim is not None else {})
     for holder in (workflow.task_tree, start.parent):
         for key in set(schema.get("properties", {})) - set(cleaned):
             holder.data.pop(key, None)

@@ -11,4 +11,5 @@ def start(core, username: str, process_key: str, data: dict | None, priority: st
     with core.db.write() as conn:
         user = users.require_user(conn, username)
         case = routing.start_instance(core, conn, user, process_key, data, priority)
-        return {"id": case.instance_id, "title": case.title, "status": case.status}
+        result = {"id": case.instance_id, "title": case.title, "status": case.status}
+        return {**result, "warning": case.warning} if case.warning else result

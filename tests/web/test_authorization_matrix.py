@@ -261,6 +261,17 @@ ROWS: dict[str, Row | frozenset] = {
     "api_documents.reserve": Row(ADMIN, body={"count": 2}),
     # the number is not reserved: an administrator passes the who-check and is refused for the state (409)
     "api_documents.assign": Row(ADMIN, body={"number": 9, "instance_id": 1}),
+    "budgets.page": ADMIN,
+    "budgets.set_budget": Row(
+        ADMIN, body={"department": "业务部", "category": "差旅费", "year": "2026", "amount": "100"}
+    ),
+    "budgets.import_file": Row(ADMIN, body={"csv": "部门,费用类型,年度,预算金额\n业务部,培训,2026,500"}),
+    "api_budgets.listing": ADMIN,
+    "api_budgets.put": Row(ADMIN, body={"department": "业务部", "category": "差旅费", "year": 2026, "amount": 100}),
+    "api_budgets.import_budgets": Row(
+        ADMIN, body={"budgets": [{"department": "业务部", "category": "培训", "year": 2026, "amount": 500}]}
+    ),
+    "api_budgets.remaining": SIGNED_IN,
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

@@ -187,7 +187,19 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.name === "csrf_token" || el.disabled) return;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      var cell = /^(\w+)-(\d+)-(\w+)$/.exec(el.name);
+      if (cell && el.closest("[data-table]")) {  /* a table's cell: rows of objects, as the API takes them */
+        var rows = data[cell[1]] = data[cell[1]] || {};
+        rows[cell[2]] = rows[cell[2]] || {};
+        if (el.value !== "") rows[cell[2]][cell[3]] = el.value;
+        return;
+      }
       if (el.value !== "") data[el.name] = el.value;
+    });
+    form.querySelectorAll("[data-table]").forEach(function (table) {
+      var name = table.getAttribute("data-table");
+      var rows = data[name] || {};
+      data[name] = Object.keys(rows).sort(function (a, b) { return a - b; }).map(function (k) { return rows[k]; });
     });
     var token = form.querySelector("input[name=csrf_token]");
     fetch(form.getAttribute("data-preview-url"), {
@@ -224,6 +236,28 @@
   document.addEventListener("change", schedulePreview);
   document.addEventListener("input", schedulePreview);
   document.querySelectorAll("form[data-preview-url]").forEach(previewComputed);
+
+  /* Tables (费用明细): 添加一行 copies the row template with the next free row number; 删除 removes a row. */
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest && event.target.closest("[data-add-row]");
+    var remove = event.target.closest && event.target.closest("[data-remove-row]");
+    if (add) {
+      var name = add.getAttribute("data-add-row");
+      var table = document.querySelector('[data-table="' + name + '"]');
+      var template = document.querySelector('template[data-row-template="' + name + '"]');
+      var next = 0;
+      table.querySelectorAll("input, select").forEach(function (el) {
+        var m = /-(\d+)-\w+$/.exec(el.name || "");
+        if (m) next = Math.max(next, Number(m[1]) + 1);
+      });
+      table.querySelector("tbody").insertAdjacentHTML("beforeend", template.innerHTML.replace(/__row__/g, String(next)));
+    } else if (remove) {
+      var row = remove.closest("tr");
+      var form = remove.form;
+      row.parentNode.removeChild(row);
+      if (form && form.hasAttribute("data-preview-url")) previewComputed(form);
+    }
+  });
 
   var pads = {};
   document.querySelectorAll(".sigpad[data-input]").forEach(function (pad) {

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from engine.process import dialect
 from engine.process.bpmn import BPMN_NS, local
 from engine.process.expressions import ExpressionError, compile_expression, compile_script, variable_names
-from engine.process.model import ProcessModel, generated_form_name
+from engine.process.model import BUDGET_FLAG, ProcessModel, generated_form_name
 from engine.process.multi_instance import MULTI_INSTANCE_VARIABLES
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
@@ -37,6 +37,8 @@ def provided_variables(model: ProcessModel, tree, form_schemas: dict[str, dict])
     """The variables some step provides: form fields, script results, data items, outputs ('*message*': a
     message's payload may provide any)."""
     names = set(BUILTIN_VARIABLES)
+    if model.budget_mode is not None:
+        names.add(BUDGET_FLAG)  # set at 发起 and 重新提交 (engine.work.kernel.claims)
     for form_name in {n.form for n in model.nodes.values() if n.form} | {model.start_form} - {None}:
         names |= set(form_schemas.get(form_name, {}).get("properties", {}))
     for _element, _line, kind, text in model.expressions:

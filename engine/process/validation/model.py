@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.process import dialect, policy
 from engine.process.bpmn import BPMN_NS
 from engine.process.expressions import ExpressionError, check_cardinality, compile_expression, compile_script
-from engine.process.model import ProcessModel
+from engine.process.model import BUDGET_MODES, BUDGET_ROLES, ProcessModel
 from engine.process.timer_values import period_problem
 from engine.process.validation.assignees import check_against_org, check_rule
 from engine.process.validation.elements import process_element
@@ -73,6 +73,7 @@ def check_model(
             for reason in policy.end_problems(node):
                 report.error(model.file, node.line, node.id, reason)
     _check_doc_prefix(model, tree, form_schemas, report)
+    _check_budget(model, form_schemas, report)
     check_variables(model, tree, form_schemas, compiled, report)
 
 
@@ -90,6 +91,26 @@ def _check_doc_prefix(model: ProcessModel, tree, form_schemas: dict[str, dict], 
             node.line,
             node.id,
             "doc_no=allocate 需要机关代字：请在表单中加入字段 doc_prefix（例如 示例办发），或由数据提供 doc_prefix",
+        )
+
+
+def _check_budget(model: ProcessModel, form_schemas: dict[str, dict], report: Report) -> None:
+    """`budget` is refuse or warn, and its start form marks the claim's department, category and amount."""
+    value = model.properties.get("budget")
+    if value is None:
+        return
+    if model.budget_mode is None:
+        report.error(model.file, None, model.key, f"budget 只能是 {' 或 '.join(BUDGET_MODES)}（不是 '{value}'）")
+        return
+    props = form_schemas.get(model.start_form or "", {}).get("properties", {})
+    marked = {p.get("x-budget") for p in props.values() if isinstance(p, dict)}
+    missing = [role for role in BUDGET_ROLES if role not in marked]
+    if missing:
+        report.error(
+            model.file,
+            None,
+            model.key,
+            f"budget 需要开始表单用 x-budget 标出字段：{'、'.join(missing)}（部门名称、费用类型、报销金额）",
         )
 
 

@@ -5,6 +5,7 @@ from alembic import context
 from engine.store import (
     tables_auth,  # noqa: F401  (its tables join the metadata)
     tables_bell,  # noqa: F401  (its index belongs to the metadata)
+    tables_budget,  # noqa: F401  (its tables join the metadata)
     tables_files,  # noqa: F401  (its table joins the metadata)
 )
 from engine.store.tables import metadata

@@ -34,7 +34,7 @@ from engine.store import audit
 from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
 from engine.store.tables import ITEM_ACTIVE, instance, instance_timer, utcnow, work_item
-from engine.work.kernel import reading, waits
+from engine.work.kernel import claims, reading, waits
 from engine.work.kernel.failure import ERROR_SUFFIX, WorkflowFailed, enter_error, failed_at
 
 log = logging.getLogger("oaflow.work")
@@ -132,6 +132,8 @@ class Case:
     budget: Budget = field(default_factory=Budget)
     # The Core the command runs on: a message the instance throws starts other processes (kernel.routing).
     core: object | None = None
+    # What the command has to tell its caller besides its result (a claim that went on over its budget).
+    warning: str | None = None
 
     @property
     def model(self) -> ProcessModel:
@@ -361,6 +363,7 @@ def save(case: Case) -> None:
         label = STATUS_LABELS[case.status]
         reason = f"（{case.end_reason}）" if case.end_reason else ""
         audit.record(conn, "ended", instance_id=case.instance_id, message=f"流程结束：{label}{reason}")
+        claims.settle(conn, case.model, case.instance_id, case.status)
         reading.close_unread(conn, case.instance_id)
         outbox.send(conn, case.initiator.id, "result", f"您的申请“{case.title}”{label}", instance_id=case.instance_id)
 

@@ -30,7 +30,7 @@ from engine.store.fastsql import Prepared
 from engine.store.tables import instance, utcnow
 from engine.time.working_days import PRIORITIES
 from engine.work import assignment
-from engine.work.kernel import attachments, doc_numbers, form_data, items, receivers
+from engine.work.kernel import attachments, claims, doc_numbers, form_data, items, receivers
 from engine.work.kernel.case import ENGINE, USER_TASK_TYPES, Case, keep_after_commit, save
 from engine.work.kernel.failure import failed_at, run_engine, run_task
 
@@ -76,9 +76,12 @@ def start_instance(
     cleaned = form_data.check(conn, schema, data)
     priority = form_data.priority(schema, cleaned, priority)
     cleaned, files = attachments.resolve(conn, user, schema, cleaned, {})
+    claim = claims.check(conn, compiled.model, schema, cleaned)
 
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=ENGINE)
     workflow.task_tree.data.update(cleaned)
+    if claim is not None:
+        workflow.task_tree.data.update(claim.flags)
     workflow.task_tree.data.update(initiator=user.username, priority=priority)
     budget = budget or Budget()
     run_engine(workflow, budget)
@@ -108,6 +111,7 @@ def start_instance(
         },
     ).inserted_primary_key[0]
     attachments.attach(conn, instance_id, files, cleaned)
+    claims.place(conn, claim, instance_id)
     audit.record(
         conn,
         "started",
@@ -131,6 +135,7 @@ def start_instance(
         last_decision=(None, None),  # nobody has decided anything yet
         budget=budget,
         core=core,
+        warning=claim.warning if claim is not None else None,
     )
     advance(case)
     save(case)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.org import directory, office, users
-from engine.process import money, sheets
+from engine.process import form_tables, money, sheets
 from engine.store.tables import work_item
 from engine.work.views import application
 from engine.work.views import detail as details
@@ -109,10 +109,24 @@ def _fields(schema: dict, data: dict, names: dict[str, str]) -> list[dict]:
                 "text": _text(prop, value, names),
                 "capital": _capital(prop, value),
                 "file": value if _is_file(prop) and isinstance(value, dict) else None,
+                "table": _table(prop, value, names) if form_tables.is_table(prop) else None,
                 "wide": prop.get("x-widget") == "textarea" or _is_file(prop),
             }
         )
     return out
+
+
+def _table(prop: dict, rows, names: dict[str, str]) -> dict:
+    """A table field as the printed page shows it: the column titles and each row's cells in words."""
+    columns = form_tables.columns(prop)
+    return {
+        "columns": [spec.get("title") or col for col, spec in columns.items()],
+        "rows": [
+            [_text(spec, row.get(col), names) for col, spec in columns.items()]
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, dict)
+        ],
+    }
 
 
 def _steps(detail: dict, signatures: dict[int, str]) -> list[dict]:

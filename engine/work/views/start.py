@@ -10,7 +10,7 @@ from engine.org import directory, users
 from engine.process import definitions
 from engine.time.working_days import PRIORITIES, local_iso
 from engine.work import frame
-from engine.work.kernel import form_data, routing
+from engine.work.kernel import claims, form_data, routing
 
 
 def startable(core, conn: Connection, user: users.User) -> list[tuple]:
@@ -91,6 +91,8 @@ def start_page(core, user: users.User, key: str) -> dict:
         return {
             "model": model,
             "schema": schema,
+            "defaults": claims.form_defaults(conn, schema, user),
+            "budget": claims.remaining(conn, model, user),
             "users": directory.active_users(conn) if has_user_field else [],
             "priorities": PRIORITIES,
             "layout": frame.figures(conn, user),

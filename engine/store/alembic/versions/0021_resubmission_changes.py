@@ -1,7 +1,7 @@
 """resubmission changes: the fields a 重新提交 changed, with their earlier values
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-05
 
 After a 退回 the drafter corrects the application and resubmits it; the approvers of the next round see
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
