@@ -6,6 +6,7 @@ from engine.store import (
     tables_auth,  # noqa: F401  (its tables join the metadata)
     tables_bell,  # noqa: F401  (its index belongs to the metadata)
     tables_files,  # noqa: F401  (its table joins the metadata)
+    tables_logs,  # noqa: F401  (the 登录日志 and the search indexes join the metadata)
 )
 from engine.store.tables import metadata
 
