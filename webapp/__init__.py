@@ -19,6 +19,7 @@ from . import (
     api_attachments,
     api_designer,
     api_documents,
+    api_monitor,
     api_notifications,
     api_operations,
     api_print,
@@ -38,6 +39,7 @@ from . import (
     pages_instance_operations,
     pages_item_operations,
     pages_messages,
+    pages_monitor,
     pages_print,
     pages_recovery,
     pages_reports,
@@ -68,6 +70,7 @@ BLUEPRINTS = (
     pages_recovery,
     pages_attachments,
     pages_doc_numbers,
+    pages_monitor,
     # /api/v1
     api,
     api_operations,
@@ -79,6 +82,7 @@ BLUEPRINTS = (
     api_recovery,
     api_attachments,
     api_documents,
+    api_monitor,
 )
 
 

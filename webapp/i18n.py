@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import g, request
 
 from .i18n_documents import EN_DOCUMENTS
+from .i18n_monitor import EN_MONITOR
 
 EN = {
     "到达时间": "Arrived",
@@ -350,6 +351,7 @@ EN = {
     "历史版本": "Earlier versions",
 }
 EN.update(EN_DOCUMENTS)
+EN.update(EN_MONITOR)
 
 LANGS = ("zh", "en")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData
-from engine.org import sign_in_log, users
+from engine.org import sessions, sign_in_log, users
 from engine.store.audit import EVENT_LABELS
 from engine.store.tables import event_log, instance, user_account
 from engine.store.tables_logs import login_log
@@ -27,6 +27,7 @@ MAX_PAGE = 10_000
 MAX_TEXT = 100
 LABELS = {"user": "用户", "action": "操作", "result": "结果", "from": "开始日期", "to": "结束日期", "page": "页码"}
 RESULTS = {"success": "成功", "failure": "失败"}
+ACTIONS = EVENT_LABELS  # what the 操作日志 may be narrowed to
 
 
 def _read(args, names: tuple[str, ...]) -> dict:
@@ -93,7 +94,7 @@ def _logins(conn: Connection, found: dict, limit: int, offset: int) -> list[dict
             "username": row.username,
             "name": row.display_name or "",
             "address": row.address or "",
-            "kind": "浏览器" if row.kind == "browser" else "接口",
+            "kind": "浏览器" if row.kind == sessions.WEB else "接口",
             "success": bool(row.success),
             "result": RESULTS["success" if row.success else "failure"],
             "reason": row.reason or "",

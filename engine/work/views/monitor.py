@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.errors import FieldError, Forbidden, InvalidData
-from engine.org import oversight, users
+from engine.org import directory, oversight, users
 from engine.store.tables import definition, instance, work_item
 from engine.work import frame
 from engine.work.kernel.case import STATUS_LABELS, USER_TASK_TYPES
@@ -80,7 +80,9 @@ def instance_page(core, username: str, instance_id: int) -> dict:
     approval nodes it may jump to, and its open items (to 转办)."""
     with core.db.read() as conn:
         user = oversight.require_monitor(conn, username)
+        people = directory.picker_groups(conn)
     data = application.instance_page(core, user, instance_id)
+    data["people"] = people
     detail = data["detail"]
     if not oversight.may_monitor(user, detail["process"]):
         raise Forbidden(oversight.MONITORS_ONLY)

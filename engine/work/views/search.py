@@ -22,7 +22,7 @@ from engine.errors import FieldError, InvalidData
 from engine.org import oversight, users
 from engine.store.tables import definition, instance, user_account, work_item
 from engine.store.tables_doc_numbers import doc_number
-from engine.time.working_days import OFFICE_TZ
+from engine.time.working_days import OFFICE_TZ, local_iso
 from engine.work import frame
 from engine.work.kernel.case import STATUS_LABELS
 from engine.work.kernel.items import ACTIVE
@@ -244,9 +244,9 @@ def rows_of(conn: Connection, ids: list[int]) -> list[dict]:
             "current_nodes": sorted({h["node_name"] for h in handlers.get(row.id, [])}),
             "handlers": handlers.get(row.id, []),
             "doc_no": numbers.get(row.id),
-            "started_at": row.created_at,
-            "updated_at": row.updated_at,
-            "ended_at": row.ended_at,
+            "started_at": local_iso(row.created_at),
+            "updated_at": local_iso(row.updated_at),
+            "ended_at": local_iso(row.ended_at),
         }
         for row in rows
     }
