@@ -37,11 +37,11 @@ def upgrade() -> None:
     op.create_index("ix_instance_title", "instance", ["title"], postgresql_ops={"title": "text_pattern_ops"})
     op.create_index("ix_instance_created", "instance", ["created_at"])
     op.create_index("ix_instance_process", "instance", ["process_key", "created_at"])
-    op.create_index("ix_event_created", "event_log", ["created_at"])
+    op.create_index("ix_event_created", "event", ["created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_event_created", table_name="event_log")
+    op.drop_index("ix_event_created", table_name="event")
     op.drop_index("ix_instance_process", table_name="instance")
     op.drop_index("ix_instance_created", table_name="instance")
     op.drop_index("ix_instance_title", table_name="instance")
