@@ -23,8 +23,8 @@ EN_MONITOR = {
     "跳转": "Jump",
     "跳转到": "Jump to",
     "跳转原因": "Reason for the jump",
-    "跳到已经过的节点：该节点按规则重新办理；跳到后面的节点：途经的节点不经审批直接通过": (
-        "Back to a step already passed: it is handled again by its rule; ahead: the steps on the way pass "
+    "跳到已经过的节点：由原办理人重新办理；跳到后面的节点：途经的节点不经审批直接通过": (
+        "Back to a step already passed: its handlers handle it again; ahead: the steps on the way pass "
         "without a decision"
     ),
     "终止": "Terminate",

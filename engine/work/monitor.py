@@ -2,9 +2,9 @@
 跳转 to a node, 终止 the application. Each is audited with the reason and shows in the 流转记录 as the
 administrator's action. (挂起/恢复 are engine.work.suspension; who may do all this: engine.org.oversight.)
 
-跳转 to a node the application already passed opens it again by its assignee rule (the workflow resets
-to that node); to a node ahead, every open node on the way passes without a decision (recorded as 跳过)
-until the target opens — when the route cannot reach it, nothing changes.
+跳转 to a node the application already passed opens it again for the people who handled it (the
+workflow resets to that node, as 退回 does); to a node ahead, every open node on the way passes without a
+decision (recorded as 跳过) until the target opens — when the route cannot reach it, nothing changes.
 """
 
 from __future__ import annotations
@@ -119,6 +119,10 @@ def jump(core, username: str, instance_id: int, node, reason) -> dict:
         case.jump_to = None
         earlier = _passed(case, target.id)
         if earlier is not None:
+            # The people who handled it handle it again (as after 退回): no 自动去重 against their own step.
+            handlers = items.handlers(case, str(earlier.id))
+            if handlers:
+                case.reassign[target.id] = handlers
             case.workflow.reset_from_task_id(earlier.id)
         else:
             _run_forward(case, target, user)
