@@ -29,6 +29,7 @@ from engine.work.kernel.items import ACTIVE
 
 MAX_TEXT = 100
 MAX_PEOPLE = 50
+MAX_NUMBERED = 200  # 文号 beginning with the words (a full 文号 names one)
 PER_PAGE = 20
 MAX_PAGE = 10_000
 LABELS = {
@@ -128,10 +129,18 @@ def words_match(conn: Connection, text: str):
             .limit(MAX_PEOPLE)
         )
     ]
-    numbered = select(doc_number.c.instance_id).where(
-        doc_number.c.text >= text, doc_number.c.text < text + _TOP, doc_number.c.instance_id.isnot(None)
-    )
-    found = [title_begins(conn, text), instance.c.id.in_(numbered)]
+    numbered = [
+        row.instance_id
+        for row in conn.execute(
+            select(doc_number.c.instance_id)
+            .where(doc_number.c.text >= text, doc_number.c.text < text + _TOP, doc_number.c.instance_id.isnot(None))
+            .limit(MAX_NUMBERED)
+        )
+    ]
+    # Each branch a list of ids or an index range, never a subquery: PostgreSQL ORs them as index bitmaps.
+    found = [title_begins(conn, text)]
+    if numbered:
+        found.append(instance.c.id.in_(numbered))
     if people:
         found.append(instance.c.initiator_id.in_(people))
     return or_(*found)
