@@ -57,4 +57,9 @@ EN_MONITOR = {
     "只搜索您发起或经手的申请。": "Only requests you started or handled are searched.",
     "没有找到符合条件的申请": "No request found",
     "请输入标题、文号或发起人": "Type a title, a doc. number or an applicant",
+    # the version pages in words
+    "节点或连线": "Step or flow",
+    "项目": "Item",
+    "原值": "Old value",
+    "新值": "New value",
 }
