@@ -3,9 +3,9 @@ number of scheduler processes can run (APScheduler's job store is never shared, 
 
 Jobs: the deadline sweep (every minute), BPMN timers (every second, so a timer fires within 2 s of its
 time), notification delivery (every 15 s), the monthly statistics snapshots (the 28th and the last
-day of each month, §五 2.7) and the daily backup (asked every 5 minutes; made once a day from
-OAFLOW_BACKUP_AT on). Each job claims its rows with row locks (the backup: its day), so running it in
-several processes at once does each piece of work once.
+day of each month, §五 2.7), the daily purge of the 登录日志 past its retention and the daily backup
+(asked every 5 minutes; made once a day from OAFLOW_BACKUP_AT on). Each job claims its rows with row
+locks (the backup: its day), so running it in several processes at once does each piece of work once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.notify import delivery
+from engine.org import sign_in_log
 from engine.reports import monthly
 from engine.store import backup_daily
 from engine.work import deadlines, timers
@@ -76,6 +77,15 @@ def daily_backup(core, settings: backup_daily.DailySettings) -> None:
         log.exception("daily backup failed")
 
 
+def purge_sign_in_log(core) -> None:
+    try:
+        removed = sign_in_log.purge_old(core)
+        if removed:
+            log.info("登录日志: %d attempt(s) past the retention removed", removed)
+    except Exception:
+        log.exception("purging the sign-in log failed")
+
+
 def _configure(scheduler, core):
     backup_settings = backup_daily.daily_settings(core)  # a wrong OAFLOW_BACKUP_* stops the start
     now = datetime.now(scheduler.timezone)
@@ -85,6 +95,17 @@ def _configure(scheduler, core):
     scheduler.add_job(start_timer_sync, "interval", seconds=30, id="timer_start_sync", next_run_time=now, **common)
     scheduler.add_job(
         deliver_notifications, "interval", seconds=15, id="notification_delivery", next_run_time=now, **common
+    )
+    scheduler.add_job(
+        purge_sign_in_log,
+        "cron",
+        hour=3,
+        minute=30,
+        id="sign_in_log_purge",
+        args=[core],
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
     )
     # §五 2.7: statistics are handed over before the 28th; a month-end snapshot closes the month.
     scheduler.add_job(

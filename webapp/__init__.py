@@ -20,6 +20,7 @@ from . import (
     api_budgets,
     api_designer,
     api_documents,
+    api_monitor,
     api_notifications,
     api_operations,
     api_print,
@@ -41,6 +42,7 @@ from . import (
     pages_instance_operations,
     pages_item_operations,
     pages_messages,
+    pages_monitor,
     pages_print,
     pages_recovery,
     pages_reports,
@@ -72,6 +74,7 @@ BLUEPRINTS = (
     pages_attachments,
     pages_doc_numbers,
     pages_budgets,
+    pages_monitor,
     # /api/v1
     api,
     api_operations,
@@ -84,6 +87,7 @@ BLUEPRINTS = (
     api_attachments,
     api_documents,
     api_budgets,
+    api_monitor,
 )
 
 

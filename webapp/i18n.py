@@ -9,6 +9,7 @@ from flask import g, request
 from .i18n_budget import EN_BUDGET
 from .i18n_documents import EN_DOCUMENTS
 from .i18n_office import EN_OFFICE
+from .i18n_monitor import EN_MONITOR
 
 EN = {
     "到达时间": "Arrived",
@@ -354,6 +355,7 @@ EN = {
 EN.update(EN_DOCUMENTS)
 EN.update(EN_OFFICE)
 EN.update(EN_BUDGET)
+EN.update(EN_MONITOR)
 
 LANGS = ("zh", "en")
 

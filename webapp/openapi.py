@@ -11,6 +11,7 @@ from . import (
     openapi_calendar,
     openapi_designer,
     openapi_documents,
+    openapi_monitor,
     openapi_notifications,
     openapi_operations,
     openapi_recovery,
@@ -84,7 +85,15 @@ def openapi_document() -> dict:
                         "title": {"type": "string"},
                         "status": {
                             "type": "string",
-                            "enum": ["running", "approved", "rejected", "cancelled", "suspended", "error"],
+                            "enum": [
+                                "running",
+                                "approved",
+                                "rejected",
+                                "cancelled",
+                                "terminated",
+                                "suspended",
+                                "error",
+                            ],
                         },
                         "status_label": {"type": "string"},
                         "initiator": {"type": "string"},
@@ -335,6 +344,7 @@ def openapi_document() -> dict:
             **openapi_attachments.paths(),
             **openapi_documents.paths(),
             **openapi_budgets.paths(),
+            **openapi_monitor.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

@@ -116,7 +116,10 @@ def inbox_filter_parameters() -> list[dict]:
         ("due_soon", flag, "即将超时（一天内到期；已办不可用）"),
         (
             "status",
-            {"type": "string", "enum": ["running", "approved", "rejected", "cancelled", "suspended", "error"]},
+            {
+                "type": "string",
+                "enum": ["running", "approved", "rejected", "cancelled", "terminated", "suspended", "error"],
+            },
             "申请状态",
         ),
         (

@@ -187,7 +187,13 @@ def version(key, version):
     """A deployed version: its diagram (or why there is none), nodes and forms."""
     data = deployment.version_page(_core(), g.user, key, version)
     return show(
-        "admin_version.html", data["layout"], row=data["row"], model=data["model"], forms=data["forms"], svg=data["svg"]
+        "admin_version.html",
+        data["layout"],
+        row=data["row"],
+        model=data["model"],
+        forms=data["forms"],
+        svg=data["svg"],
+        assignees=data["assignees"],
     )
 
 

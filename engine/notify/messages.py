@@ -25,6 +25,7 @@ KIND_LABELS = {
     "transferred": "超时转交",
     "suspended": "挂起",
     "resumed": "恢复",
+    "jumped": "管理员跳转",
     "timer": "定时事件",
     "error": "流程异常",
 }

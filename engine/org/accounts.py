@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Conflict, FieldError, InvalidData, Unauthorized
-from engine.org import deciders, office, sessions, throttle, users
+from engine.errors import Conflict, FieldError, InvalidData, TooManyAttempts, Unauthorized
+from engine.org import deciders, office, sessions, sign_in_log, throttle, users
 from engine.org.users import User
 from engine.store.tables import utcnow
 
@@ -30,22 +30,30 @@ def sign_in(core, username, password, *, address: str | None, kind: str, max_age
     inactive account cost the same password check as a wrong password."""
     username = username.strip() if isinstance(username, str) else ""
     counters = throttle.counters(username, address)
-    with core.db.read() as conn:
-        throttle.check(conn, counters, utcnow())
-        user, pwhash = users.account_for_sign_in(conn, username)
+    logged = {"username": username, "address": address, "kind": kind}  # the 登录日志's row (engine.org.sign_in_log)
+    try:
+        with core.db.read() as conn:
+            throttle.check(conn, counters, utcnow())
+            user, pwhash = users.account_for_sign_in(conn, username)
+    except TooManyAttempts as exc:
+        with core.db.write() as conn:
+            sign_in_log.record(conn, **logged, user_id=None, success=False, reason=exc.message, at=utcnow())
+        raise
     matched = users.password_matches(pwhash, password)  # outside any transaction: it takes ~80 ms
     if not (matched and user is not None and user.active):
         now = utcnow()
         with core.db.write() as conn:
             wait = throttle.record_failure(conn, counters, now)
             throttle.prune(conn, now)
-        if wait is not None:
-            raise throttle.refusal(wait)
-        raise Unauthorized(WRONG_CREDENTIALS)
+            refusal = throttle.refusal(wait) if wait is not None else Unauthorized(WRONG_CREDENTIALS)
+            user_id = user.id if user is not None else None
+            sign_in_log.record(conn, **logged, user_id=user_id, success=False, reason=refusal.message, at=now)
+        raise refusal
     now = utcnow()
     with core.db.write() as conn:
         throttle.forget(conn, username)
         sessions.prune(conn, kind, max_age, now)
+        sign_in_log.record(conn, **logged, user_id=user.id, success=True, reason=None, at=now)
         return SignedIn(user, sessions.start(conn, user.id, kind, now))
 
 

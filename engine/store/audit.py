@@ -42,6 +42,8 @@ EVENT_LABELS = {
     "escalated": "超时督办",
     "suspended": "挂起",
     "resumed": "恢复",
+    "jumped": "管理员跳转",
+    "terminated": "管理员终止",
     "calendar_changed": "工作日历调整",
     "office_hours_changed": "办公时间调整",
     "timer_fired": "定时事件",

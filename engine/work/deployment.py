@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 
 from engine import errors
 from engine.errors import NotFound
-from engine.org import users
-from engine.process import definitions, diagram, versions
+from engine.org import directory, users
+from engine.process import definitions, diagram, versions, wording
 from engine.store.tables import definition
 from engine.time.working_days import local_iso
 from engine.work import frame
@@ -73,7 +73,16 @@ def diff(core, user: users.User, key: str, from_version: int, to_version: int) -
     """What changed between two versions: added, removed and changed nodes."""
     _administrator(user)
     with core.db.read() as conn:
-        return versions.diff_summary(core, conn, key, from_version, to_version)
+        return _diff_in_words(core, conn, key, from_version, to_version)
+
+
+def _diff_in_words(core, conn: Connection, key: str, from_version: int, to_version: int) -> dict:
+    """The version diff with `details`: the old and new value of each changed name, rule, property and
+    condition, rules in words (engine.process.wording)."""
+    summary = versions.diff_summary(core, conn, key, from_version, to_version)
+    old, new = (core.specs.from_row(versions.definition_row(conn, key, v)).model for v in (from_version, to_version))
+    names = directory.names_of(conn, wording.usernames_in([old, new]))
+    return {**summary, "details": wording.changes(old, new, names)}
 
 
 def diagram_svg(core, user: users.User, key: str, version: int) -> str:
@@ -140,7 +149,7 @@ def versions_page(
         compare = (from_version, to_version)
         if None in compare or from_version == to_version:
             compare = None
-        summary = versions.diff_summary(core, conn, key, *compare) if compare else None
+        summary = _diff_in_words(core, conn, key, *compare) if compare else None
         return {"versions": items, "compare": compare, "summary": summary, "layout": frame.figures(conn, user)}
 
 
@@ -150,10 +159,19 @@ def version_page(core, user: users.User, key: str, version: int) -> dict:
     with core.db.read() as conn:
         row = versions.definition_row(conn, key, version)
         compiled = core.specs.from_row(row)
+        names = directory.names_of(conn, wording.usernames_in([compiled.model]))
         layout = frame.figures(conn, user)
     try:
         svg = diagram.render_svg(row.bpmn_xml, key)
     except Exception:  # the page must open even when a drawing fails
         log.exception("diagram of %s v%s failed", key, version)
         svg = None
-    return {"row": dict(row._mapping), "model": compiled.model, "forms": compiled.forms, "svg": svg, "layout": layout}
+    rules = {node.id: wording.rules_in_words(node.assignee, names) for node in compiled.model.nodes.values()}
+    return {
+        "row": dict(row._mapping),
+        "model": compiled.model,
+        "forms": compiled.forms,
+        "svg": svg,
+        "assignees": rules,
+        "layout": layout,
+    }

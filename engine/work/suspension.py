@@ -10,16 +10,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine import fields
-from engine.errors import Conflict, FieldError, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from engine.notify import outbox
-from engine.org import users
+from engine.org import oversight
 from engine.store import audit
 from engine.store.tables import instance, suspension, utcnow, work_item
 from engine.time.office_hours import work_calendar
 from engine.work.kernel.case import STATUS_LABELS
 
 MAX_REASON = 500
-ADMINS_ONLY = "只有管理员可以挂起或恢复申请"
 
 
 def _reason(reason, required: bool) -> str:
@@ -57,8 +56,10 @@ def suspend(core, username: str, instance_id: int, reason: str) -> dict:
     """挂起: stop the instance and its clock (administrators only)."""
     reason = _reason(reason, required=True)
     with core.db.write() as conn:
-        user = users.require_admin(conn, username, ADMINS_ONLY)
+        user = oversight.require_monitor(conn, username)
         inst = _lock_instance(core, conn, instance_id)
+        if not oversight.may_monitor(user, inst.process_key):
+            raise Forbidden(oversight.MONITORS_ONLY)
         if inst.status != "running":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能挂起")
         now = utcnow()
@@ -85,8 +86,10 @@ def resume(core, username: str, instance_id: int, reason: str | None = None) -> 
     """恢复: run the instance again; open items' due times move out by the suspended office time."""
     reason = _reason(reason, required=False)
     with core.db.write() as conn:
-        user = users.require_admin(conn, username, ADMINS_ONLY)
+        user = oversight.require_monitor(conn, username)
         inst = _lock_instance(core, conn, instance_id)
+        if not oversight.may_monitor(user, inst.process_key):
+            raise Forbidden(oversight.MONITORS_ONLY)
         if inst.status != "suspended":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，无需恢复")
         now = utcnow()

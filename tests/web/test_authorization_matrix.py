@@ -123,6 +123,27 @@ ROWS: dict[str, Row | frozenset] = {
     "api_recovery.retry": ADMIN,
     "recovery.errors": ADMIN,
     "recovery.retry": Row(ADMIN, state_refusal="该申请审批中，不在异常状态，无需重试"),
+    # 流程监控, 日志 (administrators) and the search (anyone: their own applications)
+    "api_monitor.instances": Row(ADMIN, query={"q": "请假"}),
+    "api_monitor.jump": Row(
+        ADMIN, body={"node": "Task_dept_leader", "reason": "重新审核"}, on={"instance_id": "approved_instance"}
+    ),
+    "api_monitor.terminate": Row(ADMIN, body={"reason": "申请有误"}),
+    "api_monitor.reassign": Row(ADMIN, body={"to_user": OTHER, "reason": "原办理人出差"}),
+    "api_monitor.login_logs": ADMIN,
+    "api_monitor.operation_logs": ADMIN,
+    "api_monitor.find": Row(SIGNED_IN, query={"q": "请假"}),
+    "monitor.instances": Row(ADMIN, query={"q": "请假"}),
+    "monitor.instance": ADMIN,
+    "monitor.jump": Row(
+        ADMIN, body={"node": "Task_dept_leader", "reason": "重新审核"}, on={"instance_id": "approved_instance"}
+    ),
+    "monitor.terminate": Row(ADMIN, body={"reason": "申请有误"}),
+    "monitor.reassign": Row(ADMIN, body={"to_user": OTHER, "reason": "原办理人出差"}),
+    "monitor.login_logs": ADMIN,
+    "monitor.operation_logs": ADMIN,
+    "monitor.retention": Row(ADMIN, body={"retention_days": "200"}),
+    "monitor.find": Row(SIGNED_IN, query={"q": "请假"}),
     "api.revoke_token": SIGNED_IN,
     "api.change_password": Row(SIGNED_IN, body={"old_password": PASSWORD, "new_password": "another-secret-9"}),
     "account.password": Row(
@@ -458,6 +479,7 @@ def _build_scenario(path) -> dict:
         "signed_instance": signed,
         "signed_item": signed_item,
         "approved_item": approved_item,
+        "approved_instance": approved,
         "resubmit_item": resubmit_item,
         "delegated_item": delegated_item,
         "adding_item": adding_item,

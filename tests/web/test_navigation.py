@@ -19,6 +19,8 @@ def login(client, username="admin"):
         ("/admin/processes", "流程管理"),
         ("/admin/calendar", "工作日历"),
         ("/reports/monthly", "月度统计"),
+        ("/admin/monitor", "流程监控"),
+        ("/admin/logs/login", "流程监控"),
     ],
 )
 def test_one_active_entry_in_the_navigation(client, path, label):

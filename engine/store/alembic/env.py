@@ -6,7 +6,10 @@ from engine.store import (
     tables_auth,  # noqa: F401  (its tables join the metadata)
     tables_bell,  # noqa: F401  (its index belongs to the metadata)
     tables_budget,  # noqa: F401  (its tables join the metadata)
+    tables_doc_numbers,  # noqa: F401  (its tables join the metadata)
     tables_files,  # noqa: F401  (its table joins the metadata)
+    tables_logs,  # noqa: F401  (the 登录日志 and the search indexes join the metadata)
+    tables_rounds,  # noqa: F401  (its table joins the metadata)
 )
 from engine.store.tables import metadata
 

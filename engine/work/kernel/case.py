@@ -46,6 +46,7 @@ STATUS_LABELS = {
     "approved": "已通过",
     "rejected": "不通过",
     "cancelled": "已撤销",
+    "terminated": "已终止",
     "suspended": "已挂起",
     "error": "异常",
 }

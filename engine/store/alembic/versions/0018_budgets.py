@@ -1,7 +1,7 @@
 """budgets per department, 费用类型 and year, and the claims' holds on them
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-05
 
 费用报销 reserves part of its department's budget when submitted, consumes it when paid and releases it on
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
