@@ -21,6 +21,7 @@ from . import (
     api_documents,
     api_notifications,
     api_operations,
+    api_org,
     api_print,
     api_recovery,
     api_reports,
@@ -38,6 +39,7 @@ from . import (
     pages_instance_operations,
     pages_item_operations,
     pages_messages,
+    pages_org,
     pages_print,
     pages_recovery,
     pages_reports,
@@ -68,6 +70,7 @@ BLUEPRINTS = (
     pages_recovery,
     pages_attachments,
     pages_doc_numbers,
+    pages_org,
     # /api/v1
     api,
     api_operations,
@@ -79,6 +82,7 @@ BLUEPRINTS = (
     api_recovery,
     api_attachments,
     api_documents,
+    api_org,
 )
 
 
@@ -118,6 +122,8 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
             details["errors"] = [e.as_dict() for e in exc.errors]
         if isinstance(exc, DeployFailed):
             details["errors"] = [p.as_dict() for p in exc.problems]
+        if getattr(exc, "code", None):  # a machine-readable reason (password_change_required)
+            details["code"] = exc.code
         if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
             details["element"] = exc.element
         response = app.make_response(_answer(exc.message, exc.status, details))

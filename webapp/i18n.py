@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import g, request
 
 from .i18n_documents import EN_DOCUMENTS
+from .i18n_org import EN_ORG
 
 EN = {
     "到达时间": "Arrived",
@@ -350,6 +351,7 @@ EN = {
     "历史版本": "Earlier versions",
 }
 EN.update(EN_DOCUMENTS)
+EN.update(EN_ORG)
 
 LANGS = ("zh", "en")
 

@@ -12,6 +12,7 @@ from . import (
     openapi_documents,
     openapi_notifications,
     openapi_operations,
+    openapi_org,
     openapi_recovery,
     openapi_reports,
 )
@@ -327,6 +328,7 @@ def openapi_document() -> dict:
             **openapi_recovery.paths(),
             **openapi_attachments.paths(),
             **openapi_documents.paths(),
+            **openapi_org.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

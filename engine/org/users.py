@@ -27,6 +27,9 @@ class User:
     active: bool = True
     email: str | None = None
     title: str | None = None
+    is_process_admin: bool = False  # 流程管理员 (engine.org.permissions says what each role may do)
+    is_file_admin: bool = False  # 文件管理员
+    must_change_password: bool = False  # an administrator chose the password: change it first
 
     @classmethod
     def from_row(cls, row) -> User:
@@ -39,6 +42,9 @@ class User:
             active=bool(row.active),
             email=row.email,
             title=row.title,
+            is_process_admin=bool(row.is_process_admin),
+            is_file_admin=bool(row.is_file_admin),
+            must_change_password=bool(row.must_change_password),
         )
 
     def as_dict(self) -> dict:
@@ -54,6 +60,9 @@ _USER_COLUMNS = (
     user_account.c.active,
     user_account.c.email,
     user_account.c.title,
+    user_account.c.is_process_admin,
+    user_account.c.is_file_admin,
+    user_account.c.must_change_password,
 )
 
 
@@ -108,11 +117,6 @@ def require_admin(conn: Connection, username: str, message: str = ADMIN_ONLY) ->
     return user
 
 
-def may_manage_doc_numbers(user: User) -> bool:
-    """Who keeps the 发文字号 register (counters, 作废, 预留): the administrators."""
-    return user.is_admin
-
-
 def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -164,7 +168,7 @@ def set_password(conn: Connection, user_id: int, new_hash: str, *, was: str) -> 
     changed = conn.execute(
         update(user_account)
         .where(user_account.c.id == user_id, user_account.c.password_hash == was)
-        .values(password_hash=new_hash)
+        .values(password_hash=new_hash, must_change_password=False)
     )
     return changed.rowcount == 1
 

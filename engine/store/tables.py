@@ -48,11 +48,15 @@ user_account = Table(
     Column("display_name", String(100), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("department_id", Integer, ForeignKey("department.id")),
-    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_admin", Boolean, nullable=False, default=False),  # 系统管理员
     Column("active", Boolean, nullable=False, default=True),
     Column("email", String(255)),
     Column("title", String(100)),
     Column("created_at", DateTime, nullable=False),
+    Column("is_process_admin", Boolean, nullable=False, default=False),  # 流程管理员
+    Column("is_file_admin", Boolean, nullable=False, default=False),  # 文件管理员 (公文 registers, 文号)
+    # A password an administrator chose (new account, reset): its holder must change it before anything else.
+    Column("must_change_password", Boolean, nullable=False, default=False),
 )
 
 
