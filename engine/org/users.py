@@ -247,7 +247,20 @@ def grant_role(conn: Connection, user_id: int, name: str) -> None:
         conn.execute(insert(user_role).values(user_id=user_id, role_id=role_id))
 
 
+# The administrators' roles (engine.org.permissions) as an assignee rule names them: `role:系统管理员` is
+# every active 系统管理员 (the 信息部门 step of 账号申请), not a role in the role table.
+ADMIN_ROLE_COLUMNS = {
+    "系统管理员": user_account.c.is_admin,
+    "流程管理员": user_account.c.is_process_admin,
+    "文件管理员": user_account.c.is_file_admin,
+}
+
+
 def role_members(conn: Connection, name: str) -> list[int]:
+    column = ADMIN_ROLE_COLUMNS.get(name)
+    if column is not None:
+        query = select(user_account.c.id).where(column.is_(True), user_account.c.active.is_(True))
+        return list(conn.execute(query.order_by(user_account.c.id)).scalars())
     rows = conn.execute(
         select(user_role.c.user_id)
         .join(role, role.c.id == user_role.c.role_id)

@@ -26,6 +26,7 @@ from engine.notify import outbox
 from engine.org import users
 from engine.process.expressions import script_engine
 from engine.process.limits import Budget
+from engine.process import service_tasks
 from engine.process.model import ProcessModel
 from engine.process.spec_cache import Compiled
 from engine.process.state import dump_state, load_state
@@ -131,6 +132,12 @@ class Case:
     budget: Budget = field(default_factory=Budget)
     # The Core the command runs on: a message the instance throws starts other processes (kernel.routing).
     core: object | None = None
+
+    def __post_init__(self) -> None:
+        # service-task handlers that act on the system run inside this command's transaction
+        initiator = self.initiator.username if self.initiator is not None else None
+        context = service_tasks.HandlerContext(self.conn, self.instance_id, self.compiled.model.key, initiator)
+        service_tasks.attach(self.workflow, context)
 
     @property
     def model(self) -> ProcessModel:
