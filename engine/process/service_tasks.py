@@ -28,7 +28,6 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceT
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
-
 from sqlalchemy.engine import Connection
 
 from engine.process import document_distribution

@@ -267,7 +267,9 @@ ROWS: dict[str, Row | frozenset] = {
     "api_reports.snapshot": Row(ADMIN, body={"snapshot": "day28"}),
     "doc_numbers.page": ADMIN | FILE_ADMIN,
     "doc_numbers.set_next": Row(ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "next": "5"}),
-    "doc_numbers.void": Row(ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}),
+    "doc_numbers.void": Row(
+        ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}
+    ),
     "doc_numbers.reserve": Row(ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "7"}),
     "api_documents.counters": ADMIN | FILE_ADMIN,
     "api_documents.set_next": Row(ADMIN | FILE_ADMIN, body={"next": 5, "reason": "矩阵"}),

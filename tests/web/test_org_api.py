@@ -141,7 +141,9 @@ def test_only_system_administrators_keep_the_organisation(api, client):
     assert reset.status_code == 200
     headers = _sign_in(client, "liuchang", "process-admin-1")
     client.post(
-        "/api/v1/me/password", json={"old_password": "process-admin-1", "new_password": "process-admin-2"}, headers=headers
+        "/api/v1/me/password",
+        json={"old_password": "process-admin-1", "new_password": "process-admin-2"},
+        headers=headers,
     )
     for path in (USERS, DEPARTMENTS):
         refused = client.get(path, headers=headers)

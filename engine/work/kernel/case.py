@@ -24,9 +24,9 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.notify import outbox
 from engine.org import users
+from engine.process import service_tasks
 from engine.process.expressions import script_engine
 from engine.process.limits import Budget
-from engine.process import service_tasks
 from engine.process.model import ProcessModel
 from engine.process.spec_cache import Compiled
 from engine.process.state import dump_state, load_state
