@@ -55,8 +55,7 @@ user_account = Table(
     Column("created_at", DateTime, nullable=False),
     Column("is_process_admin", Boolean, nullable=False, default=False),  # 流程管理员
     Column("is_file_admin", Boolean, nullable=False, default=False),  # 文件管理员 (公文 registers, 文号)
-    # A password an administrator chose (new account, reset): its holder must change it before anything else.
-    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("must_change_password", Boolean, nullable=False, default=False),  # an administrator's password
 )
 
 
@@ -373,8 +372,7 @@ timer_start = Table(
 )
 
 
-# Monthly statistics snapshots (§五 2.7: per person, department and process; taken on the 28th and
-# at month end). One row per (month, snapshot, scope, key): a second scheduler inserts nothing.
+# Monthly statistics snapshots (§五 2.7), on the 28th and at month end; one row per key: a second scheduler adds none.
 monthly_stat = Table(
     "monthly_stat",
     metadata,
