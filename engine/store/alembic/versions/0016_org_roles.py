@@ -29,6 +29,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        for name in COLUMNS:
-            batch_op.drop_column(name)
+    for name in COLUMNS:  # SQLite 3.35+ drops a column in place (no table rebuild, the triggers stay)
+        op.drop_column("user_account", name)
