@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.process import service_tasks
 from engine.process.spec_cache import SpecCache
 from engine.store import signing_key
 from engine.store.blobs import BlobStore
 from engine.store.database import Database
+from engine.work import account_requests
 from engine.work.cache import WorkflowCache
+
+# The handlers the product ships that act on the organisation: registered here, above the engine's layers.
+service_tasks.ship(account_requests.HANDLER, account_requests.apply)
 
 
 class Core:

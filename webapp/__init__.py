@@ -23,6 +23,7 @@ from . import (
     api_monitor,
     api_notifications,
     api_operations,
+    api_org,
     api_print,
     api_recovery,
     api_reports,
@@ -43,6 +44,7 @@ from . import (
     pages_item_operations,
     pages_messages,
     pages_monitor,
+    pages_org,
     pages_print,
     pages_recovery,
     pages_reports,
@@ -75,6 +77,7 @@ BLUEPRINTS = (
     pages_doc_numbers,
     pages_budgets,
     pages_monitor,
+    pages_org,
     # /api/v1
     api,
     api_operations,
@@ -88,6 +91,7 @@ BLUEPRINTS = (
     api_documents,
     api_budgets,
     api_monitor,
+    api_org,
 )
 
 
@@ -128,6 +132,8 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
             details["errors"] = [e.as_dict() for e in exc.errors]
         if isinstance(exc, DeployFailed):
             details["errors"] = [i18n_designer.problem_dict(p) for p in exc.problems]
+        if getattr(exc, "code", None):  # a machine-readable reason (password_change_required)
+            details["code"] = exc.code
         if getattr(exc, "element", None):  # the engine failed at a BPMN element (WorkflowFailed)
             details["element"] = exc.element
         response = app.make_response(_answer(exc.message, exc.status, details))

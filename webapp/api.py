@@ -8,6 +8,7 @@ import orjson
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import FieldError, InvalidData
+from engine.org import permissions
 from engine.work import decisions, deployment, initiate
 from engine.work.views import detail as details
 from engine.work.views import start as starting
@@ -54,7 +55,13 @@ def _text(body: dict, name: str) -> str:
 @auth.api_login_required
 def me():
     counts = worklist.item_counts(_core(), g.user)
-    return jsonify({"user": {**g.user.as_dict(), "is_admin": g.user.is_admin}, "counts": counts})
+    user = {
+        **g.user.as_dict(),
+        "is_admin": g.user.is_admin,
+        "roles": permissions.roles_of(g.user),
+        "must_change_password": g.user.must_change_password,
+    }
+    return jsonify({"user": user, "counts": counts})
 
 
 @bp.post("/me/password")

@@ -100,6 +100,22 @@ def change_password(old, new, confirm=None) -> int:
     return accounts.change_password(_core(), g.user, old, new, confirm=confirm, keep=keep)
 
 
+# An account whose password an administrator chose reaches only these until it changes it.
+PASSWORD_PENDING_ALLOWS = frozenset(
+    {
+        "static",
+        "account.login",
+        "account.logout",
+        "account.password",
+        "api.me",
+        "api.change_password",
+        "api.token",
+        "api.revoke_token",
+        "api.openapi",
+    }
+)
+
+
 # --- every request and response --------------------------------------------------------------------
 
 
@@ -148,8 +164,13 @@ def init_app(app) -> None:
     def _load_user():
         if request.path.startswith("/api/"):
             g.user = _user_from_token(_bearer())
+            if g.user is not None and request.endpoint not in PASSWORD_PENDING_ALLOWS:
+                accounts.require_own_password(g.user)  # 403 password_change_required
             return None
         g.user = _user_from_session()
+        if g.user is not None and accounts.password_change_pending(g.user):
+            if request.endpoint not in PASSWORD_PENDING_ALLOWS:
+                return redirect(url_for("account.password"))
         if request.method == "POST":
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
             expected = session.get("csrf") or ""

@@ -8,8 +8,9 @@ from flask import g, request
 
 from .i18n_budget import EN_BUDGET
 from .i18n_documents import EN_DOCUMENTS
-from .i18n_office import EN_OFFICE
 from .i18n_monitor import EN_MONITOR
+from .i18n_office import EN_OFFICE
+from .i18n_org import EN_ORG
 
 EN = {
     "到达时间": "Arrived",
@@ -356,6 +357,7 @@ EN.update(EN_DOCUMENTS)
 EN.update(EN_OFFICE)
 EN.update(EN_BUDGET)
 EN.update(EN_MONITOR)
+EN.update(EN_ORG)
 
 LANGS = ("zh", "en")
 

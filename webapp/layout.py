@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, render_template, request, url_for
 
+from engine.org import oversight, permissions
 from engine.process.money import format_money, is_money
 from engine.time.working_days import OFFICE_TZ, to_local
 from engine.work import frame
@@ -55,6 +56,13 @@ def error_page(message: str, status: int):
 
 
 def init_app(app) -> None:
+    # which administrators' menus a user sees: the roles' rules (engine.org.permissions)
+    app.jinja_env.globals.update(
+        may_deploy=permissions.may_deploy,
+        may_manage_doc_numbers=permissions.may_manage_doc_numbers,
+        may_administer_org=permissions.may_administer_org,
+        may_open_monitor=oversight.may_open,
+    )
     app.add_template_filter(format_time, "when")
     app.add_template_filter(format_short_time, "when_short")
     app.add_template_filter(clock, "when_clock")

@@ -14,6 +14,7 @@ from . import (
     openapi_monitor,
     openapi_notifications,
     openapi_operations,
+    openapi_org,
     openapi_recovery,
     openapi_reports,
 )
@@ -345,6 +346,7 @@ def openapi_document() -> dict:
             **openapi_documents.paths(),
             **openapi_budgets.paths(),
             **openapi_monitor.paths(),
+            **openapi_org.paths(),
         },
     }
     _declare_path_parameters(document["paths"])

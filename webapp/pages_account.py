@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, TooManyAttempts, Unauthorized
+from engine.org import accounts
 
 from . import auth, postback
 from .inputs import form_values
@@ -57,5 +58,10 @@ def password():
         except InvalidData as refused:  # back to the form (Post/Redirect/Get); passwords are never kept
             return postback.back(request.path, errors={e.field: e.message for e in refused.errors})
         flash("密码已修改，其他设备上的登录已退出", "success")
-        return redirect(url_for("account.password"))
-    return render_template("account_password.html", errors=postback.kept().get("errors", {}))
+        first = accounts.password_change_pending(g.user)  # the one-time password is gone: on to the work
+        return redirect(home_url() if first else url_for("account.password"))
+    return render_template(
+        "account_password.html",
+        errors=postback.kept().get("errors", {}),
+        first_time=accounts.password_change_pending(g.user),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Conflict, FieldError, InvalidData, TooManyAttempts, Unauthorized
+from engine.errors import Conflict, FieldError, Forbidden, InvalidData, TooManyAttempts, Unauthorized
 from engine.org import deciders, office, sessions, sign_in_log, throttle, users
 from engine.org.users import User
 from engine.store.tables import utcnow
@@ -21,6 +21,25 @@ class SignedIn:
     user: User
     secret: str  # what the client keeps: the browser session's id, or the API token
 
+
+MUST_CHANGE = "请先修改密码：管理员设置的初始密码须在首次登录后修改（页面“修改密码”，或 POST /api/v1/me/password）"
+
+
+class PasswordChangeRequired(Forbidden):
+    """The account signs in with a password an administrator chose: nothing else until it is changed."""
+
+    code = "password_change_required"
+
+
+def password_change_pending(user: User) -> bool:
+    """Whether the signed-in user must change their password before doing anything else."""
+    return user.must_change_password
+
+
+def require_own_password(user: User) -> None:
+    """PasswordChangeRequired (403, code password_change_required) while the password is an administrator's."""
+    if password_change_pending(user):
+        raise PasswordChangeRequired(MUST_CHANGE)
 
 def sign_in(core, username, password, *, address: str | None, kind: str, max_age: float) -> SignedIn:
     """A new session (or API token) for the active account these credentials open.

@@ -27,6 +27,9 @@ class User:
     active: bool = True
     email: str | None = None
     title: str | None = None
+    is_process_admin: bool = False  # 流程管理员 (engine.org.permissions says what each role may do)
+    is_file_admin: bool = False  # 文件管理员
+    must_change_password: bool = False  # an administrator chose the password: change it first
 
     @classmethod
     def from_row(cls, row) -> User:
@@ -39,6 +42,9 @@ class User:
             active=bool(row.active),
             email=row.email,
             title=row.title,
+            is_process_admin=bool(row.is_process_admin),
+            is_file_admin=bool(row.is_file_admin),
+            must_change_password=bool(row.must_change_password),
         )
 
     def as_dict(self) -> dict:
@@ -54,6 +60,9 @@ _USER_COLUMNS = (
     user_account.c.active,
     user_account.c.email,
     user_account.c.title,
+    user_account.c.is_process_admin,
+    user_account.c.is_file_admin,
+    user_account.c.must_change_password,
 )
 
 
@@ -108,11 +117,6 @@ def require_admin(conn: Connection, username: str, message: str = ADMIN_ONLY) ->
     return user
 
 
-def may_manage_doc_numbers(user: User) -> bool:
-    """Who keeps the 发文字号 register (counters, 作废, 预留): the administrators."""
-    return user.is_admin
-
-
 def users_by_ids(conn: Connection, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -164,7 +168,7 @@ def set_password(conn: Connection, user_id: int, new_hash: str, *, was: str) -> 
     changed = conn.execute(
         update(user_account)
         .where(user_account.c.id == user_id, user_account.c.password_hash == was)
-        .values(password_hash=new_hash)
+        .values(password_hash=new_hash, must_change_password=False)
     )
     return changed.rowcount == 1
 
@@ -243,7 +247,20 @@ def grant_role(conn: Connection, user_id: int, name: str) -> None:
         conn.execute(insert(user_role).values(user_id=user_id, role_id=role_id))
 
 
+# The administrators' roles (engine.org.permissions) as an assignee rule names them: `role:系统管理员` is
+# every active 系统管理员 (the 信息部门 step of 账号申请), not a role in the role table.
+ADMIN_ROLE_COLUMNS = {
+    "系统管理员": user_account.c.is_admin,
+    "流程管理员": user_account.c.is_process_admin,
+    "文件管理员": user_account.c.is_file_admin,
+}
+
+
 def role_members(conn: Connection, name: str) -> list[int]:
+    column = ADMIN_ROLE_COLUMNS.get(name)
+    if column is not None:
+        query = select(user_account.c.id).where(column.is_(True), user_account.c.active.is_(True))
+        return list(conn.execute(query.order_by(user_account.c.id)).scalars())
     rows = conn.execute(
         select(user_role.c.user_id)
         .join(role, role.c.id == user_role.c.role_id)

@@ -154,7 +154,7 @@ def check_files(conn: Connection | None, files: dict[str, bytes]) -> Bundle:
 
 def org_names(conn: Connection) -> tuple[set[str], set[str]]:
     """(role names, usernames): what assignee rules may name."""
-    roles = {row.name for row in conn.execute(select(role.c.name))}
+    roles = {row.name for row in conn.execute(select(role.c.name))} | {"系统管理员", "流程管理员", "文件管理员"}
     users = {row.username for row in conn.execute(select(user_account.c.username))}
     return roles, users
 

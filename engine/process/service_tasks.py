@@ -8,24 +8,35 @@ and the flow moves on. A handler takes the task data (a dict) and returns a dict
     [options.entry_points]
     oaflow.service_tasks =
         org.camunda.quickstart.SendMail = mypackage.mail:send
+
+A handler that acts on the system itself (账号申请 creates an account) takes a second argument, the
+`HandlerContext`: the command's connection (its transaction: what the handler writes commits or rolls back
+with the step), the instance and its process. Every run of a handler on an instance is an audit event
+(`service_task`: the handler's key and what it answered). A handler that raises fails the command whole
+(HandlerFailed → the instance's 异常 state, engine.work.kernel.failure); an administrator retries it.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from sqlalchemy.engine import Connection
 
 from engine.process import document_distribution
 from engine.process.dialect import service_handler
+from engine.store import audit
 
 ENTRY_POINT_GROUP = "oaflow.service_tasks"
-Handler = Callable[[dict], "dict | None"]
+Handler = Callable[..., "dict | None"]  # (data) or (data, HandlerContext)
+_CONTEXT = "oaflow_service_context"  # the attribute of the workflow the running command's context is on
 
 # The handlers the product ships: they run wherever a process names them, without an entry point.
 BUILT_IN: dict[str, Handler] = {document_distribution.DISTRIBUTE: document_distribution.letters}
@@ -83,6 +94,48 @@ def handler_keys() -> list[str]:
     return sorted(set(_registered) | set(BUILT_IN) | set(_entry_point_handlers()))
 
 
+def ship(key: str, handler: Handler) -> None:
+    """A handler the product ships from a layer above this one (engine.core adds the 账号 handler)."""
+    BUILT_IN[key] = handler
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler that acts on the system gets beside the data: the command's transaction."""
+
+    conn: Connection
+    instance_id: int | None
+    process_key: str
+    initiator: str | None  # username
+
+
+def attach(workflow, context: HandlerContext) -> None:
+    """The command about to run this workflow: its handlers act inside `context` (one per command, since a
+    cached workflow outlives the transaction it last ran in)."""
+    setattr(workflow, _CONTEXT, context)
+
+
+def _context_of(workflow) -> HandlerContext | None:
+    top = getattr(workflow, "top_workflow", None) or workflow
+    return getattr(top, _CONTEXT, None)
+
+
+def _takes_context(handler: Handler) -> bool:
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2
+
+
+def _summary(result) -> str:
+    if isinstance(result, dict):
+        said = result.get("message")
+        return said if isinstance(said, str) and said else "返回 " + ("、".join(sorted(result)) or "空结果")
+    return "无返回值"
+
+
 class ExternalTask(ServiceTaskMixin, SpiffBpmnTask):
     """A service/send/receive task whose work happens outside: waits unless a handler is registered."""
 
@@ -94,12 +147,27 @@ class ExternalTask(ServiceTaskMixin, SpiffBpmnTask):
         handler = handler_for(self.handler)
         if handler is None:
             return None  # STARTED: waits for POST …/external/{element}
+        context = _context_of(task.workflow)
         try:
-            result = handler(dict(task.data))
+            if _takes_context(handler):
+                if context is None:
+                    raise RuntimeError("该处理程序只能在已保存的申请中运行")
+                result = handler(dict(task.data), context)
+            else:
+                result = handler(dict(task.data))
         except Exception as exc:
             raise HandlerFailed(f"服务任务 {self.bpmn_id} 的处理程序 {self.handler} 执行失败：{exc}") from exc
         if isinstance(result, dict):
             task.data.update(result)
+        if context is not None and context.instance_id is not None:
+            audit.record(
+                context.conn,
+                "service_task",
+                instance_id=context.instance_id,
+                node_id=self.bpmn_id,
+                node_name=getattr(self, "bpmn_name", None) or self.bpmn_id,
+                message=f"服务任务执行处理程序 {self.handler}：{_summary(result)}",
+            )
         return True
 
 

@@ -48,11 +48,14 @@ user_account = Table(
     Column("display_name", String(100), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("department_id", Integer, ForeignKey("department.id")),
-    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_admin", Boolean, nullable=False, default=False),  # 系统管理员
     Column("active", Boolean, nullable=False, default=True),
     Column("email", String(255)),
     Column("title", String(100)),
     Column("created_at", DateTime, nullable=False),
+    Column("is_process_admin", Boolean, nullable=False, default=False),  # 流程管理员
+    Column("is_file_admin", Boolean, nullable=False, default=False),  # 文件管理员 (公文 registers, 文号)
+    Column("must_change_password", Boolean, nullable=False, default=False),  # an administrator's password
 )
 
 
@@ -369,8 +372,7 @@ timer_start = Table(
 )
 
 
-# Monthly statistics snapshots (§五 2.7: per person, department and process; taken on the 28th and
-# at month end). One row per (month, snapshot, scope, key): a second scheduler inserts nothing.
+# Monthly statistics snapshots (§五 2.7), on the 28th and at month end; one row per key: a second scheduler adds none.
 monthly_stat = Table(
     "monthly_stat",
     metadata,

@@ -12,9 +12,8 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine import errors
 from engine.errors import NotFound
-from engine.org import directory, users
+from engine.org import directory, permissions, users
 from engine.process import definitions, diagram, versions, wording
 from engine.store.tables import definition
 from engine.time.working_days import local_iso
@@ -22,13 +21,16 @@ from engine.work import frame
 
 log = logging.getLogger("oaflow.work")
 
-VERSIONS_ONLY = "只有管理员可以管理流程版本"
-PAGES_ONLY = "只有管理员可以管理流程"
 
 
-def _administrator(user: users.User | None) -> None:
+def _deployer(user: users.User | None) -> None:
     if user is not None:  # None: the command line on the server
-        errors.require_admin(user)
+        permissions.require_deployer(user)
+
+
+def _manager(conn: Connection, user: users.User | None, key: str) -> None:
+    if user is not None:  # None: the command line on the server
+        permissions.require_process(conn, user, key)
 
 
 # --- commands and queries (the API, the command line) --------------------------------------------------------
@@ -38,22 +40,26 @@ def deploy(core, username: str | None, files: dict[str, bytes]) -> dict:
     """Validate the files and store a new version of each process whose content changed; deploying the same
     files again changes nothing. DeployFailed names every problem, and then nothing is stored."""
     with core.db.write() as conn:
-        actor = users.require_admin(conn, username) if username is not None else None
+        actor = users.require_user(conn, username) if username is not None else None
+        _deployer(actor)
         results, bundle = definitions.deploy_bundle(conn, files, actor.id if actor else None)
+        for result in results:  # a new version of another's process: refused, nothing stored
+            if result["created"]:
+                _manager(conn, actor, result["process"])
     return {"processes": results, "warnings": bundle.warnings}
 
 
 def validate(core, user: users.User | None, files: dict[str, bytes]) -> definitions.Bundle:
     """Check files as a deployment would (forms of earlier versions, the organisation), storing nothing."""
-    _administrator(user)
+    _deployer(user)
     with core.db.read() as conn:
         return definitions.check_files(conn, files)
 
 
 def list_versions(core, user: users.User | None, key: str) -> list[dict]:
     """Every version of a process, newest first, with its instances counted by status."""
-    _administrator(user)
     with core.db.read() as conn:
+        _manager(conn, user, key)
         return _in_office_time(versions.list_versions(conn, key))
 
 
@@ -65,14 +71,15 @@ def _in_office_time(items: list[dict]) -> list[dict]:
 def set_active(core, username: str, key: str, version: int, active: bool) -> dict:
     """启用 / 停用 a version: an inactive version starts no new instances; running ones carry on."""
     with core.db.write() as conn:
-        actor = users.require_admin(conn, username, VERSIONS_ONLY)
+        actor = users.require_user(conn, username)
+        _manager(conn, actor, key)
         return versions.set_active(conn, actor.id, key, version, active)
 
 
 def diff(core, user: users.User, key: str, from_version: int, to_version: int) -> dict:
     """What changed between two versions: added, removed and changed nodes."""
-    _administrator(user)
     with core.db.read() as conn:
+        _manager(conn, user, key)
         return _diff_in_words(core, conn, key, from_version, to_version)
 
 
@@ -87,8 +94,8 @@ def _diff_in_words(core, conn: Connection, key: str, from_version: int, to_versi
 
 def diagram_svg(core, user: users.User, key: str, version: int) -> str:
     """A deployed version's diagram as SVG, drawn from the file's diagram interchange (BPMN DI)."""
-    _administrator(user)
     with core.db.read() as conn:
+        _manager(conn, user, key)
         row = versions.definition_row(conn, key, version)
     svg = diagram.render_svg(row.bpmn_xml, key)
     if svg is None:
@@ -101,9 +108,13 @@ def diagram_svg(core, user: users.User, key: str, version: int) -> str:
 
 def processes_page(core, user: users.User) -> dict:
     """流程管理: every process with its newest version, its number of versions and the one new instances use."""
-    errors.require_admin(user, PAGES_ONLY)
+    permissions.require_deployer(user)
     with core.db.read() as conn:
-        return {"processes": _processes(conn), "layout": frame.figures(conn, user)}
+        listed = _processes(conn)
+        if not user.is_admin:  # a 流程管理员 sees their own processes
+            owned = permissions.owned_processes(conn, user)
+            listed = [p for p in listed if p["key"] in owned]
+        return {"processes": listed, "layout": frame.figures(conn, user)}
 
 
 def _processes(conn: Connection) -> list[dict]:
@@ -141,8 +152,8 @@ def versions_page(
 ) -> dict:
     """版本: every version with its instance counts, and the difference between two of them: the ones asked
     for, else (`newest_by_default`) the two newest."""
-    errors.require_admin(user, PAGES_ONLY)
     with core.db.read() as conn:
+        permissions.require_process(conn, user, key)
         items = _in_office_time(versions.list_versions(conn, key))
         if from_version is None and to_version is None and newest_by_default and len(items) >= 2:
             from_version, to_version = items[1]["version"], items[0]["version"]
@@ -155,8 +166,8 @@ def versions_page(
 
 def version_page(core, user: users.User, key: str, version: int) -> dict:
     """A deployed version: its diagram (None when it cannot be drawn), its nodes and its forms."""
-    errors.require_admin(user, PAGES_ONLY)
     with core.db.read() as conn:
+        permissions.require_process(conn, user, key)
         row = versions.definition_row(conn, key, version)
         compiled = core.specs.from_row(row)
         names = directory.names_of(conn, wording.usernames_in([compiled.model]))

@@ -1,7 +1,8 @@
 """文号管理: the 发文字号 register as its keepers see and change it — the counters, setting the next number
 (to continue a paper register), 作废 (left void or reusable), 预留 and assigning a reserved number.
 
-Refused to anyone the organisation does not let keep the register (engine.org.users.may_manage_doc_numbers)
+Refused to anyone the organisation does not let keep the register (engine.org.permissions.may_manage_doc_numbers:
+系统管理员 and 文件管理员)
 before the input is read. A change to a number an instance holds takes that instance's lock first, then the
 counter's (the order allocation takes them in), and changes the instance's `doc_no` with it.
 """
@@ -9,22 +10,20 @@ counter's (the order allocation takes them in), and changes the instance's `doc_
 from __future__ import annotations
 
 from engine import fields
-from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.numbering import register
 from engine.numbering.doc_no import NUMBER_MAX, YEAR_MAX, YEAR_MIN, check_prefix
-from engine.org import users
+from engine.org import permissions, users
 from engine.work import frame
 from engine.work.kernel import case as kernel
 from engine.work.kernel.doc_numbers import store_doc_no
 
-MANAGERS_ONLY = "只有管理员可以管理发文字号"
 REASON_MAX = 500
 
 
 def _manager(conn, username: str) -> users.User:
     user = users.require_user(conn, username)
-    if not users.may_manage_doc_numbers(user):
-        raise Forbidden(MANAGERS_ONLY)
+    permissions.require_doc_numbers(user)
     return user
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import FieldError, InvalidData, NotFound
-from engine.org import users
+from engine.org import permissions, users
 from engine.process.expressions import script_engine
 from engine.process.state import dump_state, load_state
 from engine.process.versions import HARMLESS, SpecPair, definition_row, label, visible
@@ -33,7 +33,6 @@ from engine.work.kernel.failure import run_engine
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
-VERSIONS_ONLY = "只有管理员可以管理流程版本"
 CHUNK = 200  # instances per transaction during a migration: bounded lock time, each instance atomic
 
 
@@ -150,7 +149,7 @@ def dry_run(
 ) -> dict:
     """试迁移: for one instance or all instances of a version, safe or unsafe and why. Nothing is stored."""
     with core.db.read() as conn:
-        users.require_admin(conn, username, VERSIONS_ONLY)
+        permissions.require_process(conn, users.require_user(conn, username), key)
         pair, old_row, _ = _pair(core, conn, key, from_version, to_version)
         rows = _candidates(conn, old_row.id, instance_ids)
         _missing({r.id for r in rows}, instance_ids)
@@ -189,7 +188,8 @@ def migrate(
     Each instance is checked again under its row lock, so an instance that moved on since the dry run is
     judged as it is now. Work items keep their task ids; nodes the new version renamed get the new name."""
     with core.db.read() as conn:
-        actor = users.require_admin(conn, username, VERSIONS_ONLY)
+        actor = users.require_user(conn, username)
+        permissions.require_process(conn, actor, key)
         pair, old_row, new_row = _pair(core, conn, key, from_version, to_version)
         ids = [r.id for r in _candidates(conn, old_row.id, instance_ids)]
         _missing(set(ids), instance_ids)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from SpiffWorkflow.util.task import TaskState
 
 from engine import fields
-from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.notify import outbox
 from engine.org import deciders, oversight, users
 from engine.process.model import node_id
@@ -56,8 +56,7 @@ def _monitored(core, username: str, instance_id: int) -> Iterator[tuple[Case, ob
         with core.db.write() as conn:
             user = oversight.require_monitor(conn, username)
             case, inst = kernel.lock(core, conn, instance_id)
-            if not oversight.may_monitor(user, inst.process_key):
-                raise Forbidden(oversight.MONITORS_ONLY)
+            oversight.require_process(conn, user, inst.process_key)
             found.update(instance_id=case.instance_id, version=case.version, actor_id=user.id)
             yield case, inst, user
             kernel.save(case)
@@ -161,8 +160,7 @@ def reassign(core, username: str, item_id: int, to_user, reason) -> dict:
             if row is None:
                 raise NotFound("待办不存在")
             case, inst = kernel.lock(core, conn, row.instance_id)
-            if not oversight.may_monitor(user, inst.process_key):
-                raise Forbidden(oversight.MONITORS_ONLY)
+            oversight.require_process(conn, user, inst.process_key)
             found.update(instance_id=case.instance_id, version=case.version, actor_id=user.id)
             _running(inst, "转办")
             item = work_item_row(conn, item_id)  # as it is under the lock

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine import fields
-from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.notify import outbox
 from engine.org import oversight
 from engine.store import audit
@@ -58,8 +58,7 @@ def suspend(core, username: str, instance_id: int, reason: str) -> dict:
     with core.db.write() as conn:
         user = oversight.require_monitor(conn, username)
         inst = _lock_instance(core, conn, instance_id)
-        if not oversight.may_monitor(user, inst.process_key):
-            raise Forbidden(oversight.MONITORS_ONLY)
+        oversight.require_process(conn, user, inst.process_key)
         if inst.status != "running":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，不能挂起")
         now = utcnow()
@@ -88,8 +87,7 @@ def resume(core, username: str, instance_id: int, reason: str | None = None) -> 
     with core.db.write() as conn:
         user = oversight.require_monitor(conn, username)
         inst = _lock_instance(core, conn, instance_id)
-        if not oversight.may_monitor(user, inst.process_key):
-            raise Forbidden(oversight.MONITORS_ONLY)
+        oversight.require_process(conn, user, inst.process_key)
         if inst.status != "suspended":
             raise Conflict(f"该申请{STATUS_LABELS.get(inst.status, inst.status)}，无需恢复")
         now = utcnow()

@@ -66,6 +66,7 @@ def versions(core, key: str) -> list[int]:
 def test_redeploying_identical_files_changes_nothing(core, row_counts):
     before = row_counts()
     assert deploy(core, library.library_files()) == [
+        {"process": "account_request", "name": "OA系统账号申请", "version": 1, "created": False},
         {"process": "contract_countersign", "name": "合同会签", "version": 1, "created": False},
         {"process": "expense_claim", "name": "费用报销", "version": 1, "created": False},
         {"process": "incoming_document", "name": "收文", "version": 1, "created": False},
@@ -82,6 +83,7 @@ def test_redeploying_identical_files_through_the_api(api, row_counts):
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {
         "processes": [
+            {"process": "account_request", "name": "OA系统账号申请", "version": 1, "created": False},
             {"process": "contract_countersign", "name": "合同会签", "version": 1, "created": False},
             {"process": "expense_claim", "name": "费用报销", "version": 1, "created": False},
             {"process": "incoming_document", "name": "收文", "version": 1, "created": False},

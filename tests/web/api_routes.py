@@ -57,6 +57,8 @@ def fill(rule, target: Target, **overrides) -> str:
         "phrase_id": 1,
         "prefix": "示例办发",
         "year": 2026,
+        "name": "人事部",  # a department (组织与用户)
+        "username": "lisi",
         **overrides,
     }
     return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]

@@ -189,6 +189,7 @@ LEAVE_FIELDS = ["leave_type", "start_date", "start_half", "end_date", "end_half"
 def test_process_list_and_start_form(api):
     listed = api("zhangsan").get("/api/v1/processes").get_json()
     assert sorted((p["key"], p["name"], p["version"]) for p in listed["items"]) == [
+        ("account_request", "OA系统账号申请", 1),
         ("contract_countersign", "合同会签", 1),
         ("incoming_document", "收文", 1),
         ("leave", "请假申请", 1),

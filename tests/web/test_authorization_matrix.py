@@ -6,7 +6,9 @@ called as each of six people, and the answer must match the route's row in ROWS 
     reader      zhaolei: the application was 知会'd to him and he has read it (may see it, never act on it)
     assignee    sunli: holds the open work item of the application (部门负责人审批)
     initiator   zhangsan: started the application (请假)
-    admin       the demo administrator
+    admin       the demo administrator (系统管理员)
+    process_admin  liuchang: a 流程管理员 with no part in the applications, none of the scenario's processes his
+    file_admin  zhouyi: a 文件管理员 (公文 registers and 文号) with no part in the applications
 
 Adding a route? Add ONE line to ROWS, keyed by its endpoint name (test_every_route_has_a_row names it):
 
@@ -59,8 +61,16 @@ from engine.core import Core
 from engine.process import definitions, library
 from webapp import create_app
 
-ROLES = ("anonymous", "stranger", "reader", "assignee", "initiator", "admin")
-USERNAMES = {"stranger": "lisi", "reader": "zhaolei", "assignee": "sunli", "initiator": "zhangsan", "admin": "admin"}
+ROLES = ("anonymous", "stranger", "reader", "assignee", "initiator", "admin", "process_admin", "file_admin")
+USERNAMES = {
+    "stranger": "lisi",
+    "reader": "zhaolei",
+    "assignee": "sunli",
+    "initiator": "zhangsan",
+    "admin": "admin",
+    "process_admin": "liuchang",
+    "file_admin": "zhouyi",
+}
 
 PUBLIC = frozenset(ROLES)
 SIGNED_IN = PUBLIC - {"anonymous"}
@@ -68,6 +78,10 @@ PARTICIPANT = frozenset({"reader", "assignee", "initiator", "admin"})
 ASSIGNEE = frozenset({"assignee"})
 INITIATOR = frozenset({"initiator"})
 ADMIN = frozenset({"admin"})
+PROCESS_ADMIN = frozenset({"process_admin"})  # deploys; the versions of his own processes only
+FILE_ADMIN = frozenset({"file_admin"})  # the 发文字号 register
+ADMINS = ADMIN | PROCESS_ADMIN | FILE_ADMIN
+STRANGERS = frozenset({"stranger", "process_admin", "file_admin"})  # no part in the scenario's applications
 OWNER = ASSIGNEE  # the scenario's personal records (常用意见, 代理, messages) are the assignee's, sunli's
 
 
@@ -79,6 +93,7 @@ class Row:
     on: dict = field(default_factory=dict)
     files: bool = False  # send the scenario's process file as a multipart upload (deployments)
     upload: bool = False  # send a small PDF as the multipart field `file` (附件)
+    sheet: bool = False  # send a one-account CSV as the multipart field `file` (导入用户), with the body's fields
     # The scenario has no object in the state the route needs (an application in 异常): an allowed caller
     # passes the who-check and is then refused with exactly this message about the state, and nothing else.
     state_refusal: str | None = None
@@ -124,7 +139,7 @@ ROWS: dict[str, Row | frozenset] = {
     "recovery.errors": ADMIN,
     "recovery.retry": Row(ADMIN, state_refusal="该申请审批中，不在异常状态，无需重试"),
     # 流程监控, 日志 (administrators) and the search (anyone: their own applications)
-    "api_monitor.instances": Row(ADMIN, query={"q": "请假"}),
+    "api_monitor.instances": Row(ADMIN | PROCESS_ADMIN, query={"q": "请假"}),  # his find none of them
     "api_monitor.jump": Row(
         ADMIN, body={"node": "Task_dept_leader", "reason": "重新审核"}, on={"instance_id": "approved_instance"}
     ),
@@ -133,7 +148,7 @@ ROWS: dict[str, Row | frozenset] = {
     "api_monitor.login_logs": ADMIN,
     "api_monitor.operation_logs": ADMIN,
     "api_monitor.find": Row(SIGNED_IN, query={"q": "请假"}),
-    "monitor.instances": Row(ADMIN, query={"q": "请假"}),
+    "monitor.instances": Row(ADMIN | PROCESS_ADMIN, query={"q": "请假"}),
     "monitor.instance": ADMIN,
     "monitor.jump": Row(
         ADMIN, body={"node": "Task_dept_leader", "reason": "重新审核"}, on={"instance_id": "approved_instance"}
@@ -241,13 +256,13 @@ ROWS: dict[str, Row | frozenset] = {
     "reports.monthly": ADMIN,
     "reports.monthly_xlsx": ADMIN,
     "reports.items": Row(ADMIN, query={"scope": "department", "key": "业务部", "measure": "handled"}),
-    "admin.processes": Row(ADMIN, body={"action": "validate"}, files=True),
+    "admin.processes": Row(ADMIN | PROCESS_ADMIN, body={"action": "validate"}, files=True),
     "admin.process": ADMIN,
     "admin.version": ADMIN,
     "admin.set_active": Row(ADMIN, body={"active": "0"}),
     "admin.migration": Row(ADMIN, body={"from_version": "1", "to_version": "2"}),
-    "api.deploy": Row(ADMIN, files=True),
-    "api_designer.validate": Row(ADMIN, files=True),
+    "api.deploy": Row(ADMIN | PROCESS_ADMIN, files=True),
+    "api_designer.validate": Row(ADMIN | PROCESS_ADMIN, files=True),
     "api_designer.process_versions": ADMIN,
     "api_designer.activate": ADMIN,
     "api_designer.deactivate": ADMIN,
@@ -272,16 +287,17 @@ ROWS: dict[str, Row | frozenset] = {
     "api_reports.monthly": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.monthly_xlsx": Row(ADMIN, query={"month": "2026-11"}),
     "api_reports.snapshot": Row(ADMIN, body={"snapshot": "day28"}),
-    "doc_numbers.page": ADMIN,
-    "doc_numbers.set_next": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "next": "5"}),
-    "doc_numbers.void": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}),
-    "doc_numbers.reserve": Row(ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "7"}),
-    "api_documents.counters": ADMIN,
-    "api_documents.set_next": Row(ADMIN, body={"next": 5, "reason": "矩阵"}),
-    "api_documents.void": Row(ADMIN, body={"number": 3, "reason": "矩阵", "reuse": True}),
-    "api_documents.reserve": Row(ADMIN, body={"count": 2}),
+    "doc_numbers.page": ADMIN | FILE_ADMIN,
+    "doc_numbers.set_next": Row(ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "next": "5"}),
+    "doc_numbers.void": Row(
+        ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "3", "reason": "矩阵"}
+    ),
+    "doc_numbers.reserve": Row(ADMIN | FILE_ADMIN, body={"prefix": "示例办发", "year": "2026", "number": "7"}),
+    "api_documents.counters": ADMIN | FILE_ADMIN,
+    "api_documents.set_next": Row(ADMIN | FILE_ADMIN, body={"next": 5, "reason": "矩阵"}),
+    "api_documents.void": Row(ADMIN | FILE_ADMIN, body={"number": 3, "reason": "矩阵", "reuse": True}),
+    "api_documents.reserve": Row(ADMIN | FILE_ADMIN, body={"count": 2}),
     # the number is not reserved: an administrator passes the who-check and is refused for the state (409)
-    "api_documents.assign": Row(ADMIN, body={"number": 9, "instance_id": 1}),
     "budgets.page": ADMIN,
     "budgets.set_budget": Row(
         ADMIN, body={"department": "业务部", "category": "差旅费", "year": "2026", "amount": "100"}
@@ -293,7 +309,28 @@ ROWS: dict[str, Row | frozenset] = {
         ADMIN, body={"budgets": [{"department": "业务部", "category": "培训", "year": 2026, "amount": 500}]}
     ),
     "api_budgets.remaining": SIGNED_IN,
+    "api_documents.assign": Row(ADMIN | FILE_ADMIN, body={"number": 9, "instance_id": 1}),
+    # 组织与用户: the system administrators only
+    "org.page": ADMIN,
+    "org.create_department": Row(ADMIN, body={"name": "矩阵部", "parent": "示例单位"}),
+    "org.update_department": Row(ADMIN, body={"name": "人事部", "parent": "示例单位", "leader": "liuyang"}),
+    "org.create_user": Row(ADMIN, body={"username": "matrixuser", "display_name": "矩阵用户"}),
+    "org.update_user": Row(ADMIN, body={"display_name": "李四", "department": "业务部"}),
+    "org.set_active": Row(ADMIN, body={"active": "1"}),
+    "org.reset_password": ADMIN,
+    "org.export": ADMIN,
+    "org.import_users": Row(ADMIN, body={"action": "preview"}, sheet=True),
+    "api_org.departments": ADMIN,
+    "api_org.create_department": Row(ADMIN, body={"name": "矩阵部", "parent": "示例单位"}),
+    "api_org.update_department": Row(ADMIN, body={"leader": "liuyang"}),
+    "api_org.users": ADMIN,
+    "api_org.create_user": Row(ADMIN, body={"username": "matrixuser", "display_name": "矩阵用户"}),
+    "api_org.update_user": Row(ADMIN, body={"title": "业务员"}),
+    "api_org.reset_password": ADMIN,
+    "api_org.import_users": Row(ADMIN, body={"dry_run": "1"}, sheet=True),
 }
+
+USERS_CSV = "登录名,姓名,部门\nmatrixsheet,矩阵导入,业务部\n".encode()
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 LOGIN_PATH = "/login"
@@ -386,6 +423,13 @@ def _build_scenario(path) -> dict:
         definitions.deploy(conn, {"matrix_events.bpmn": EVENTS, "matrix_order.bpmn": ORDER}, None)
     client = create_app(core, {"TESTING": True}).test_client()
     api = {name: ApiClient(client, name) for name in ("zhangsan", "sunli", "huangwei", "zhaolei", "admin")}
+    for username, role in (("liuchang", "process_admin"), ("zhouyi", "file_admin")):  # their own password set
+        account = {"username": username, "display_name": username, "roles": [role], "password": "first-time-1"}
+        _ok(api["admin"].post("/api/v1/admin/users", json=account), "create user")
+        token = _ok(client.post("/api/v1/auth/token", json={"username": username, "password": "first-time-1"}), "t")
+        change = {"old_password": "first-time-1", "new_password": PASSWORD}
+        headers = {"Authorization": "Bearer " + token["token"]}
+        _ok(client.post("/api/v1/me/password", json=change, headers=headers), "password")
 
     def read_by_reader(instance_id: int) -> int:
         """zhangsan 知会s the application to the reader, who opens it."""
@@ -500,6 +544,8 @@ def _build_scenario(path) -> dict:
         "filename": "style.css",
         "prefix": "示例办发",
         "year": 2026,
+        "name": "人事部",
+        "username": "lisi",
     }
 
 
@@ -585,6 +631,9 @@ class Matrix:
         elif row.files:
             kwargs["data"] = {**(row.body or {}), "files": (io.BytesIO(UPLOAD), "matrix_upload.bpmn")}
             kwargs["content_type"] = "multipart/form-data"
+        elif row.sheet:
+            kwargs["data"] = {**(row.body or {}), "file": (io.BytesIO(USERS_CSV), "users.csv")}
+            kwargs["content_type"] = "multipart/form-data"
         elif row.upload:
             kwargs["data"] = {"file": (io.BytesIO(PDF), "矩阵.pdf")}
             kwargs["content_type"] = "multipart/form-data"
@@ -640,11 +689,11 @@ def refusal_status(role: str, allowed: frozenset, parameters) -> int:
     before anything is looked up); 404 for an application the caller has no part in or another person's
     record (the caller cannot tell it from one that does not exist); 403 otherwise (the caller may see it,
     but not do this)."""
-    if allowed == ADMIN:
+    if allowed <= ADMINS:
         return 403
     if parameters & RECORD_PARAMETERS:
         return 404
-    if parameters & APPLICATION_PARAMETERS and role == "stranger":
+    if parameters & APPLICATION_PARAMETERS and role in STRANGERS:
         return 404
     return 403
 

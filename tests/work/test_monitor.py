@@ -4,6 +4,8 @@ its reason, refused to anyone else with nothing stored."""
 
 from __future__ import annotations
 
+from engine.work import organisation
+
 
 def _events(ops, instance_id: int, kind: str) -> list[dict]:
     return [e for e in ops.history(instance_id) if e["type"] == kind]
@@ -105,3 +107,16 @@ def test_the_monitor_list_finds_by_handler_node_status_and_doc_number_prefix(ops
     bad = api("admin").get("/api/v1/admin/instances", query_string={"status": "nope", "started_from": "2026-13-01"})
     assert bad.status_code == 422
     assert {e["field"] for e in bad.get_json()["errors"]} == {"status", "started_from"}
+
+
+def test_a_process_administrator_monitors_their_own_processes_only(ops, core):
+    """流程管理员: the 流程监控 list shows only the processes they look after, and acting on another's
+    application is refused with nothing changed; 系统管理员 see every process."""
+    leave = ops.start(days=5)
+    organisation.update_user(core, "admin", "wangfang", {"roles": ["process_admin"]})
+    mine = ops.api("wangfang").get("/api/v1/admin/instances").get_json()
+    assert mine["items"] == []  # she looks after no process yet: the page opens, empty
+    everyone = ops.api("admin").get("/api/v1/admin/instances").get_json()
+    assert leave in [row["id"] for row in everyone["items"]]
+    ops.refused("wangfang", f"/admin/instances/{leave}/terminate", {"reason": "x"}, 403)
+    assert ops.open_items(leave) == [("Task_dept_leader", "sunli")]

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.notify import outbox
 from engine.org import users
+from engine.process import service_tasks
 from engine.process.expressions import script_engine
 from engine.process.limits import Budget
 from engine.process.model import ProcessModel
@@ -135,6 +136,12 @@ class Case:
     core: object | None = None
     # What the command has to tell its caller besides its result (a claim that went on over its budget).
     warning: str | None = None
+
+    def __post_init__(self) -> None:
+        # service-task handlers that act on the system run inside this command's transaction
+        initiator = self.initiator.username if self.initiator is not None else None
+        context = service_tasks.HandlerContext(self.conn, self.instance_id, self.compiled.model.key, initiator)
+        service_tasks.attach(self.workflow, context)
 
     @property
     def model(self) -> ProcessModel:

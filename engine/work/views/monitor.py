@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.errors import FieldError, Forbidden, InvalidData
-from engine.org import directory, oversight, users
+from engine.errors import FieldError, InvalidData
+from engine.org import directory, oversight, permissions, users
 from engine.store.tables import definition, instance, work_item
 from engine.work import frame
 from engine.work.kernel.case import STATUS_LABELS, USER_TASK_TYPES
@@ -50,7 +50,11 @@ def _extra(conn, more: dict) -> list:
 
 
 def _list(conn, user: users.User, found: search.Query, more: dict) -> dict:
-    result = search.run(conn, user, found, everything=True, extra=_extra(conn, more))
+    extra = _extra(conn, more)
+    mine = permissions.monitored_processes(conn, user)  # None: every process (系统管理员)
+    if mine is not None:
+        extra.append(instance.c.process_key.in_(sorted(mine)))
+    result = search.run(conn, user, found, everything=True, extra=extra)
     return {**result, "query": found, "filters": more}
 
 
@@ -84,9 +88,8 @@ def instance_page(core, username: str, instance_id: int) -> dict:
     data = application.instance_page(core, user, instance_id)
     data["people"] = people
     detail = data["detail"]
-    if not oversight.may_monitor(user, detail["process"]):
-        raise Forbidden(oversight.MONITORS_ONLY)
     with core.db.read() as conn:
+        oversight.require_process(conn, user, detail["process"])
         model = core.specs.get(conn, detail["definition_id"]).model
     data["jump_targets"] = [
         {"id": node.id, "name": node.name} for node in model.nodes.values() if node.type in USER_TASK_TYPES

@@ -1,7 +1,7 @@
 """the 登录日志, and the indexes of 流程监控 and the search
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05
 
 login_log keeps every sign-in attempt (who, when, from which address, success or failure) for the 登录日志;
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
