@@ -41,6 +41,7 @@ def require_own_password(user: User) -> None:
     if password_change_pending(user):
         raise PasswordChangeRequired(MUST_CHANGE)
 
+
 def sign_in(core, username, password, *, address: str | None, kind: str, max_age: float) -> SignedIn:
     """A new session (or API token) for the active account these credentials open.
 

@@ -23,16 +23,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
-from sqlalchemy.engine import Connection
 
 from engine.process import document_distribution
 from engine.process.dialect import service_handler
-from engine.store import audit
 
 ENTRY_POINT_GROUP = "oaflow.service_tasks"
 Handler = Callable[..., "dict | None"]  # (data) or (data, HandlerContext)
@@ -103,10 +102,12 @@ def ship(key: str, handler: Handler) -> None:
 class HandlerContext:
     """What a handler that acts on the system gets beside the data: the command's transaction."""
 
-    conn: Connection
+    conn: Any  # the command's sqlalchemy Connection (this module stays free of the database: oaflow validate)
     instance_id: int | None
     process_key: str
     initiator: str | None  # username
+    # Records what a handler did in the application's 流转记录 (node_id, node_name, message); given by the command.
+    record: Callable[[str, str, str], None] | None = None
 
 
 def attach(workflow, context: HandlerContext) -> None:
@@ -159,15 +160,9 @@ class ExternalTask(ServiceTaskMixin, SpiffBpmnTask):
             raise HandlerFailed(f"服务任务 {self.bpmn_id} 的处理程序 {self.handler} 执行失败：{exc}") from exc
         if isinstance(result, dict):
             task.data.update(result)
-        if context is not None and context.instance_id is not None:
-            audit.record(
-                context.conn,
-                "service_task",
-                instance_id=context.instance_id,
-                node_id=self.bpmn_id,
-                node_name=getattr(self, "bpmn_name", None) or self.bpmn_id,
-                message=f"服务任务执行处理程序 {self.handler}：{_summary(result)}",
-            )
+        if context is not None and context.record is not None:
+            name = getattr(self, "bpmn_name", None) or self.bpmn_id
+            context.record(self.bpmn_id, name, f"服务任务执行处理程序 {self.handler}：{_summary(result)}")
         return True
 
 

@@ -4,6 +4,7 @@ compiled-spec cache (a small instance's state is half the size without it, and n
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 import orjson
@@ -59,3 +60,12 @@ def load_state(state: str, spec, subprocess_specs, script_engine) -> BpmnWorkflo
     workflow = _SERIALIZER.from_dict(dct)
     workflow.script_engine = script_engine
     return workflow
+
+
+def unstorable(exc: TypeError) -> str:
+    """Why the serializer could not store a value (orjson's TypeError), in the user's words."""
+    text = str(exc)
+    if "Dict key must be str" in text:
+        return "字典的键必须是文本"
+    found = re.search(r"Type is not JSON serializable: (\w+)", text)
+    return f"类型 {found.group(1)} 不能保存" if found else "不是文本、数字、列表或字典"

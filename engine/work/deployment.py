@@ -22,7 +22,6 @@ from engine.work import frame
 log = logging.getLogger("oaflow.work")
 
 
-
 def _deployer(user: users.User | None) -> None:
     if user is not None:  # None: the command line on the server
         permissions.require_deployer(user)

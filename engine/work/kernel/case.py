@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -30,7 +29,7 @@ from engine.process.expressions import script_engine
 from engine.process.limits import Budget
 from engine.process.model import ProcessModel
 from engine.process.spec_cache import Compiled
-from engine.process.state import dump_state, load_state
+from engine.process.state import dump_state, load_state, unstorable
 from engine.store import audit
 from engine.store.database import after_commit
 from engine.store.fastsql import Prepared
@@ -140,8 +139,14 @@ class Case:
     def __post_init__(self) -> None:
         # service-task handlers that act on the system run inside this command's transaction
         initiator = self.initiator.username if self.initiator is not None else None
-        context = service_tasks.HandlerContext(self.conn, self.instance_id, self.compiled.model.key, initiator)
+        context = service_tasks.HandlerContext(
+            self.conn, self.instance_id, self.compiled.model.key, initiator, self._record_service_task
+        )
         service_tasks.attach(self.workflow, context)
+
+    def _record_service_task(self, node_id: str, node_name: str, message: str) -> None:
+        if self.instance_id is not None:
+            audit.record(self.conn, "service_task", instance_id=self.instance_id, node_id=node_id, node_name=node_name, message=message)  # fmt: skip  # noqa: E501
 
     @property
     def model(self) -> ProcessModel:
@@ -341,7 +346,7 @@ def save(case: Case) -> None:
     try:
         state, data = dump_state(case.workflow), orjson.dumps(case.data).decode()
     except TypeError as exc:  # a value JSON cannot hold (orjson.JSONEncodeError): a handler's, a library's
-        raise failed_at(f"流程数据含有无法保存的值（{_unstorable(exc)}）", None) from None
+        raise failed_at(f"流程数据含有无法保存的值（{unstorable(exc)}）", None) from None
     values = {
         "state": state,
         "status": case.status,
@@ -374,14 +379,6 @@ def save(case: Case) -> None:
         claims.settle(conn, case.model, case.instance_id, case.status)
         reading.close_unread(conn, case.instance_id)
         outbox.send(conn, case.initiator.id, "result", f"您的申请“{case.title}”{label}", instance_id=case.instance_id)
-
-
-def _unstorable(exc: TypeError) -> str:
-    text = str(exc)
-    if "Dict key must be str" in text:
-        return "字典的键必须是文本"
-    found = re.search(r"Type is not JSON serializable: (\w+)", text)
-    return f"类型 {found.group(1)} 不能保存" if found else "不是文本、数字、列表或字典"
 
 
 def _track_timer(case: Case) -> None:
