@@ -59,14 +59,14 @@ def _clean_env(data_dir: str) -> dict:
 class WebServer:
     """`oaflow serve` on a demo data directory; its CPU time from /proc."""
 
-    def __init__(self, data_dir: str, extra_env: dict | None = None):
-        env = {**_clean_env(data_dir), **(extra_env or {})}
+    def __init__(self, data_dir: str, *serve_args: str):
+        env = _clean_env(data_dir)
         subprocess.run(
             _oaflow("demo", "--prepare-only", "--data-dir", data_dir), env=env, check=True, capture_output=True
         )
         self.port = _free_port()
         self.process = subprocess.Popen(
-            _oaflow("serve", "--data-dir", data_dir, "--port", str(self.port)),
+            _oaflow("serve", "--data-dir", data_dir, "--port", str(self.port), *serve_args),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
