@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import machine, scenarios
+from . import machine, scenarios, web_flow
 from .stats import Result
 
-ORDER = ["floor", "engine", "rest", "inbox", "sweep", "concurrency", "memory"]
+ORDER = ["floor", "engine", "rest", "web", "inbox", "sweep", "concurrency", "memory"]
 
 
 def _backends() -> list[tuple[str, str | None]]:
@@ -60,8 +60,10 @@ def main(argv=None) -> int:
                         continue  # no database involved
                     if name == "concurrency" and backend != "postgres":
                         continue  # several writer processes add nothing on SQLite (DESIGN §8)
+                    if name == "web" and backend != "sqlite":
+                        continue  # `oaflow serve` with its defaults: SQLite in its data directory
                     _progress(f"{name} on {backend}")
-                    scenario = getattr(scenarios, name)
+                    scenario = web_flow.web if name == "web" else getattr(scenarios, name)
                     for result in scenario(Path(tmp), backend, url, quick=args.quick, progress=_progress):
                         if name == "floor":
                             floor = result

@@ -36,6 +36,8 @@ class Result:
             return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
         if self.unit == "MB":
             return f"{value:.0f} MB"
+        if self.unit == "×":
+            return f"{value:.2f} ×"
         return f"{value:.1f} {self.unit}"
 
     def as_dict(self) -> dict:

@@ -31,6 +31,7 @@ from . import (
     i18n,
     i18n_designer,
     inputs,
+    json_provider,
     layout,
     pages_account,
     pages_admin,
@@ -97,6 +98,7 @@ BLUEPRINTS = (
 
 def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = json_provider.OrjsonProvider(app)
     core = core or Core()
     app.extensions["oaflow"] = core
     app.config.update(
@@ -109,8 +111,7 @@ def create_app(core: Core | None = None, config: dict | None = None) -> Flask:
         SESSION_MAX_AGE=7 * 24 * 3600,  # seconds a browser session lasts at most (closing the browser ends it)
         TRUSTED_PROXIES=int(os.environ.get("OAFLOW_TRUSTED_PROXIES") or 0),  # reverse proxies in front
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False  # form properties keep their order: it is the field order
+    # app.json keeps keys in their order (form properties: it is the field order) and writes UTF-8
     app.config.update(config or {})
     app.url_map.converters["int"] = IdConverter
 

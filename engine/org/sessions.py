@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
+from engine.store import stamps
 from engine.store.fastsql import Prepared
 from engine.store.tables_auth import auth_session
 
@@ -22,8 +23,10 @@ WEB = "web"
 API = "api"
 _LONGEST_SECRET = 128
 
+# The session and, in the same statement, the change stamps the organisation cache needs next to answer
+# who its holder is without a query of its own (engine.org.cache).
 _SESSION = Prepared(
-    select(auth_session.c.user_id, auth_session.c.created_at).where(
+    select(auth_session.c.user_id, auth_session.c.created_at, *stamps.columns()).where(
         auth_session.c.id == bindparam("id"), auth_session.c.kind == bindparam("kind")
     )
 )
@@ -47,6 +50,7 @@ def holder(conn: Connection, secret, kind: str, max_age: float, now: datetime) -
     row = conn.execute(_SESSION, {"id": digest(secret), "kind": kind}).first()
     if row is None or now - row.created_at > timedelta(seconds=max_age):
         return None
+    stamps.keep(conn, row)
     return row.user_id
 
 

@@ -26,6 +26,17 @@ def read(conn: Connection, name: str) -> str | None:
     return memo[1].get(name)
 
 
+def columns() -> list:
+    """The stamps as columns another statement can carry (one scalar subquery each, labelled by name), so
+    that a transaction's first statement brings them along (`keep`) instead of a statement of their own."""
+    return [select(setting.c.value).where(setting.c.key == name).scalar_subquery().label(name) for name in NAMES]
+
+
+def keep(conn: Connection, row) -> None:
+    """This transaction's stamps, from a row that carried `columns()`."""
+    conn.info[_MEMO] = (conn.get_transaction(), {name: getattr(row, name) for name in NAMES})
+
+
 def forget(conn: Connection) -> None:
     """This transaction changed a stamp: read them again."""
     conn.info.pop(_MEMO, None)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from engine.notify import messages
 from engine.org import users
+from engine.store.fastsql import Prepared
 from engine.store.tables import instance, work_item
 from engine.time import calendar_admin
 from engine.time.office_hours import work_calendar
@@ -46,28 +47,37 @@ def page_figures(core, user: users.User) -> dict:
         return figures(conn, user)
 
 
+def _count(table, *where):
+    return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+
+def _items(kind: str, status: str):
+    return _count(
+        work_item,
+        work_item.c.assignee_id == bindparam("user_id"),
+        work_item.c.kind == kind,
+        work_item.c.status == status,
+    )
+
+
+# The five badges in one statement, built once: each an index-only count (ix_work_item_inbox,
+# ix_instance_initiator) but the unread 抄送我的, which reads the user's cc items.
+_COUNTS = Prepared(
+    select(
+        _items("approve", "open").label("todo"),
+        _items("approve", "done").label("done"),
+        _count(instance, instance.c.initiator_id == bindparam("user_id")).label("started"),
+        _count(
+            work_item,
+            work_item.c.assignee_id == bindparam("user_id"),
+            work_item.c.kind == "cc",
+            work_item.c.read_at.is_(None),
+        ).label("cc"),
+        _items("read", "open").label("read"),
+    )
+)
+
+
 def counts(conn: Connection, user: users.User) -> dict:
     """How many items each box holds (抄送我的, 待阅: the unread ones), for the navigation's badges."""
-    by_kind = {
-        f"{kind}:{status}": count
-        for kind, status, count in conn.execute(
-            select(work_item.c.kind, work_item.c.status, func.count())
-            .where(work_item.c.assignee_id == user.id)
-            .group_by(work_item.c.kind, work_item.c.status)
-        )
-    }
-    unread_cc = conn.execute(
-        select(func.count())
-        .select_from(work_item)
-        .where(work_item.c.assignee_id == user.id, work_item.c.kind == "cc", work_item.c.read_at.is_(None))
-    ).scalar()
-    started = conn.execute(
-        select(func.count()).select_from(instance).where(instance.c.initiator_id == user.id)
-    ).scalar()
-    return {
-        "todo": by_kind.get("approve:open", 0),
-        "done": by_kind.get("approve:done", 0),
-        "started": started,
-        "cc": unread_cc,
-        "read": by_kind.get("read:open", 0),
-    }
+    return dict(conn.execute(_COUNTS, {"user_id": user.id}).one()._mapping)

@@ -18,6 +18,7 @@ from engine.org import users
 from engine.process import forms
 from engine.process.model import node_id
 from engine.process.policy import policy_of
+from engine.store.fastsql import Prepared
 from engine.store.tables import user_account, utcnow
 from engine.store.tables_files import attachment
 from engine.time.working_days import local_iso
@@ -190,14 +191,17 @@ def take(case: Case, user: users.User, schema: dict, cleaned: dict) -> dict:
 # --- listing ---------------------------------------------------------------------------------------------
 
 
+_LISTING = Prepared(
+    select(attachment, user_account.c.display_name)
+    .join(user_account, user_account.c.id == attachment.c.uploaded_by_id)
+    .where(attachment.c.instance_id == bindparam("instance_id"))
+    .order_by(attachment.c.field, attachment.c.version.desc())
+)
+
+
 def listing(conn: Connection, instance_id: int, schema: dict) -> list[dict]:
     """The application's files by field, in the form's order, each with its versions (newest first)."""
-    rows = conn.execute(
-        select(attachment, user_account.c.display_name)
-        .join(user_account, user_account.c.id == attachment.c.uploaded_by_id)
-        .where(attachment.c.instance_id == instance_id)
-        .order_by(attachment.c.field, attachment.c.version.desc())
-    ).all()
+    rows = conn.execute(_LISTING, {"instance_id": instance_id}).all()
     titles = {name: info["title"] for name, info in forms.file_fields(schema).items()}
     order = list(schema.get("properties", {}))
     by_field: dict[str, list] = {}

@@ -11,7 +11,7 @@ events. Each function reads the marks of a page of items in one query, through t
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from engine.store.tables import event_log, user_account, work_item
@@ -59,24 +59,26 @@ def came_back(conn: Connection, rows) -> dict[int, dict]:
     return found
 
 
-def _causes(conn: Connection, instance_ids: set[int]) -> dict[int, list]:
-    rows = conn.execute(
-        select(
-            event_log.c.instance_id,
-            event_log.c.type,
-            event_log.c.actor_id,
-            event_log.c.node_name,
-            event_log.c.opinion,
-            event_log.c.message,
-            event_log.c.created_at,
-            user_account.c.display_name,
-        )
-        .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
-        .where(event_log.c.instance_id.in_(instance_ids), event_log.c.type.in_(tuple(CAUSES)))
-        .order_by(event_log.c.instance_id, event_log.c.id)
+_CAUSES = (
+    select(
+        event_log.c.instance_id,
+        event_log.c.type,
+        event_log.c.actor_id,
+        event_log.c.node_name,
+        event_log.c.opinion,
+        event_log.c.message,
+        event_log.c.created_at,
+        user_account.c.display_name,
     )
+    .outerjoin(user_account, user_account.c.id == event_log.c.actor_id)
+    .where(event_log.c.instance_id.in_(bindparam("instance_ids", expanding=True)), event_log.c.type.in_(tuple(CAUSES)))
+    .order_by(event_log.c.instance_id, event_log.c.id)
+)
+
+
+def _causes(conn: Connection, instance_ids: set[int]) -> dict[int, list]:
     found: dict[int, list] = {}
-    for row in rows:
+    for row in conn.execute(_CAUSES, {"instance_ids": list(instance_ids)}):
         found.setdefault(row.instance_id, []).append(row)
     return found
 
@@ -89,28 +91,43 @@ def _cause_of(item, events: list):
     return earlier[-1] if earlier else None
 
 
+_DELEGATIONS_RESOLVED = (
+    select(
+        work_item.c.parent_id,
+        work_item.c.node_name,
+        work_item.c.opinion,
+        work_item.c.completed_at,
+        user_account.c.display_name,
+    )
+    .join(user_account, user_account.c.id == work_item.c.assignee_id)
+    .where(
+        work_item.c.instance_id.in_(bindparam("instance_ids", expanding=True)),
+        work_item.c.kind == "approve",
+        work_item.c.status == "done",
+        work_item.c.origin == "delegate",
+        work_item.c.parent_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(work_item.c.id)
+)
+
+
 def _resolved_delegations(conn: Connection, rows) -> dict[int, object]:
     """Parent item id → its newest 委派 child that was handed back (resolved)."""
-    ids = {r.id for r in rows}
     children = conn.execute(
-        select(
-            work_item.c.parent_id,
-            work_item.c.node_name,
-            work_item.c.opinion,
-            work_item.c.completed_at,
-            user_account.c.display_name,
-        )
-        .join(user_account, user_account.c.id == work_item.c.assignee_id)
-        .where(
-            work_item.c.instance_id.in_({r.instance_id for r in rows}),
-            work_item.c.kind == "approve",
-            work_item.c.status == "done",
-            work_item.c.origin == "delegate",
-            work_item.c.parent_id.in_(ids),
-        )
-        .order_by(work_item.c.id)
+        _DELEGATIONS_RESOLVED, {"instance_ids": list({r.instance_id for r in rows}), "ids": list({r.id for r in rows})}
     )
     return {child.parent_id: child for child in children}
+
+
+_URGED = (
+    select(event_log.c.work_item_id, func.count().label("times"), func.max(event_log.c.created_at).label("last"))
+    .where(
+        event_log.c.instance_id.in_(bindparam("instance_ids", expanding=True)),
+        event_log.c.type == "urged",
+        event_log.c.work_item_id.in_(bindparam("ids", expanding=True)),
+    )
+    .group_by(event_log.c.work_item_id)
+)
 
 
 def urged(conn: Connection, rows) -> dict[int, dict]:
@@ -118,12 +135,6 @@ def urged(conn: Connection, rows) -> dict[int, dict]:
     if not rows:
         return {}
     found = conn.execute(
-        select(event_log.c.work_item_id, func.count().label("times"), func.max(event_log.c.created_at).label("last"))
-        .where(
-            event_log.c.instance_id.in_({r.instance_id for r in rows}),
-            event_log.c.type == "urged",
-            event_log.c.work_item_id.in_({r.id for r in rows}),
-        )
-        .group_by(event_log.c.work_item_id)
+        _URGED, {"instance_ids": list({r.instance_id for r in rows}), "ids": list({r.id for r in rows})}
     )
     return {row.work_item_id: {"times": row.times, "last_at": local_iso(row.last)} for row in found}
