@@ -58,7 +58,7 @@ def fill(rule, target: Target, **overrides) -> str:
         "prefix": "示例办发",
         "year": 2026,
         "name": "人事部",  # a department (组织与用户)
-        "username": "lisi",
+        "username": "liuyang",  # an account none of the fuzzing callers signs in as: resetting its password is harmless
         **overrides,
     }
     return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]

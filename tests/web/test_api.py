@@ -191,6 +191,7 @@ def test_process_list_and_start_form(api):
     assert sorted((p["key"], p["name"], p["version"]) for p in listed["items"]) == [
         ("account_request", "OA系统账号申请", 1),
         ("contract_countersign", "合同会签", 1),
+        ("expense_claim", "费用报销", 1),
         ("incoming_document", "收文", 1),
         ("leave", "请假申请", 1),
         ("outgoing_document", "发文", 1),

@@ -116,10 +116,10 @@ def finish(signing: Signing, instance_id: int) -> None:
 
 @pytest.fixture
 def two_cashiers(core):
-    """The role 出纳 has two members: lisi and wangfang."""
+    """The role 核算员 (no demo account holds it) has two members: lisi and wangfang."""
     with core.db.write() as conn:
         for name in ("lisi", "wangfang"):
-            users.grant_role(conn, users.find_user(conn, name).id, "出纳")
+            users.grant_role(conn, users.find_user(conn, name).id, "核算员")
 
 
 def test_single_with_a_role_of_two_members_first_one_decides(signing, two_cashiers):

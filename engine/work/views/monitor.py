@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.errors import FieldError, InvalidData
+from engine.errors import FieldError, InvalidData, NotFound
 from engine.org import directory, oversight, permissions, users
 from engine.store.tables import definition, instance, work_item
 from engine.work import frame
@@ -84,12 +84,15 @@ def instance_page(core, username: str, instance_id: int) -> dict:
     approval nodes it may jump to, and its open items (to 转办)."""
     with core.db.read() as conn:
         user = oversight.require_monitor(conn, username)
+        process_key = conn.execute(select(instance.c.process_key).where(instance.c.id == instance_id)).scalar()
+        if process_key is None:
+            raise NotFound("申请不存在，或您无权查看")
+        oversight.require_process(conn, user, process_key)  # before the read, which would say 404 to a stranger
         people = directory.picker_groups(conn)
     data = application.instance_page(core, user, instance_id)
     data["people"] = people
     detail = data["detail"]
     with core.db.read() as conn:
-        oversight.require_process(conn, user, detail["process"])
         model = core.specs.get(conn, detail["definition_id"]).model
     data["jump_targets"] = [
         {"id": node.id, "name": node.name} for node in model.nodes.values() if node.type in USER_TASK_TYPES
