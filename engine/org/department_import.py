@@ -78,6 +78,7 @@ def _check_tree(rows: list[org_import.Row], existing: dict) -> None:
         good = {r.values["name"]: r for r in rows if not r.errors}
         number_of = {r.values.get("name"): r.number for r in reversed(rows)}
         parents = final_parents(good, existing)
+        rooted: set = set()  # departments whose chain of parents reaches the top
         refused = False
         for name, row in good.items():
             parent = row.values.get("parent", "")
@@ -85,14 +86,17 @@ def _check_tree(rows: list[org_import.Row], existing: dict) -> None:
                 _refuse(row, "parent", f"上级部门“{parent}”所在的第 {number_of[parent]} 行有误")
                 refused = True
                 continue
-            path = [name]
+            path, on_path = [name], {name}
             current = parents.get(name)
-            while current is not None and current != name and current not in path:
+            while current is not None and current not in rooted and current not in on_path:
                 path.append(current)
+                on_path.add(current)
                 current = parents.get(current)
             if current == name:
                 _refuse(row, "parent", "上级部门形成循环：" + " → ".join([*path, name]))
                 refused = True
+            elif current is None or current in rooted:
+                rooted.update(path)
         if not refused:
             return
 
@@ -126,7 +130,8 @@ def store_rows(conn: Connection, rows: list[org_import.Row]) -> tuple[list[str],
     parents = final_parents(good, existing)
     created: list[str] = []
     updated: list[str] = []
-    for name in sorted(good, key=lambda n: (_depth(parents, n), good[n].number)):
+    depths: dict = {}
+    for name in sorted(good, key=lambda n: (_depth(parents, n, depths), good[n].number)):
         row = good[name]
         values = {k: v for k, v in row.values.items() if k in COLUMNS.values() and v}
         if row.action == "create":
@@ -137,11 +142,17 @@ def store_rows(conn: Connection, rows: list[org_import.Row]) -> tuple[list[str],
     return created, updated
 
 
-def _depth(parents: dict, name: str) -> int:
-    depth, current = 0, parents.get(name)
-    while current is not None:
-        depth, current = depth + 1, parents.get(current)
-    return depth
+def _depth(parents: dict, name: str, depths: dict) -> int:
+    """How far below the top `name` is (the tree has no cycle); `depths` remembers the answers."""
+    path, current = [], name
+    while current is not None and current not in depths:
+        path.append(current)
+        current = parents.get(current)
+    depth = -1 if current is None else depths[current]
+    for node in reversed(path):
+        depth += 1
+        depths[node] = depth
+    return depths[name]
 
 
 def export_xlsx(departments: list[dict]) -> bytes:
