@@ -32,6 +32,8 @@ def xlsx_response(content: bytes, name: str):
 @bp.get("/departments")
 @auth.api_login_required
 def departments():
+    if request.args.get("format") == "xlsx":
+        return xlsx_response(organisation.export_departments(_core(), g.user.username), "部门.xlsx")
     return jsonify({"items": organisation.list_departments(_core(), g.user.username)})
 
 
@@ -78,10 +80,20 @@ def reset_password(username):
 @bp.post("/users/import")
 @auth.api_login_required
 def import_users():
+    return _import(organisation.import_users)
+
+
+@bp.post("/departments/import")
+@auth.api_login_required
+def import_departments():
+    return _import(organisation.import_departments)
+
+
+def _import(command):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidData([FieldError("file", "请选择要导入的 Excel（.xlsx）或 CSV 文件")])
-    report = organisation.import_users(
+    report = command(
         _core(),
         g.user.username,
         upload.filename,

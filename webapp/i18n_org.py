@@ -60,4 +60,21 @@ EN_ORG = {
     "您正在使用管理员设置的初始密码，请先修改密码后再使用系统。": (
         "You signed in with a password an administrator set: change it before going on."
     ),
+    "导出部门（Excel）": "Export departments (Excel)",
+    "导入部门": "Import departments",
+    "Excel（.xlsx）或 CSV 文件，第 1 行为表头：部门名称、上级部门、负责人、分管领导"
+    "（部门名称必填；负责人和分管领导填登录名）。"
+    "上级部门可以是已有部门或文件中任意一行的部门。已有的部门按名称修改（不能通过导入改名），空的单元格保持原值。"
+    "先预览；有错误的行时不会导入，除非确认只导入无误的行。": (
+        "An Excel (.xlsx) or CSV file whose first row is the header: 部门名称, 上级部门, 负责人, 分管领导 (the name "
+        "is required; leaders by user name). The parent may be an existing department or one on any row of the "
+        "file. An existing department is updated by its name (import never renames), an empty cell keeps the "
+        "value. Preview first; nothing is imported while a row is wrong, unless you confirm importing only the "
+        "good rows."
+    ),
+    "共 {total} 行：{valid} 行无误，{invalid} 行有错误。尚未导入任何部门。": (
+        "{total} rows: {valid} correct, {invalid} with errors. Nothing has been imported yet."
+    ),
+    "新建": "Create",
+    "无变化": "Unchanged",
 }

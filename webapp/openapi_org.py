@@ -26,6 +26,23 @@ _USER = {
     "business_roles": _NAMES,
 }
 
+# the multipart body of both imports (导入用户, 导入部门)
+_SHEET = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": object_schema(
+                {
+                    "file": {"type": "string", "format": "binary"},
+                    "dry_run": {"type": "string", "enum": ["1", "0"]},
+                    "only_valid": {"type": "string", "enum": ["1", "0"]},
+                },
+                ["file"],
+            )
+        }
+    },
+}
+
 
 def paths() -> dict:
     create_user = {**_USER, "password": {"type": "string", "description": "初始密码；省略则生成，首次登录须修改"}}
@@ -39,24 +56,27 @@ def paths() -> dict:
         codes=(401, 403, 422),
     )
     import_op["responses"]["200"] = {"description": "预览（dry_run）：每行的结果与错误，未写入"}
-    import_op["requestBody"] = {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": object_schema(
-                    {
-                        "file": {"type": "string", "format": "binary"},
-                        "dry_run": {"type": "string", "enum": ["1", "0"]},
-                        "only_valid": {"type": "string", "enum": ["1", "0"]},
-                    },
-                    ["file"],
-                )
-            }
-        },
+    import_op["requestBody"] = _SHEET
+    departments_op = area_operation(
+        "导入部门（multipart：file=.xlsx 或 .csv，dry_run=1 预览，only_valid=1 只导入无误的行）。"
+        "列：部门名称、上级部门、负责人、分管领导（登录名）；上级部门可在文件中任意一行定义；已有部门按名称修改，"
+        "空单元格保持原值。未知上级部门或循环为该行“上级部门”的错误；有错误的行时（未确认 only_valid）"
+        "不导入任何部门，422 的 errors 指明行号和列（系统管理员）",
+        ok=201,
+        codes=(401, 403, 422),
+    )
+    departments_op["responses"]["200"] = {
+        "description": "预览（dry_run）：每行的结果（action：create/update/unchanged，changes）与错误，未写入"
     }
+    departments_op["requestBody"] = _SHEET
     return {
+        "/admin/departments/import": {"post": departments_op},
         "/admin/departments": {
-            "get": area_operation("部门树：每个部门的上级、负责人、分管领导、人数（系统管理员）", codes=(401, 403)),
+            "get": area_operation(
+                "部门树：每个部门的上级、负责人、分管领导、人数；format=xlsx 导出 Excel（导入的列）（系统管理员）",
+                query=[("format", "string")],
+                codes=(401, 403),
+            ),
             "post": area_operation(
                 "新建部门（系统管理员）", body=object_schema(_DEPARTMENT, ["name"]), ok=201, codes=(401, 403, 422)
             ),

@@ -150,29 +150,51 @@ def export():
     return xlsx_response(organisation.export_users(_core(), g.user.username), "用户.xlsx")
 
 
+@bp.get("/departments.xlsx")
+@auth.page_login_required
+def export_departments():
+    return xlsx_response(organisation.export_departments(_core(), g.user.username), "部门.xlsx")
+
+
 @bp.post("/import")
 @auth.page_login_required
 def import_users():
     """预览 (nothing stored: the report and a 确认导入 form) or 导入 (then back to the page)."""
+
+    def done(report):
+        passwords = "；".join(f"{c['username']}：{c['password']}" for c in report["created"][:50])
+        return f"已导入 {len(report['created'])} 个用户，跳过 {report['invalid']} 行。一次性密码：{passwords}"
+
+    return _import(organisation.import_users, "users", "用户", done)
+
+
+@bp.post("/import-departments")
+@auth.page_login_required
+def import_departments():
+    """导入部门, as 导入用户: 预览 first, then 确认导入."""
+
+    def done(report):
+        created, updated = len(report["created"]), len(report["updated"])
+        return f"已导入部门：新建 {created} 个，修改 {updated} 个，跳过 {report['invalid']} 行"
+
+    return _import(organisation.import_departments, "departments", "部门", done)
+
+
+def _import(command, kind: str, noun: str, done):
     try:
         filename, content = _import_file()
         confirm = request.form.get("action") == "import"
         only_valid = request.form.get("only_valid") == "1"
-        report = organisation.import_users(
-            _core(), g.user.username, filename, content, dry_run=not confirm, only_valid=only_valid
-        )
+        report = command(_core(), g.user.username, filename, content, dry_run=not confirm, only_valid=only_valid)
     except InvalidData as exc:
         message = "；".join(e.message for e in exc.errors[:10])
         more = f"（另有 {len(exc.errors) - 10} 项）" if len(exc.errors) > 10 else ""
-        return postback.back(url_for("org.page"), f"未导入任何用户：{message}{more}")
+        return postback.back(url_for("org.page"), f"未导入任何{noun}：{message}{more}")
     if not report["dry_run"]:
-        passwords = "；".join(f"{c['username']}：{c['password']}" for c in report["created"][:50])
-        flash(
-            f"已导入 {len(report['created'])} 个用户，跳过 {report['invalid']} 行。一次性密码：{passwords}", "success"
-        )
+        flash(done(report), "success")
         return redirect(url_for("org.page"), 303)
     carried = base64.b64encode(content).decode("ascii") if len(content) <= PREVIEW_MAX else None
-    return _page(preview=report, preview_file={"name": filename, "content": carried})
+    return _page(preview=report, preview_kind=kind, preview_file={"name": filename, "content": carried})
 
 
 def _import_file() -> tuple[str, bytes]:

@@ -48,14 +48,26 @@ class Row:
     number: int  # as the spreadsheet numbers it: the header is row 1
     values: dict
     errors: list[dict] = field(default_factory=list)
+    action: str = ""  # what storing the row would do, where an import can update: create, update, unchanged
+    changes: list[str] = field(default_factory=list)  # for an update, each change in words
 
     def as_dict(self) -> dict:
         shown = {k: v for k, v in self.values.items() if k != "password"}
-        return {"row": self.number, "values": shown, "ok": not self.errors, "errors": self.errors}
+        result = {"row": self.number, "values": shown, "ok": not self.errors, "errors": self.errors}
+        if self.action:
+            result.update(action=self.action, changes=self.changes)
+        return result
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
-    """The rows of an .xlsx or .csv file; InvalidData (field `file`) when it cannot be read."""
+    """The account rows of an .xlsx or .csv file; InvalidData (field `file`) when it cannot be read."""
+    return read_table(filename, content, COLUMNS, REQUIRED, "个用户")
+
+
+def read_table(filename: str, content: bytes, columns: dict, required: tuple, noun: str) -> list[Row]:
+    """The rows of an .xlsx or .csv file under a header of `columns` (header → field), the `required` headers
+    present; InvalidData (field `file`) when it cannot be read. `noun` counts the rows in the limit's message
+    (个用户, 个部门). Both imports (accounts, departments) read through here."""
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
         table = _xlsx(content)
@@ -66,10 +78,10 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
     table = [[("" if c is None else str(c)).strip() for c in line] for line in table]
     table = [line for line in table if any(line)] if table else []
     if not table:
-        raise InvalidData([FieldError("file", "文件是空的：第 1 行应为表头（登录名、姓名、部门……）")])
+        raise InvalidData([FieldError("file", f"文件是空的：第 1 行应为表头（{'、'.join(list(columns)[:3])}……）")])
     header = table[0]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    missing = [h for h in REQUIRED if h not in header]
+    unknown = [h for h in header if h and h not in columns]
+    missing = [h for h in required if h not in header]
     if unknown or missing:
         problems = []
         if missing:
@@ -77,13 +89,13 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
         if unknown:
             problems.append(f"无法识别的列：{'、'.join(unknown)}")
         raise InvalidData(
-            [FieldError("file", "表头有误，" + "；".join(problems) + f"（可用的列：{'、'.join(COLUMNS)}）")]
+            [FieldError("file", "表头有误，" + "；".join(problems) + f"（可用的列：{'、'.join(columns)}）")]
         )
     if len(table) - 1 > MAX_ROWS:
-        raise InvalidData([FieldError("file", f"一次最多导入 {MAX_ROWS} 个用户")])
+        raise InvalidData([FieldError("file", f"一次最多导入 {MAX_ROWS} {noun}")])
     rows = []
     for number, line in enumerate(table[1:], start=2):
-        values = {COLUMNS[h]: (line[i] if i < len(line) else "") for i, h in enumerate(header) if h}
+        values = {columns[h]: (line[i] if i < len(line) else "") for i, h in enumerate(header) if h}
         rows.append(Row(number, values))
     return rows
 

@@ -8,7 +8,7 @@ and API tokens in the same transaction. Passwords an administrator sets are one-
 from __future__ import annotations
 
 from engine.errors import FieldError, InvalidData
-from engine.org import org_admin, org_import, permissions, sessions, users
+from engine.org import department_import, org_admin, org_import, permissions, sessions, users
 from engine.store import audit
 from engine.work import frame
 
@@ -114,31 +114,56 @@ def import_users(
     with core.db.write() as conn:
         actor = _admin(conn, username)
         org_import.check_rows(conn, rows)
-        bad = [r for r in rows if r.errors]
-        report = {
-            "dry_run": dry_run,
-            "total": len(rows),
-            "valid": len(rows) - len(bad),
-            "invalid": len(bad),
-            "rows": [r.as_dict() for r in rows],
-            "created": [],
-        }
+        report = _import_report(rows, dry_run, only_valid)
         if dry_run:
             return report
-        if bad and not only_valid:
-            raise InvalidData(
-                [
-                    FieldError(f"row {r.number}", f"第 {r.number} 行“{e['column']}”：{e['message']}")
-                    for r in bad
-                    for e in r.errors
-                ]
-            )
+        report["created"] = []
         for row in rows:
             if not row.errors:
                 user, password = org_admin.create_user(conn, row.values)
                 report["created"].append({"row": row.number, "username": user.username, "password": password})
-        _audit(conn, actor, "org_import", f"导入用户 {len(report['created'])} 个（跳过 {len(bad)} 行）")
+        _audit(conn, actor, "org_import", f"导入用户 {len(report['created'])} 个（跳过 {report['invalid']} 行）")
         return report
+
+
+def import_departments(
+    core, username: str, filename: str, content: bytes, *, dry_run: bool, only_valid: bool = False
+) -> dict:
+    """导入部门 from .xlsx or .csv, as 导入用户: `dry_run` previews what each row would create or change;
+    otherwise all or nothing unless `only_valid`. A name that exists updates that department."""
+    rows = department_import.read_rows(filename, content)
+    with core.db.write() as conn:
+        actor = _admin(conn, username)
+        department_import.check_rows(conn, rows)
+        report = {**_import_report(rows, dry_run, only_valid), "updated": []}
+        if dry_run:
+            return report
+        report["created"], report["updated"] = department_import.store_rows(conn, rows)
+        counts = f"新建 {len(report['created'])} 个，修改 {len(report['updated'])} 个"
+        _audit(conn, actor, "org_import", f"导入部门：{counts}（跳过 {report['invalid']} 行）")
+        return report
+
+
+def _import_report(rows: list, dry_run: bool, only_valid: bool) -> dict:
+    """The rows with their problems; InvalidData naming each bad row and column when the import is for real,
+    some row is bad and the administrator did not confirm importing the good rows alone."""
+    bad = [r for r in rows if r.errors]
+    if bad and not dry_run and not only_valid:
+        raise InvalidData(
+            [
+                FieldError(f"row {r.number}", f"第 {r.number} 行“{e['column']}”：{e['message']}")
+                for r in bad
+                for e in r.errors
+            ]
+        )
+    return {
+        "dry_run": dry_run,
+        "total": len(rows),
+        "valid": len(rows) - len(bad),
+        "invalid": len(bad),
+        "rows": [r.as_dict() for r in rows],
+        "created": [],
+    }
 
 
 def export_users(core, username: str) -> bytes:
@@ -146,3 +171,10 @@ def export_users(core, username: str) -> bytes:
     with core.db.read() as conn:
         _admin(conn, username)
         return org_import.export_xlsx(org_admin.list_users(conn))
+
+
+def export_departments(core, username: str) -> bytes:
+    """导出部门: the department tree as .xlsx, in the import's columns."""
+    with core.db.read() as conn:
+        _admin(conn, username)
+        return department_import.export_xlsx(org_admin.department_tree(conn))

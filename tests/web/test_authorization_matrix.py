@@ -94,6 +94,7 @@ class Row:
     files: bool = False  # send the scenario's process file as a multipart upload (deployments)
     upload: bool = False  # send a small PDF as the multipart field `file` (附件)
     sheet: bool = False  # send a one-account CSV as the multipart field `file` (导入用户), with the body's fields
+    departments_sheet: bool = False  # send a one-department CSV as `file` (导入部门), with the body's fields
     # The scenario has no object in the state the route needs (an application in 异常): an allowed caller
     # passes the who-check and is then refused with exactly this message about the state, and nothing else.
     state_refusal: str | None = None
@@ -320,6 +321,8 @@ ROWS: dict[str, Row | frozenset] = {
     "org.reset_password": ADMIN,
     "org.export": ADMIN,
     "org.import_users": Row(ADMIN, body={"action": "preview"}, sheet=True),
+    "org.export_departments": ADMIN,
+    "org.import_departments": Row(ADMIN, body={"action": "preview"}, departments_sheet=True),
     "api_org.departments": ADMIN,
     "api_org.create_department": Row(ADMIN, body={"name": "矩阵部", "parent": "示例单位"}),
     "api_org.update_department": Row(ADMIN, body={"leader": "liuyang"}),
@@ -328,9 +331,11 @@ ROWS: dict[str, Row | frozenset] = {
     "api_org.update_user": Row(ADMIN, body={"title": "业务员"}),
     "api_org.reset_password": ADMIN,
     "api_org.import_users": Row(ADMIN, body={"dry_run": "1"}, sheet=True),
+    "api_org.import_departments": Row(ADMIN, body={"dry_run": "1"}, departments_sheet=True),
 }
 
 USERS_CSV = "登录名,姓名,部门\nmatrixsheet,矩阵导入,业务部\n".encode()
+DEPARTMENTS_CSV = "部门名称,上级部门,负责人\n矩阵导入部,示例单位,liuyang\n".encode()
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 LOGIN_PATH = "/login"
@@ -633,6 +638,9 @@ class Matrix:
             kwargs["content_type"] = "multipart/form-data"
         elif row.sheet:
             kwargs["data"] = {**(row.body or {}), "file": (io.BytesIO(USERS_CSV), "users.csv")}
+            kwargs["content_type"] = "multipart/form-data"
+        elif row.departments_sheet:
+            kwargs["data"] = {**(row.body or {}), "file": (io.BytesIO(DEPARTMENTS_CSV), "departments.csv")}
             kwargs["content_type"] = "multipart/form-data"
         elif row.upload:
             kwargs["data"] = {"file": (io.BytesIO(PDF), "矩阵.pdf")}

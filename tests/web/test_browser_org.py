@@ -1,6 +1,7 @@
 """组织与用户 in the browser: importing users with a bad row (the preview names row and column, nothing is
 stored until the administrator confirms the good rows), a 流程管理员 refused from the page, the first sign-in
-with an administrator's password forced to 修改密码, and an 账号申请 whose new user must change the password."""
+with an administrator's password forced to 修改密码, and an 账号申请 whose new user must change the password;
+importing departments whose preview names the bad row, then a good file."""
 
 from __future__ import annotations
 
@@ -62,6 +63,39 @@ def test_import_with_a_bad_row(browser, live_url, core, tmp_path):
         _shot(page, "import-done.png")
     finally:
         context.close()
+
+
+def test_department_import_with_a_bad_row_then_a_good_file(browser, live_url, core, tmp_path):
+    bad = tmp_path / "部门.csv"
+    bad.write_text("部门名称,上级部门,负责人\n运维组,信息中心,lisi\n信息中心,示例单位,zhangsan\n培训组,不存在部,\n")
+    good = tmp_path / "部门2.csv"
+    good.write_text("部门名称,上级部门,负责人\n运维组,信息中心,lisi\n信息中心,示例单位,zhangsan\n业务部,,lisi\n")
+    context, page = _page(browser)
+    try:
+        sign_in(page, live_url, "admin")
+        page.goto(f"{live_url}/admin/org")
+        page.set_input_files("#department-import-file", str(bad))
+        page.click("#department-import-form button[type=submit]")
+        preview = page.locator("#department-import-preview")
+        expect(preview).to_contain_text("共 3 行：2 行无误，1 行有错误。尚未导入任何部门。")
+        expect(preview.locator("tr[data-row='4']")).to_contain_text("第 4 行“上级部门”：上级部门“不存在部”不存在")
+        expect(preview.locator("tr[data-row='2']")).to_contain_text("新建")
+        _shot(page, "department-import-preview.png")
+        assert "运维组" not in {d["name"] for d in organisation.list_departments(core, "admin")}
+
+        page.set_input_files("#department-import-file", str(good))
+        page.click("#department-import-form button[type=submit]")
+        expect(preview).to_contain_text("共 3 行：3 行无误，0 行有错误。")
+        expect(preview.locator("tr[data-row='4']")).to_contain_text("修改：负责人：sunli → lisi")
+        page.click("#department-import-confirm button[type=submit]")
+        page.wait_for_url(f"{live_url}/admin/org")
+        expect(page.locator(".flash-success")).to_contain_text("已导入部门：新建 2 个，修改 1 个，跳过 0 行")
+        expect(page.locator("tr[data-department='运维组']")).to_contain_text("李四")
+        _shot(page, "department-import-done.png")
+    finally:
+        context.close()
+    tree = {d["name"]: d for d in organisation.list_departments(core, "admin")}
+    assert tree["运维组"]["parent"] == "信息中心" and tree["业务部"]["leader"] == "lisi"
 
 
 def test_a_process_administrator_is_refused_from_the_organisation(browser, live_url, core):
