@@ -21,6 +21,7 @@ from engine.process.model import BUDGET_FLAG, ProcessModel, generated_form_name
 from engine.process.multi_instance import MULTI_INSTANCE_VARIABLES
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
+from engine.process.validation.variable_paths import check_paths
 
 # Camunda's multi-instance variables: the engine provides them to expressions on a multi-instance task and
 # its instances (engine/process/multi_instance.py).
@@ -70,6 +71,8 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
     messages_may_provide = "*message*" in provided
     process = process_element(tree, model.key)
     flows = {f.get("id"): f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow")} if process is not None else {}
+    always = BUILTIN_VARIABLES | ({BUDGET_FLAG} if model.budget_mode is not None else set())
+    check_paths(model, process, form_schemas, compiled, provided - {"*message*"}, always, report)
     wanted: dict[str, dict] = {}  # variable → {"provider": node id | None, "hints": [...], "line", "element"}
     for element, line, kind, _text, tree_ in compiled:
         hints = _type_hints(tree_)
