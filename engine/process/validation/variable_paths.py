@@ -139,7 +139,9 @@ def _before(graph: FlowGraph, ident, tag, base, before, after):
             return base
         if origin == "*process*":
             return _meet([after[s] for s in graph.top_starts]) if graph.top_starts else base
-        return before.get(origin, ANY)  # the task a boundary event is attached to, the subprocess that starts
+        if tag == "boundaryEvent":
+            return before.get(origin, ANY)  # the task it is attached to may not have provided anything yet
+        return _union(before.get(origin, ANY), graph.gen.get(origin))  # with the subprocess's element variable
     sources = [after.get(s, ANY) for s in graph.incoming.get(ident, []) if s in graph.tags]
     if not sources:
         return ANY  # reached by no flow: never runs from here
@@ -185,14 +187,17 @@ def missing_path(graph: FlowGraph, before, after, target: str, name: str, *, inc
 
 
 # Expressions evaluated before their element's own step runs (the rest may read what the step provides).
-READ_BEFORE = {"collection", "loopCardinality", "loopConditionBefore", "timer"}
+READ_BEFORE = {"collection", "loopCardinality", "loopConditionBefore", "timer", "rule"}
 
 
 def check_paths(model: ProcessModel, process, form_schemas, compiled, provided: set[str], always, report) -> None:
     """A located error for each variable an expression reads that some step provides, but not on every path
     to the expression: it names the variable, one path where it is missing and the form to add it to.
-    `always` are the variables there from the start (built-in ones)."""
-    if process is None:
+    `always` are the variables there from the start (built-in ones). A process another one in the file calls
+    starts with the caller's data, so there is nothing to check on its paths."""
+    if process is None or any(
+        call.get("calledElement") == model.key for call in process.getroottree().iter(f"{{{BPMN_NS}}}callActivity")
+    ):
         return
     graph = flow_graph(model, process, form_schemas)
     attributed = frozenset().union(*(g for g in graph.gen.values() if g is not ANY))
@@ -211,16 +216,22 @@ def check_paths(model: ProcessModel, process, form_schemas, compiled, provided: 
                 continue
             done.add((name, element))
             path = missing_path(graph, before, after, at, name, include_target=not first)
-            report.error(model.file, line, element, _message(model, name, path, at))
+            # A boundary timer starts with its task: the field goes on a form before that task.
+            passed = {at, graph.entry.get(at)} if first else set()
+            report.error(model.file, line, element, _message(model, name, path, passed))
 
 
-def _message(model: ProcessModel, name: str, path: list[str], at: str) -> str:
+def _message(model: ProcessModel, name: str, path: list[str], passed: set) -> str:
     """The error's text: the variable, one path where it is missing, and the form of the last step on that
     path that has one (the step itself when the value is read after it, e.g. a completion condition)."""
     shown = [_label(model, ident) for ident in path]
     if len(shown) > 8:
         shown = [*shown[:3], "…", *shown[-4:]]
-    steps = [model.nodes[i] for i in path if i in model.nodes and model.nodes[i].type in {"userTask", "startEvent"}]
+    steps = [
+        model.nodes[i]
+        for i in path
+        if i in model.nodes and i not in passed and model.nodes[i].type in {"userTask", "startEvent"}
+    ]
     if steps:
         step = steps[-1]
         label = "发起表单" if step.type == "startEvent" else f"“{step.name or step.id}”的表单"
