@@ -43,6 +43,23 @@ _ENGLISH = [
         r"form field '\1' is an enum without any value: add camunda:value entries, or use another type",
     ),
     (
+        r"^表达式引用的变量 '([^']*)' 只在部分路径上提供：在路径 (.*) 上没有任何步骤提供它，运行到这里会出错："
+        r"请在“(.*)”的表单中加入该字段$",
+        r"the variable '\1' that an expression reads is provided on some paths only: nothing provides it on the "
+        r"path \2, so the flow fails here: add the field to the form of '\3'",
+    ),
+    (
+        r"^表达式引用的变量 '([^']*)' 只在部分路径上提供：在路径 (.*) 上没有任何步骤提供它，运行到这里会出错："
+        r"请在发起表单中加入该字段$",
+        r"the variable '\1' that an expression reads is provided on some paths only: nothing provides it on the "
+        r"path \2, so the flow fails here: add the field to the start form",
+    ),
+    (
+        r"^表达式引用的变量 '([^']*)' 只在部分路径上提供：在路径 (.*) 上没有任何步骤提供它(.*)$",
+        r"the variable '\1' that an expression reads is provided on some paths only: nothing provides it on the "
+        r"path \2, so the flow fails here: provide it in a step on that path",
+    ),
+    (
         r"^表达式引用的变量 '([^']*)' 没有任何表单字段或前序步骤提供(.*)$",
         r"the variable '\1' that an expression reads is provided by no form field or earlier step",
     ),

@@ -21,6 +21,7 @@ from engine.process.model import BUDGET_FLAG, ProcessModel, generated_form_name
 from engine.process.multi_instance import MULTI_INSTANCE_VARIABLES
 from engine.process.validation.elements import bpmn_children, process_element
 from engine.process.validation.report import Report
+from engine.process.validation.variable_paths import check_paths
 
 # Camunda's multi-instance variables: the engine provides them to expressions on a multi-instance task and
 # its instances (engine/process/multi_instance.py).
@@ -70,6 +71,9 @@ def check_variables(model, tree, form_schemas, compiled, report: Report) -> None
     messages_may_provide = "*message*" in provided
     process = process_element(tree, model.key)
     flows = {f.get("id"): f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow")} if process is not None else {}
+    always = BUILTIN_VARIABLES | ({BUDGET_FLAG} if model.budget_mode is not None else set())
+    reads = [*compiled, *_rule_conditions(model)]
+    check_paths(model, process, form_schemas, reads, provided - {"*message*"}, always, report)
     wanted: dict[str, dict] = {}  # variable → {"provider": node id | None, "hints": [...], "line", "element"}
     for element, line, kind, _text, tree_ in compiled:
         hints = _type_hints(tree_)
@@ -151,6 +155,19 @@ def _check_rule_conditions(model, provided: set[str], report: Report) -> None:
                         f"审批人规则 '{rule}' 的条件使用了字段 '{name}'，但表单中没有这个字段，前序步骤也不提供它："
                         "请在发起表单（或前序步骤的表单）中加入该字段，或修改条件",
                     )
+
+
+def _rule_conditions(model) -> list[tuple]:
+    """An assignee or cc rule's condition, read as its step opens: (node, line, "rule", text, tree)."""
+    found = []
+    for node in model.nodes.values():
+        for rule in node.assignee + node.cc:
+            condition = rule.partition(" if ")[2]
+            try:
+                found.append((node.id, node.line, "rule", condition, compile_expression(condition)))
+            except ExpressionError:
+                continue  # the rule's syntax check reports it (or there is no condition)
+    return found
 
 
 def _where(model, provider: str | None, placed: bool, *, user: bool = False) -> str:
